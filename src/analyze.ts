@@ -1,0 +1,142 @@
+/**
+ * The analysis pipeline: model -> shapes (with the user's settings bound) -> Report.
+ * Pure over an already-loaded model, so the CLI, the library API and the browser page share it.
+ */
+import { UsageError } from "./errors.js";
+import { byteSize, DTYPES, type DType } from "./graph/dtype.js";
+import type { Model } from "./graph/ir.js";
+import type { ExternalOpener } from "./formats/onnx/values.js";
+import { inferModel, type InferenceResult } from "./shapes/engine.js";
+import { dimToString, evaluate, isSym, product, symbolsOf, type Dim } from "./sym/expr.js";
+import { SCHEMA, type Layer, type ModelSummary, type Report, type Settings } from "./report/report.js";
+
+export interface AnalyzeOptions {
+  batch?: number;
+  /** Input shape overrides: name -> dims (numbers or symbol names). */
+  inputs?: Record<string, Dim[]>;
+  /** Symbol values (`seq` = 128). */
+  dims?: Record<string, number>;
+  dtype?: string;
+  runtime?: string;
+  device?: string;
+  mode?: string;
+  openExternal?: ExternalOpener;
+}
+
+/** The value a symbol takes when the user gave none (and not the batch): stated in a warning. */
+export const DEFAULT_SYMBOL_VALUE = 128;
+
+export function summarizeModel(model: Model): ModelSummary {
+  let parameters = 0;
+  let weightBytes = 0;
+  for (const t of model.graph.initializers.values()) {
+    parameters += t.elements;
+    weightBytes += t.bytes;
+  }
+  return {
+    file: model.file,
+    format: model.format,
+    producer: model.producer,
+    opsets: model.opsets,
+    nodes: model.graph.nodes.length,
+    parameters,
+    weightBytes,
+  };
+}
+
+/** Decide every symbol's value: --dim first, then --batch for each input's leading symbolic dim. */
+export function bindSymbols(model: Model, opts: AnalyzeOptions, warnings: string[]): {
+  bindings: Record<string, number>;
+  inputs: Record<string, Dim[]>;
+  batch: number;
+} {
+  const batch = opts.batch ?? opts.dims?.["batch"] ?? 1;
+  const bindings: Record<string, number> = { ...(opts.dims ?? {}) };
+  const inputs: Record<string, Dim[]> = {};
+  const initializers = model.graph.initializers;
+  for (const vi of model.graph.inputs) {
+    if (initializers.has(vi.name)) continue;
+    const override = opts.inputs?.[vi.name];
+    const shape = override ?? (vi.type.kind === "tensor" ? vi.type.shape : undefined);
+    if (!shape) continue;
+    inputs[vi.name] = shape;
+    const lead = shape[0];
+    if (lead !== undefined && isSym(lead)) {
+      for (const s of symbolsOf(lead)) if (!(s in bindings)) bindings[s] = batch;
+    }
+  }
+  for (const name of Object.keys(opts.inputs ?? {})) {
+    if (!model.graph.inputs.some((v) => v.name === name)) {
+      throw new UsageError(`--input ${name}: the model has no input '${name}' (inputs: ${model.graph.inputs.map((v) => v.name).join(", ")})`);
+    }
+  }
+  for (const shape of Object.values(inputs)) {
+    for (const d of shape) {
+      for (const s of symbolsOf(d)) {
+        if (!(s in bindings)) {
+          bindings[s] = DEFAULT_SYMBOL_VALUE;
+          warnings.push(`dimension '${s}' not set: using ${DEFAULT_SYMBOL_VALUE} (set it with --dim ${s}=N)`);
+        }
+      }
+    }
+  }
+  return { bindings, inputs, batch };
+}
+
+export interface Analysis {
+  report: Report;
+  inference: InferenceResult;
+  bindings: Record<string, number>;
+}
+
+export function analyzeModel(model: Model, opts: AnalyzeOptions = {}): Analysis {
+  const warnings: string[] = [...model.warnings];
+  const { bindings, inputs, batch } = bindSymbols(model, opts, warnings);
+  const inference = inferModel(model, {
+    inputs,
+    bindings,
+    trustDeclared: true,
+    ...(opts.openExternal ? { openExternal: opts.openExternal } : {}),
+  });
+  warnings.push(...inference.warnings);
+  const boundsEnv: Record<string, Dim> = {};
+  for (const [k, v] of inference.bounds) boundsEnv[k] = evaluate(v, bindings);
+  const layers: Layer[] = inference.nodes.map((r) => ({
+    name: r.node.name,
+    op: r.node.domain === "" ? r.node.opType : `${r.node.domain}.${r.node.opType}`,
+    outputs: r.node.outputs.map((name) => {
+      const info = inference.values.get(name);
+      const shape = info?.shape;
+      const dtype = info?.dtype;
+      const bytesDim = shape && dtype ? evaluate(product(shape), boundsEnv) : undefined;
+      return {
+        name,
+        shape: shape ? shape.map((d) => (typeof d === "number" ? d : dimToString(d))) : null,
+        dtype: dtype ? DTYPES[dtype].short : null,
+        bytes: typeof bytesDim === "number" && dtype ? byteSize(dtype as DType, bytesDim) : null,
+      };
+    }),
+    paramBytes: r.paramBytes,
+    flops: (() => {
+      if (r.flops === undefined) return null;
+      const f = evaluate(r.flops, boundsEnv);
+      return typeof f === "number" ? f : null;
+    })(),
+  }));
+  const settings: Settings = {
+    batch,
+    inputs: Object.fromEntries(
+      Object.entries(inputs).map(([k, v]) => [k, v.map((d) => {
+        const e = evaluate(d, bindings);
+        return typeof e === "number" ? e : dimToString(e);
+      })]),
+    ),
+    dtype: opts.dtype ?? "fp32",
+    runtime: opts.runtime ?? "pytorch-cuda",
+    device: opts.device ?? "h100",
+    mode: opts.mode ?? "inference",
+    dims: bindings,
+  };
+  const report: Report = { schema: SCHEMA, model: summarizeModel(model), settings, layers, warnings };
+  return { report, inference, bindings };
+}

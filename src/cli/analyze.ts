@@ -1,0 +1,17 @@
+import { defineCommand } from "citty";
+import { analyzeModel } from "../analyze.js";
+import { renderLayers } from "../report/layers-table.js";
+import { loadForCli } from "./load.js";
+import { analyzeOptions, sharedArgs } from "./options.js";
+
+export default defineCommand({
+  meta: { name: "analyze", description: "the memory report: weights, activations, peak, allocator, runtime overhead, total" },
+  args: { ...sharedArgs, html: { type: "string", description: "write a self-contained HTML report to FILE" } },
+  run({ args, rawArgs }) {
+    const loaded = loadForCli(args.model);
+    const opts = { ...analyzeOptions(args, rawArgs), openExternal: loaded.openExternal };
+    const { report } = analyzeModel(loaded.model, opts);
+    if (args.json) process.stdout.write(JSON.stringify(report) + "\n");
+    else process.stdout.write(renderLayers(report));
+  },
+});

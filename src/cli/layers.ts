@@ -1,0 +1,17 @@
+import { defineCommand } from "citty";
+import { analyzeModel } from "../analyze.js";
+import { renderLayers } from "../report/layers-table.js";
+import { loadForCli } from "./load.js";
+import { analyzeOptions, sharedArgs } from "./options.js";
+
+export default defineCommand({
+  meta: { name: "layers", description: "per-layer table: op, output shapes, activation bytes, parameter bytes, FLOPs" },
+  args: sharedArgs,
+  run({ args, rawArgs }) {
+    const loaded = loadForCli(args.model);
+    const opts = { ...analyzeOptions(args, rawArgs), openExternal: loaded.openExternal };
+    const { report } = analyzeModel(loaded.model, opts);
+    if (args.json) process.stdout.write(JSON.stringify({ schema: report.schema, model: report.model, settings: report.settings, layers: report.layers, warnings: report.warnings }) + "\n");
+    else process.stdout.write(renderLayers(report));
+  },
+});

@@ -1,0 +1,65 @@
+/**
+ * The CLI: commands as data, one file each, imported lazily. Every failure is one line on stderr:
+ * exit 1 for usage errors, 2 for unreadable or invalid input; never a stack trace.
+ */
+import { defineCommand, runCommand, showUsage, type CommandDef } from "citty";
+import { MemlensError, UsageError } from "../errors.js";
+
+const subCommands = {
+  analyze: () => import("./analyze.js").then((m) => m.default as CommandDef),
+  layers: () => import("./layers.js").then((m) => m.default as CommandDef),
+};
+
+const main = defineCommand({
+  meta: { name: "memlens", version: "0.1.0", description: "where every byte of a model's memory goes" },
+  subCommands,
+});
+
+export async function run(argv: string[]): Promise<number> {
+  if (argv.length === 0) {
+    const { runSeedScenario } = await import("./seed.js");
+    return guard(() => runSeedScenario());
+  }
+  if (argv.includes("--help") || argv.includes("-h")) {
+    const name = argv[0] as keyof typeof subCommands;
+    const cmd = name in subCommands ? await subCommands[name]() : main;
+    await showUsage(cmd, name in subCommands ? main : undefined);
+    return 0;
+  }
+  if (argv[0] === "--version" || argv[0] === "-v") {
+    process.stdout.write("0.1.0\n");
+    return 0;
+  }
+  const name = argv[0]!;
+  if (!(name in subCommands)) {
+    process.stderr.write(`memlens: unknown command '${name}' (commands: ${Object.keys(subCommands).join(", ")})\n`);
+    return 1;
+  }
+  const cmd = await subCommands[name as keyof typeof subCommands]();
+  return guard(() => runCommand(cmd, { rawArgs: argv.slice(1) }));
+}
+
+async function guard(fn: () => unknown): Promise<number> {
+  try {
+    await fn();
+    return 0;
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    if (e instanceof MemlensError) {
+      process.stderr.write(`memlens: ${oneLine(err.message)}\n`);
+      return e.exitCode;
+    }
+    if (err?.name === "CLIError" || e instanceof UsageError) {
+      process.stderr.write(`memlens: ${oneLine(err.message)}\n`);
+      return 1;
+    }
+    // Anything else escaped a reader or a rule on hostile input: still one line, and exit 2.
+    process.stderr.write(`memlens: invalid input: ${oneLine(err?.message ?? String(e))}\n`);
+    return 2;
+  }
+}
+
+function oneLine(s: string): string {
+  // Strip terminal colour codes citty adds, and keep one line.
+  return s.replace(/\u001b\[[0-9;]*m/g, "").split("\n")[0]!.slice(0, 500);
+}

@@ -1,0 +1,71 @@
+/** Options shared by analyze/layers/fit, and their parsing (repeatable --input/--dim read from raw argv). */
+import { UsageError } from "../errors.js";
+import { parseDim, type Dim } from "../sym/expr.js";
+import type { AnalyzeOptions } from "../analyze.js";
+
+export const sharedArgs = {
+  model: { type: "positional", description: "model file (.onnx)", required: true },
+  batch: { type: "string", description: "batch size (binds each input's leading symbolic dim)" },
+  input: { type: "string", description: "input shape override NAME=D0xD1x... (repeatable)" },
+  dim: { type: "string", description: "symbol value NAME=N, e.g. seq=512 (repeatable)" },
+  dtype: { type: "string", description: "fp32|fp16|bf16|int8", default: "fp32" },
+  runtime: { type: "string", description: "pytorch-cuda|ort-cpu|ort-cuda", default: "pytorch-cuda" },
+  device: { type: "string", description: "h200|h100|a100-80gb|a100-40gb|l4|t4|rtx4090|rtx3090|cpu", default: "h100" },
+  mode: { type: "string", description: "inference|train", default: "inference" },
+  optimizer: { type: "string", description: "sgd|momentum|adam|adamw" },
+  json: { type: "boolean", description: "print the JSON contract" },
+} as const;
+
+/** All values of a repeatable `--name VALUE` / `--name=VALUE` option. */
+export function repeated(rawArgs: readonly string[], name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < rawArgs.length; i++) {
+    const a = rawArgs[i]!;
+    if (a === `--${name}`) {
+      const v = rawArgs[i + 1];
+      if (v === undefined) throw new UsageError(`--${name} needs a value`);
+      out.push(v);
+      i++;
+    } else if (a.startsWith(`--${name}=`)) out.push(a.slice(name.length + 3));
+  }
+  return out;
+}
+
+export function positiveInt(text: string | undefined, what: string): number | undefined {
+  if (text === undefined || text === "") return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
+    throw new UsageError(`${what} must be a positive integer, got '${text}'`);
+  }
+  return Number(text);
+}
+
+export function parseInputSpec(spec: string): [string, Dim[]] {
+  const eq = spec.lastIndexOf("=");
+  if (eq <= 0) throw new UsageError(`--input expects NAME=D0xD1x..., got '${spec}'`);
+  const name = spec.slice(0, eq);
+  const dims = spec.slice(eq + 1).split(/[x,]/).map((d) => {
+    if (/^\d+$/.test(d)) return Number(d);
+    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(d)) return parseDim(d);
+    throw new UsageError(`--input ${spec}: '${d}' is not a dimension`);
+  });
+  return [name, dims];
+}
+
+export function parseDimSpec(spec: string): [string, number] {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)=(\d+)$/.exec(spec);
+  if (!m) throw new UsageError(`--dim expects NAME=N, got '${spec}'`);
+  return [m[1]!, positiveInt(m[2], `--dim ${m[1]}`)!];
+}
+
+export function analyzeOptions(args: Record<string, unknown>, rawArgs: readonly string[]): AnalyzeOptions {
+  const inputs = Object.fromEntries(repeated(rawArgs, "input").map(parseInputSpec));
+  const dims = Object.fromEntries(repeated(rawArgs, "dim").map(parseDimSpec));
+  const batch = positiveInt(args["batch"] as string | undefined, "--batch");
+  const opts: AnalyzeOptions = { inputs, dims };
+  if (batch !== undefined) opts.batch = batch;
+  for (const k of ["dtype", "runtime", "device", "mode"] as const) {
+    const v = args[k];
+    if (typeof v === "string" && v !== "") opts[k] = v;
+  }
+  return opts;
+}

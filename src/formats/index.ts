@@ -1,0 +1,15 @@
+/** The only list of model formats. Each is `{ id, match(head), open(source) }`. */
+import { ModelFormatError } from "../errors.js";
+import type { Model } from "../graph/ir.js";
+import { onnxFormat } from "./onnx/index.js";
+import type { ByteSource } from "./source.js";
+
+export const FORMATS = [onnxFormat] as const;
+
+export function openModel(src: ByteSource, file: string): Model {
+  const head = src.read(0, Math.min(64, src.size));
+  if (src.size === 0) throw new ModelFormatError("empty file");
+  for (const f of FORMATS) if (f.match(head)) return f.open(src, file);
+  // Unrecognised first bytes: still try ONNX, whose decode gives the precise reason it is not a model.
+  return onnxFormat.open(src, file);
+}

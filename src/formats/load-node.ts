@@ -1,0 +1,75 @@
+/** Opening a model from disk (Node only): the file source, and external data confined to the model's folder. */
+import { realpathSync, statSync } from "node:fs";
+import { dirname, resolve, sep } from "node:path";
+import { MemlensError, ModelFormatError } from "../errors.js";
+import type { Model } from "../graph/ir.js";
+import { openModel } from "./index.js";
+import { checkExternalLocation } from "./onnx/decode.js";
+import type { ExternalOpener } from "./onnx/values.js";
+import { FileSource } from "./source-node.js";
+
+export interface LoadedModel {
+  model: Model;
+  source: FileSource;
+  path: string;
+  openExternal: ExternalOpener;
+}
+
+export function loadModelFile(path: string): LoadedModel {
+  let source: FileSource;
+  try {
+    source = new FileSource(path);
+  } catch (e) {
+    throw new ModelFormatError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    const model = openModel(source, source.name);
+    const openExternal = externalOpener(path);
+    // Check every external location now (symlinks included), so a hostile model is refused at load.
+    for (const t of model.graph.initializers.values()) {
+      if (t.data.kind === "external") resolveExternal(path, t.data.location, t.name, false);
+    }
+    return { model, source, path, openExternal };
+  } catch (e) {
+    source.close();
+    if (e instanceof ModelFormatError) throw new ModelFormatError(`${path}: ${e.message}`);
+    if (e instanceof MemlensError) throw e;
+    if (e instanceof RangeError) throw new ModelFormatError(`${path}: truncated or corrupt: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The absolute path of an external data file, refused when it resolves outside the model's folder. */
+export function resolveExternal(modelPath: string, location: string, tensor: string, mustExist: boolean): string | undefined {
+  checkExternalLocation(tensor, location);
+  const folder = realpathSync(dirname(resolve(modelPath)));
+  const target = resolve(folder, location);
+  if (!target.startsWith(folder + sep)) {
+    throw new ModelFormatError(`tensor '${tensor}': external data location '${location}' escapes the model's folder`);
+  }
+  let real: string;
+  try {
+    real = realpathSync(target);
+  } catch {
+    if (mustExist) throw new ModelFormatError(`tensor '${tensor}': external data file '${location}' is missing`);
+    return undefined;
+  }
+  if (!real.startsWith(folder + sep)) {
+    throw new ModelFormatError(`tensor '${tensor}': external data '${location}' is a link out of the model's folder`);
+  }
+  if (!statSync(real).isFile()) throw new ModelFormatError(`tensor '${tensor}': external data '${location}' is not a file`);
+  return real;
+}
+
+function externalOpener(modelPath: string): ExternalOpener {
+  const open = new Map<string, FileSource>();
+  return (location) => {
+    let s = open.get(location);
+    if (!s) {
+      const real = resolveExternal(modelPath, location, location, true)!;
+      s = new FileSource(real);
+      open.set(location, s);
+    }
+    return s;
+  };
+}

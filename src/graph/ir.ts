@@ -1,0 +1,94 @@
+/**
+ * The graph IR every reader produces and every analysis consumes. Weights are never held here: a Tensor
+ * says where its bytes are (an offset in the model file, or a range of an external file).
+ */
+import type { DType } from "./dtype.js";
+import type { Dim } from "../sym/expr.js";
+import type { ByteSource } from "../formats/source.js";
+
+export type TensorData =
+  /** Inside the model file: the TensorProto message, and its raw_data field when it has one. */
+  | { kind: "embedded"; proto: Span; raw: Span | undefined }
+  /** In a side file, by the path written in the model (checked not to escape the model's folder). */
+  | { kind: "external"; location: string; offset: number; length: number | undefined };
+
+export interface Span {
+  offset: number;
+  length: number;
+}
+
+export interface Tensor {
+  name: string;
+  dtype: DType;
+  dims: number[];
+  elements: number;
+  bytes: number;
+  data: TensorData;
+  /** The file the embedded data lives in. */
+  source: ByteSource;
+}
+
+export type ValueType =
+  | { kind: "tensor"; dtype: DType | undefined; shape: Dim[] | undefined }
+  | { kind: "sequence"; elem: ValueType }
+  | { kind: "optional"; elem: ValueType }
+  | { kind: "map" }
+  | { kind: "sparse"; dtype: DType | undefined; shape: Dim[] | undefined }
+  | { kind: "unknown" };
+
+export interface ValueInfo {
+  name: string;
+  type: ValueType;
+}
+
+export type Attr =
+  | { type: "float"; value: number }
+  | { type: "int"; value: number }
+  | { type: "string"; value: string }
+  | { type: "tensor"; value: Tensor }
+  | { type: "graph"; value: Graph }
+  | { type: "floats"; value: number[] }
+  | { type: "ints"; value: number[] }
+  | { type: "strings"; value: string[] }
+  | { type: "tensors"; value: Tensor[] }
+  | { type: "graphs"; value: Graph[] }
+  | { type: "type"; value: ValueType }
+  | { type: "ref"; ref: string }
+  | { type: "other" };
+
+export interface Node {
+  name: string;
+  opType: string;
+  /** "" for the default ONNX domain ("ai.onnx" is normalised to ""). */
+  domain: string;
+  /** "" marks an omitted optional input. */
+  inputs: string[];
+  outputs: string[];
+  attrs: Record<string, Attr>;
+}
+
+export interface Graph {
+  name: string;
+  nodes: Node[];
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+  initializers: Map<string, Tensor>;
+  valueInfo: Map<string, ValueInfo>;
+}
+
+export interface Model {
+  format: "onnx";
+  file: string;
+  irVersion: number;
+  producer: string;
+  /** Domain ("" for ai.onnx) -> opset version. */
+  opsets: Record<string, number>;
+  graph: Graph;
+  metadata: Record<string, string>;
+  /** What the reader noticed: inlined functions, unusual fields. */
+  warnings: string[];
+}
+
+export function normaliseDomain(d: string): string {
+  return d === "ai.onnx" ? "" : d;
+}

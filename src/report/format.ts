@@ -1,0 +1,42 @@
+/** Number formatting shared by the terminal renderers. */
+
+/** Bytes in binary units (KiB, MiB, GiB), as nvidia-smi and PyTorch users read them. */
+export function bytes(n: number | null | undefined): string {
+  if (n === null || n === undefined) return "?";
+  const a = Math.abs(n);
+  if (a < 1024) return `${n} B`;
+  if (a < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
+  if (a < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+/** Counts with SI suffixes (FLOPs, parameters). */
+export function count(n: number | null | undefined): string {
+  if (n === null || n === undefined) return "?";
+  const a = Math.abs(n);
+  if (a < 1e3) return String(n);
+  if (a < 1e6) return `${(n / 1e3).toFixed(1)}K`;
+  if (a < 1e9) return `${(n / 1e6).toFixed(1)}M`;
+  if (a < 1e12) return `${(n / 1e9).toFixed(2)}G`;
+  return `${(n / 1e12).toFixed(2)}T`;
+}
+
+export function shape(s: readonly (number | string)[] | null): string {
+  return s === null ? "?" : `[${s.join(",")}]`;
+}
+
+/** A terminal bar of `width` cells for value/max. */
+export function bar(value: number, maxValue: number, width = 30): string {
+  if (maxValue <= 0 || value <= 0) return "";
+  const cells = Math.max(1, Math.round((value / maxValue) * width));
+  return "█".repeat(Math.min(width, cells));
+}
+
+/** Left-aligned columns; numeric-looking columns right-aligned. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const right = header.map((_, i) => rows.length > 0 && rows.every((r) => /^[-\d.,]+( ?[KMGT]?i?B|[KMGT])?$|^\?$|^$/.test(r[i] ?? "")));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}

@@ -1,0 +1,75 @@
+/**
+ * The Report: one object that every renderer (terminal table, JSON, HTML) draws. Renderers never
+ * recompute; everything they show is here. Its JSON form is the `memlens/analysis@1` contract.
+ */
+export const SCHEMA = "memlens/analysis@1";
+
+export interface ModelSummary {
+  file: string;
+  format: string;
+  producer: string;
+  opsets: Record<string, number>;
+  nodes: number;
+  parameters: number;
+  weightBytes: number;
+}
+
+export interface Settings {
+  batch: number;
+  inputs: Record<string, (number | string)[]>;
+  dtype: string;
+  runtime: string;
+  device: string;
+  mode: string;
+  /** Values given to symbols (`batch`, `seq`). */
+  dims?: Record<string, number>;
+}
+
+export interface LayerOutput {
+  name: string;
+  /** Numbers when known; a string for a dim that stays symbolic (a data-dependent count). */
+  shape: (number | string)[] | null;
+  dtype: string | null;
+  /** Bytes, using upper bounds for data-dependent dims; null when the shape is unknown. */
+  bytes: number | null;
+}
+
+export interface Layer {
+  name: string;
+  op: string;
+  outputs: LayerOutput[];
+  paramBytes: number;
+  flops: number | null;
+}
+
+export interface MemoryReport {
+  weights: number;
+  inputs: number;
+  outputs: number;
+  activationPeak: number;
+  workspace: number;
+  peakAllocated: number;
+  peakReserved: number;
+  runtimeOverhead: number;
+  total: number;
+  peakAt: { layer: string; live: string[] };
+  perBatch: { fixed: number; perSample: number } | { formula: string };
+  afterRun1?: number;
+  afterRun2?: number;
+  [extra: string]: unknown;
+}
+
+export interface TimelinePoint {
+  layer: string;
+  liveBytes: number;
+}
+
+export interface Report {
+  schema: typeof SCHEMA;
+  model: ModelSummary;
+  settings: Settings;
+  layers: Layer[];
+  memory?: MemoryReport;
+  timeline?: TimelinePoint[];
+  warnings: string[];
+}

@@ -1,0 +1,311 @@
+/**
+ * Shape inference over a whole graph: walks the execution order, looks each node up in the one op table,
+ * and records every value's dtype, shape (symbolic) and, for small integer tensors, values.
+ * Unknown ops and unresolvable shapes become warnings and "unknown" outputs, never guesses.
+ */
+import { ShapeError } from "../errors.js";
+import type { DType } from "../graph/dtype.js";
+import type { Graph, Model, Node, Tensor, ValueType } from "../graph/ir.js";
+import { executionOrder } from "../graph/order.js";
+import { readTensorValues, type ExternalOpener } from "../formats/onnx/values.js";
+import { evaluate, sym, type Dim } from "../sym/expr.js";
+import { lookupRule } from "./table.js";
+import { MAX_VALUE_ELEMENTS, type InferContext, type TensorInfo } from "./types.js";
+
+export interface InferOptions {
+  /** Replace an input's declared shape (`--input NAME=1x3x224x224`). */
+  inputs?: Record<string, Dim[]>;
+  /** Values for symbols (`batch`, `seq`); unbound symbols stay symbolic. */
+  bindings?: Record<string, Dim>;
+  /** When inference can not resolve a value, use the shape the file declares (value_info), with a warning. */
+  trustDeclared?: boolean;
+  openExternal?: ExternalOpener;
+}
+
+export interface NodeResult {
+  node: Node;
+  outputs: (TensorInfo | undefined)[];
+  flops: Dim | undefined;
+  /** Bytes of initializers this node reads (its parameters). */
+  paramBytes: number;
+}
+
+export interface InferenceResult {
+  values: Map<string, TensorInfo>;
+  nodes: NodeResult[];
+  warnings: string[];
+  /** Upper bounds of data-dependent symbols (NonZero counts, NMS boxes). */
+  bounds: Map<string, Dim>;
+}
+
+/** Thrown inside a rule when an input it needs is unknown: the node's outputs become unknown silently. */
+class UnknownInput extends Error {}
+/** Thrown by ctx.unknown(reason). */
+class UnknownWithReason extends Error {}
+
+export function inferModel(model: Model, opts: InferOptions = {}): InferenceResult {
+  const state: EngineState = {
+    opsets: model.opsets,
+    opts,
+    warnings: [],
+    bounds: new Map(),
+    freshCount: new Map(),
+    unknownOps: new Map(),
+  };
+  const values = new Map<string, TensorInfo>();
+  const g = model.graph;
+  for (const t of g.initializers.values()) values.set(t.name, initializerInfo(t));
+  for (const input of g.inputs) {
+    if (values.has(input.name)) continue; // IR < 4: initializers listed as inputs; the initializer is the default
+    const override = opts.inputs?.[input.name];
+    const info = fromValueType(input.type);
+    if (override) info.shape = override.slice();
+    if (info.shape && opts.bindings) info.shape = info.shape.map((d) => evaluate(d, opts.bindings!));
+    values.set(input.name, info);
+  }
+  const nodes = inferNodes(g, values, undefined, state);
+  for (const [op, { count, first }] of state.unknownOps) {
+    state.warnings.push(`unknown op '${op}' in ${count} node${count > 1 ? "s" : ""} (first: '${first}'): outputs unknown`);
+  }
+  return { values, nodes, warnings: state.warnings, bounds: state.bounds };
+}
+
+interface EngineState {
+  opsets: Record<string, number>;
+  opts: InferOptions;
+  warnings: string[];
+  bounds: Map<string, Dim>;
+  freshCount: Map<string, number>;
+  unknownOps: Map<string, { count: number; first: string }>;
+}
+
+function initializerInfo(t: Tensor): TensorInfo {
+  return { dtype: t.dtype, shape: t.dims.slice(), initializer: t };
+}
+
+export function fromValueType(t: ValueType): TensorInfo {
+  switch (t.kind) {
+    case "tensor":
+    case "sparse":
+      return { dtype: t.dtype, shape: t.shape?.slice() };
+    case "sequence":
+      return { kind: "sequence", dtype: undefined, shape: undefined, elem: fromValueType(t.elem) };
+    case "optional":
+      return { kind: "optional", dtype: undefined, shape: undefined, elem: fromValueType(t.elem) };
+    default:
+      return { dtype: undefined, shape: undefined };
+  }
+}
+
+/** Scope lookup: a subgraph sees its own values first, then the enclosing graphs'. */
+type Scope = { get(name: string): TensorInfo | undefined };
+
+function inferNodes(g: Graph, values: Map<string, TensorInfo>, outer: Scope | undefined, st: EngineState): NodeResult[] {
+  const scope: Scope = { get: (n) => values.get(n) ?? outer?.get(n) };
+  const results: NodeResult[] = [];
+  for (const node of executionOrder(g)) {
+    const inputs = node.inputs.map((n) => (n === "" ? undefined : scope.get(n)));
+    let paramBytes = 0;
+    for (const i of inputs) if (i?.initializer) paramBytes += i.initializer.bytes;
+    const { outputs, flops } = inferNode(node, inputs, scope, st);
+    node.outputs.forEach((name, k) => {
+      if (name === "") return;
+      let info = outputs[k];
+      if ((!info || info.shape === undefined || info.dtype === undefined) && st.opts.trustDeclared) {
+        const declared = g.valueInfo.get(name) ?? g.outputs.find((o) => o.name === name);
+        if (declared) {
+          const d = fromValueType(declared.type);
+          if (d.shape !== undefined) {
+            if (st.opts.bindings) d.shape = d.shape.map((x) => evaluate(x, st.opts.bindings!));
+            info = { ...d, dtype: info?.dtype ?? d.dtype };
+            st.warnings.push(`node '${node.name}': shape of '${name}' taken from the file's value_info`);
+          }
+        }
+      }
+      values.set(name, info ?? { dtype: undefined, shape: undefined });
+    });
+    results.push({ node, outputs, flops, paramBytes });
+  }
+  return results;
+}
+
+function inferNode(
+  node: Node,
+  inputs: (TensorInfo | undefined)[],
+  scope: Scope,
+  st: EngineState,
+): { outputs: (TensorInfo | undefined)[]; flops: Dim | undefined } {
+  const opset = st.opsets[node.domain] ?? (node.domain === "" ? 1 : 1);
+  const rule = lookupRule(node.domain, node.opType, opset);
+  if (!rule) {
+    const key = node.domain === "" ? node.opType : `${node.domain}.${node.opType}`;
+    const u = st.unknownOps.get(key);
+    if (u) u.count++;
+    else st.unknownOps.set(key, { count: 1, first: node.name });
+    return { outputs: [], flops: undefined };
+  }
+  const ctx = makeContext(node, inputs, opset, scope, st);
+  try {
+    const outputs = rule.infer(ctx).map((o) => (o ? trimValue(o) : o));
+    let flops: Dim | undefined;
+    try {
+      flops = rule.flops?.(ctx, outputs);
+    } catch {
+      flops = undefined;
+    }
+    return { outputs, flops };
+  } catch (e) {
+    if (e instanceof UnknownInput) return { outputs: [], flops: undefined };
+    if (e instanceof UnknownWithReason) {
+      st.warnings.push(`node '${node.name}' (${node.opType}): ${e.message}`);
+      return { outputs: [], flops: undefined };
+    }
+    if (e instanceof ShapeError) {
+      st.warnings.push(e.message);
+      return { outputs: [], flops: undefined };
+    }
+    if (e instanceof RangeError || e instanceof TypeError) {
+      // A rule met inputs it did not expect (a malformed model): report, never crash.
+      st.warnings.push(`${node.opType} node '${node.name}': ${e.message}`);
+      return { outputs: [], flops: undefined };
+    }
+    throw e;
+  }
+}
+
+function trimValue(o: TensorInfo): TensorInfo {
+  if (o.value !== undefined && o.value.length > MAX_VALUE_ELEMENTS) {
+    const { value: _drop, ...rest } = o;
+    return rest;
+  }
+  return o;
+}
+
+function makeContext(
+  node: Node,
+  inputs: (TensorInfo | undefined)[],
+  opset: number,
+  scope: Scope,
+  st: EngineState,
+): InferContext {
+  const attr = (name: string) => node.attrs[name];
+  const ctx: InferContext = {
+    node,
+    opset,
+    inputs,
+    outputCount: node.outputs.length,
+    input(i) {
+      const v = inputs[i];
+      if (!v) {
+        if (i < node.inputs.length && node.inputs[i] !== "") throw new UnknownInput();
+        return ctx.error(`input ${i} is missing`);
+      }
+      return v;
+    },
+    has(i) {
+      return i < node.inputs.length && node.inputs[i] !== "";
+    },
+    shape(i) {
+      const v = ctx.input(i);
+      if (v.shape === undefined) throw new UnknownInput();
+      return v.shape;
+    },
+    dtype(i): DType {
+      const v = ctx.input(i);
+      if (v.dtype === undefined) throw new UnknownInput();
+      return v.dtype;
+    },
+    value(i) {
+      const v = inputs[i];
+      if (!v) return undefined;
+      if (v.value === undefined && v.initializer && v.initializer.elements <= MAX_VALUE_ELEMENTS) {
+        try {
+          const vals = readTensorValues(v.initializer, st.opts.openExternal);
+          if (typeof vals[0] !== "string") v.value = vals as number[];
+        } catch {
+          return undefined;
+        }
+      }
+      return v.value;
+    },
+    numbers(i) {
+      const v = ctx.value(i);
+      if (!v || v.some((d) => typeof d !== "number")) return undefined;
+      return v as number[];
+    },
+    int(name: string, dflt?: number): number {
+      const a = attr(name);
+      if (a?.type === "int") return a.value;
+      if (a?.type === "float") return Math.trunc(a.value);
+      return dflt as number;
+    },
+    ints(name) {
+      const a = attr(name);
+      if (a?.type === "ints") return a.value;
+      if (a?.type === "int") return [a.value];
+      return undefined;
+    },
+    float(name: string, dflt: number) {
+      const a = attr(name);
+      if (a?.type === "float") return a.value;
+      if (a?.type === "int") return a.value;
+      return dflt;
+    },
+    floats(name) {
+      const a = attr(name);
+      if (a?.type === "floats") return a.value;
+      if (a?.type === "ints") return a.value;
+      return undefined;
+    },
+    string(name: string, dflt?: string): string {
+      const a = attr(name);
+      return a?.type === "string" ? a.value : (dflt as string);
+    },
+    strings(name) {
+      const a = attr(name);
+      return a?.type === "strings" ? a.value : undefined;
+    },
+    tensor(name) {
+      const a = attr(name);
+      return a?.type === "tensor" ? a.value : undefined;
+    },
+    tensorValues(t) {
+      if (t.elements > MAX_VALUE_ELEMENTS) ctx.unknown(`tensor '${t.name}' is too large to read (${t.elements} elements)`);
+      const v = readTensorValues(t, st.opts.openExternal);
+      if (typeof v[0] === "string") return v.map(() => 0);
+      return v as number[];
+    },
+    graph(name) {
+      const a = attr(name);
+      return a?.type === "graph" ? a.value : undefined;
+    },
+    inferSubgraph(g, subInputs) {
+      const local = new Map<string, TensorInfo>();
+      for (const t of g.initializers.values()) local.set(t.name, initializerInfo(t));
+      g.inputs.forEach((vi, k) => {
+        const given = subInputs[k];
+        const declared = fromValueType(vi.type);
+        local.set(vi.name, given ?? declared);
+      });
+      inferNodes(g, local, scope, st);
+      return g.outputs.map((o) => local.get(o.name) ?? scope.get(o.name) ?? fromValueType(o.type));
+    },
+    fresh(hint, upperBound) {
+      const n = (st.freshCount.get(hint) ?? 0) + 1;
+      st.freshCount.set(hint, n);
+      const name = `${hint}_${n}`;
+      if (upperBound !== undefined) st.bounds.set(name, upperBound);
+      return sym(name);
+    },
+    warn(message) {
+      st.warnings.push(`node '${node.name}' (${node.opType}): ${message}`);
+    },
+    unknown(reason): never {
+      throw new UnknownWithReason(reason);
+    },
+    error(detail): never {
+      throw new ShapeError(node.name, node.opType, detail);
+    },
+  };
+  return ctx;
+}

@@ -1,0 +1,4 @@
+/** Shape rules: conv ops. */
+import type { OpFamily } from "../types.js";
+
+export const rules: OpFamily = {};

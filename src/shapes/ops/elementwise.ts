@@ -1,0 +1,174 @@
+/** Shape rules: elementwise ops. Unary ops keep shape and dtype; binary and variadic ops broadcast. */
+import type { DType } from "../../graph/dtype.js";
+import { add, floorDiv, max, min, mod, mul, sub, type Dim } from "../../sym/expr.js";
+import type { InferContext, OpFamily, OpRule, TensorInfo } from "../types.js";
+import { broadcast, knownNumel, numel, same, strides } from "../util.js";
+
+/** Same shape and dtype as input 0; one flop per element. */
+const unary: OpRule = {
+  infer: (ctx) => [same(ctx)],
+  flops: (ctx) => numel(ctx.shape(0)),
+};
+
+/** Same shape, fixed output dtype. */
+function unaryTo(dtype: DType): OpRule {
+  return { infer: (ctx) => [{ dtype, shape: ctx.shape(0).slice() }], flops: (ctx) => numel(ctx.shape(0)) };
+}
+
+/** Apply f elementwise over broadcast values when every input's values are known. */
+export function broadcastValues(
+  ctx: InferContext,
+  outShape: Dim[],
+  f: (xs: Dim[]) => Dim | undefined,
+): Dim[] | undefined {
+  const n = knownNumel(outShape);
+  if (n === undefined || n > 4096) return undefined;
+  const ins: { v: Dim[]; s: number[] }[] = [];
+  for (let i = 0; i < ctx.inputs.length; i++) {
+    if (!ctx.has(i)) continue;
+    const v = ctx.value(i);
+    const s = ctx.input(i).shape;
+    if (!v || !s || s.some((d) => typeof d !== "number")) return undefined;
+    ins.push({ v, s: s as number[] });
+  }
+  const oshape = outShape as number[];
+  const ostr = strides(oshape);
+  const out: Dim[] = [];
+  for (let flat = 0; flat < n; flat++) {
+    const xs: Dim[] = [];
+    for (const { v, s } of ins) {
+      let idx = 0;
+      let stride = 1;
+      for (let k = s.length - 1; k >= 0; k--) {
+        const ok = k + oshape.length - s.length;
+        const coord = Math.floor(flat / ostr[ok]!) % oshape[ok]!;
+        if (s[k]! !== 1) idx += coord * stride;
+        stride *= s[k]!;
+      }
+      const x = v[idx];
+      if (x === undefined) return undefined;
+      xs.push(x);
+    }
+    const y = f(xs);
+    if (y === undefined) return undefined;
+    out.push(y);
+  }
+  return out;
+}
+
+function isInt(t: DType | undefined): boolean {
+  return t !== undefined && /^u?int|bool/.test(t);
+}
+
+/** Broadcasting binary/variadic op; `dtype` picks the output type from input 0's; `value` folds known values. */
+function broadcasting(
+  dtype: (ctx: InferContext) => DType | undefined,
+  value?: (xs: Dim[], ctx: InferContext) => Dim | undefined,
+): OpRule {
+  return {
+    infer(ctx) {
+      const shapes: Dim[][] = [];
+      for (let i = 0; i < ctx.inputs.length; i++) if (ctx.has(i)) shapes.push(ctx.shape(i));
+      const shape = broadcast(ctx, shapes);
+      const out: TensorInfo = { dtype: dtype(ctx), shape };
+      if (value) {
+        const v = broadcastValues(ctx, shape, (xs) => value(xs, ctx));
+        if (v) out.value = v;
+      }
+      return [out];
+    },
+    flops: (_ctx, outs) => (outs[0]?.shape ? numel(outs[0].shape) : 0),
+  };
+}
+
+const keep = (ctx: InferContext) => ctx.dtype(0);
+const bool = () => "bool" as const;
+
+/** Numeric fold over plain numbers only. */
+function num(f: (...xs: number[]) => number): (xs: Dim[]) => Dim | undefined {
+  return (xs) => (xs.every((x) => typeof x === "number") ? f(...(xs as number[])) : undefined);
+}
+
+function divide(xs: Dim[], ctx: InferContext): Dim | undefined {
+  const [a, b] = xs as [Dim, Dim];
+  if (isInt(ctx.input(0).dtype)) {
+    if (typeof a === "number" && typeof b === "number") return b === 0 ? undefined : Math.trunc(a / b);
+    return floorDiv(a, b);
+  }
+  return typeof a === "number" && typeof b === "number" ? a / b : undefined;
+}
+
+function modulo(xs: Dim[], ctx: InferContext): Dim | undefined {
+  const [a, b] = xs as [Dim, Dim];
+  if (typeof a === "number" && typeof b === "number") {
+    if (b === 0) return undefined;
+    return ctx.int("fmod", 0) ? a % b : ((a % b) + b) % b;
+  }
+  return mod(a, b);
+}
+
+const UNARY_OPS = [
+  "Abs", "Neg", "Reciprocal", "Floor", "Ceil", "Round", "Sqrt", "Exp", "Log", "Sin", "Cos", "Tan", "Asin",
+  "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Erf", "Sign", "BitwiseNot",
+] as const;
+
+export const rules: OpFamily = {
+  ...Object.fromEntries(UNARY_OPS.map((op) => [op, unary])),
+  Neg: { infer: (ctx) => [{ ...same(ctx), ...valueMap(ctx, (x) => mul(x, -1)) }], flops: (ctx) => numel(ctx.shape(0)) },
+  Abs: { infer: (ctx) => [{ ...same(ctx), ...valueMap(ctx, (x) => (typeof x === "number" ? Math.abs(x) : x)) }] },
+  Floor: { infer: (ctx) => [{ ...same(ctx), ...valueMap(ctx, (x) => (typeof x === "number" ? Math.floor(x) : undefined)) }] },
+  Ceil: { infer: (ctx) => [{ ...same(ctx), ...valueMap(ctx, (x) => (typeof x === "number" ? Math.ceil(x) : undefined)) }] },
+  Sqrt: { infer: (ctx) => [{ ...same(ctx), ...valueMap(ctx, (x) => (typeof x === "number" ? Math.sqrt(x) : undefined)) }] },
+  Not: unaryTo("bool"),
+  IsNaN: unaryTo("bool"),
+  IsInf: unaryTo("bool"),
+  Add: broadcasting(keep, (xs) => add(xs[0]!, xs[1]!)),
+  Sub: broadcasting(keep, (xs) => sub(xs[0]!, xs[1]!)),
+  Mul: broadcasting(keep, (xs) => mul(xs[0]!, xs[1]!)),
+  Div: broadcasting(keep, divide),
+  Mod: broadcasting(keep, modulo),
+  Pow: broadcasting(keep, num((a, b) => a ** b)),
+  Max: broadcasting(keep, (xs) => xs.reduce((a, b) => max(a, b))),
+  Min: broadcasting(keep, (xs) => xs.reduce((a, b) => min(a, b))),
+  Sum: broadcasting(keep, (xs) => xs.reduce((a, b) => add(a, b))),
+  Mean: broadcasting(keep),
+  Equal: broadcasting(bool, num((a, b) => +(a === b))),
+  Less: broadcasting(bool, num((a, b) => +(a < b))),
+  LessOrEqual: broadcasting(bool, num((a, b) => +(a <= b))),
+  Greater: broadcasting(bool, num((a, b) => +(a > b))),
+  GreaterOrEqual: broadcasting(bool, num((a, b) => +(a >= b))),
+  And: broadcasting(bool, num((a, b) => +(a !== 0 && b !== 0))),
+  Or: broadcasting(bool, num((a, b) => +(a !== 0 || b !== 0))),
+  Xor: broadcasting(bool, num((a, b) => +((a !== 0) !== (b !== 0)))),
+  BitwiseAnd: broadcasting(keep, num((a, b) => a & b)),
+  BitwiseOr: broadcasting(keep, num((a, b) => a | b)),
+  BitwiseXor: broadcasting(keep, num((a, b) => a ^ b)),
+  BitShift: broadcasting(keep),
+  PRelu: broadcasting(keep),
+  Where: {
+    infer(ctx) {
+      const shape = broadcast(ctx, [ctx.shape(0), ctx.shape(1), ctx.shape(2)]);
+      const out: TensorInfo = { dtype: ctx.dtype(1), shape };
+      const v = broadcastValues(ctx, shape, (xs) => (typeof xs[0] === "number" ? (xs[0] !== 0 ? xs[1] : xs[2]) : undefined));
+      if (v) out.value = v;
+      return [out];
+    },
+  },
+  Clip: {
+    infer: (ctx) => [same(ctx)],
+    flops: (ctx) => numel(ctx.shape(0)),
+  },
+};
+
+/** Unary value map when input values are known. */
+function valueMap(ctx: InferContext, f: (x: Dim) => Dim | undefined): { value?: Dim[] } {
+  const v = ctx.value(0);
+  if (!v) return {};
+  const out: Dim[] = [];
+  for (const x of v) {
+    const y = f(x);
+    if (y === undefined) return {};
+    out.push(y);
+  }
+  return { value: out };
+}

@@ -1,0 +1,4 @@
+/** Shape rules: tensor-ops ops. */
+import type { OpFamily } from "../types.js";
+
+export const rules: OpFamily = {};

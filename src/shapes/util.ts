@@ -1,0 +1,72 @@
+/** Shape helpers shared by the op families: broadcasting, axes, element counts, value arithmetic. */
+import { add, equal, isSym, max, mul, product, type Dim } from "../sym/expr.js";
+import type { InferContext, TensorInfo } from "./types.js";
+
+/** Numpy-style multidirectional broadcasting. A symbolic dim against 1 wins; two different symbols: max(). */
+export function broadcast(ctx: InferContext, shapes: readonly Dim[][]): Dim[] {
+  const rank = Math.max(0, ...shapes.map((s) => s.length));
+  const out: Dim[] = [];
+  for (let k = 0; k < rank; k++) {
+    let d: Dim = 1;
+    for (const s of shapes) {
+      const x = s[s.length - rank + k];
+      if (x === undefined || x === 1) continue;
+      if (d === 1) d = x;
+      else if (!equal(d, x)) {
+        if (typeof d === "number" && typeof x === "number") ctx.error(`can not broadcast ${fmt(shapes)}`);
+        d = max(d, x);
+      }
+    }
+    out.push(d);
+  }
+  return out;
+}
+
+export function fmt(shapes: readonly (readonly Dim[])[]): string {
+  return shapes.map((s) => `[${s.map(String).join(",")}]`).join(" and ");
+}
+
+/** Normalise a possibly negative axis against a rank; a ShapeError when out of range. */
+export function axis(ctx: InferContext, a: number, rank: number): number {
+  const r = a < 0 ? a + rank : a;
+  if (r < 0 || r >= rank) ctx.error(`axis ${a} out of range for rank ${rank}`);
+  return r;
+}
+
+export function numel(shape: readonly Dim[]): Dim {
+  return product(shape);
+}
+
+/** The element count as a number when it is known. */
+export function knownNumel(shape: readonly Dim[] | undefined): number | undefined {
+  if (!shape) return undefined;
+  const n = product(shape);
+  return typeof n === "number" ? n : undefined;
+}
+
+export function isStatic(shape: readonly Dim[]): shape is number[] {
+  return shape.every((d) => !isSym(d));
+}
+
+/** Output info like input i (elementwise unary ops), keeping dtype. */
+export function same(ctx: InferContext, i = 0): TensorInfo {
+  return { dtype: ctx.dtype(i), shape: ctx.shape(i).slice() };
+}
+
+/** Multiply-add count 2*m*n*k as a Dim. */
+export function macFlops(...dims: Dim[]): Dim {
+  return mul(2, product(dims));
+}
+
+export function sumDims(dims: readonly Dim[]): Dim {
+  let s: Dim = 0;
+  for (const d of dims) s = add(s, d);
+  return s;
+}
+
+/** Row-major strides for a static shape. */
+export function strides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length).fill(1);
+  for (let i = shape.length - 2; i >= 0; i--) s[i] = s[i + 1]! * shape[i + 1]!;
+  return s;
+}

@@ -1,0 +1,338 @@
+/**
+ * Symbolic dimensions. A dimension is an integer or a polynomial with integer coefficients over atoms:
+ * input symbols (`batch`, `seq`) and opaque terms that can not be simplified without values
+ * (`floor(seq/2)`, `max(a,b)`). Polynomials are kept in a canonical form, so two dims are equal exactly
+ * when their printed forms are equal, which is how inferred shapes are compared with an exporter's.
+ */
+
+export type Dim = number | Poly;
+
+type FnName = "floor" | "ceil" | "mod" | "max" | "min";
+type Atom = { kind: "sym"; name: string } | { kind: "fn"; fn: FnName; args: Dim[] };
+
+/** Atoms by their canonical key; keys are the printed form. */
+const atoms = new Map<string, Atom>();
+
+function atomKey(a: Atom): string {
+  if (a.kind === "sym") return a.name;
+  return `${a.fn}(${a.args.map(dimToString).join(a.fn === "floor" || a.fn === "ceil" ? "/" : ",")})`;
+}
+
+function internAtom(a: Atom): string {
+  const k = atomKey(a);
+  if (!atoms.has(k)) atoms.set(k, a);
+  return k;
+}
+
+/** A monomial is a sorted list of atom keys (repeats are powers); its key joins them with '*'. */
+function monoKey(keys: string[]): string {
+  return keys.slice().sort().join("*");
+}
+
+function monoAtoms(key: string): string[] {
+  return key === "" ? [] : splitTop(key, "*");
+}
+
+/** Split on a separator outside parentheses. */
+function splitTop(s: string, sep: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === "(") depth++;
+    else if (c === ")") depth--;
+    else if (c === sep && depth === 0) {
+      out.push(s.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(s.slice(start));
+  return out;
+}
+
+export class Poly {
+  /** monomial key -> coefficient; "" is the constant term. Never contains zero coefficients. */
+  private constructor(readonly terms: ReadonlyMap<string, number>) {}
+
+  static make(terms: Map<string, number>): Dim {
+    for (const [k, c] of terms) if (c === 0) terms.delete(k);
+    if (terms.size === 0) return 0;
+    if (terms.size === 1 && terms.has("")) return terms.get("")!;
+    return new Poly(terms);
+  }
+
+  toString(): string {
+    const keys = [...this.terms.keys()].sort((a, b) => (a === "" ? 1 : b === "" ? -1 : a < b ? -1 : a > b ? 1 : 0));
+    let s = "";
+    for (const k of keys) {
+      const c = this.terms.get(k)!;
+      const mag = Math.abs(c);
+      const body = k === "" ? String(mag) : mag === 1 ? k : `${mag}*${k}`;
+      s += s === "" ? (c < 0 ? `-${body}` : body) : c < 0 ? ` - ${body}` : ` + ${body}`;
+    }
+    return s;
+  }
+}
+
+function termsOf(d: Dim): Map<string, number> {
+  if (typeof d === "number") return new Map(d === 0 ? [] : [["", d]]);
+  return new Map(d.terms);
+}
+
+export function isSym(d: Dim): d is Poly {
+  return typeof d !== "number";
+}
+
+export function sym(name: string): Dim {
+  return Poly.make(new Map([[internAtom({ kind: "sym", name }), 1]]));
+}
+
+export function add(a: Dim, b: Dim): Dim {
+  if (typeof a === "number" && typeof b === "number") return a + b;
+  const t = termsOf(a);
+  for (const [k, c] of termsOf(b)) t.set(k, (t.get(k) ?? 0) + c);
+  return Poly.make(t);
+}
+
+export function neg(a: Dim): Dim {
+  return mul(a, -1);
+}
+
+export function sub(a: Dim, b: Dim): Dim {
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  return add(a, neg(b));
+}
+
+export function mul(a: Dim, b: Dim): Dim {
+  if (typeof a === "number" && typeof b === "number") return a * b;
+  const out = new Map<string, number>();
+  for (const [ka, ca] of termsOf(a)) {
+    for (const [kb, cb] of termsOf(b)) {
+      const k = monoKey([...monoAtoms(ka), ...monoAtoms(kb)]);
+      out.set(k, (out.get(k) ?? 0) + ca * cb);
+    }
+  }
+  return Poly.make(out);
+}
+
+/** Exact quotient a/b when every term divides, else undefined. */
+function exactDiv(a: Dim, b: Dim): Dim | undefined {
+  if (typeof b === "number") {
+    if (b === 0) return undefined;
+    const out = new Map<string, number>();
+    for (const [k, c] of termsOf(a)) {
+      if (c % b !== 0) return undefined;
+      out.set(k, c / b);
+    }
+    return Poly.make(out);
+  }
+  if (b.terms.size !== 1) return equal(a, b) ? 1 : undefined;
+  const [[kb, cb]] = [...b.terms] as [[string, number]];
+  const bAtoms = monoAtoms(kb);
+  const out = new Map<string, number>();
+  for (const [k, c] of termsOf(a)) {
+    const rest = monoAtoms(k);
+    for (const atom of bAtoms) {
+      const i = rest.indexOf(atom);
+      if (i < 0) return undefined;
+      rest.splice(i, 1);
+    }
+    if (c % cb !== 0) return undefined;
+    out.set(monoKey(rest), c / cb);
+  }
+  return Poly.make(out);
+}
+
+function fnAtom(fn: FnName, args: Dim[]): Dim {
+  return Poly.make(new Map([[internAtom({ kind: "fn", fn, args }), 1]]));
+}
+
+export function floorDiv(a: Dim, b: Dim): Dim {
+  if (typeof a === "number" && typeof b === "number") return Math.floor(a / b);
+  if (b === 1) return a;
+  return exactDiv(a, b) ?? fnAtom("floor", [a, b]);
+}
+
+export function ceilDiv(a: Dim, b: Dim): Dim {
+  if (typeof a === "number" && typeof b === "number") return Math.ceil(a / b);
+  if (b === 1) return a;
+  return exactDiv(a, b) ?? fnAtom("ceil", [a, b]);
+}
+
+export function mod(a: Dim, b: Dim): Dim {
+  if (typeof a === "number" && typeof b === "number") return ((a % b) + b) % b;
+  if (exactDiv(a, b) !== undefined) return 0;
+  return fnAtom("mod", [a, b]);
+}
+
+/** Dims are sizes: symbols are >= 1, which lets max/min drop a constant that can not win. */
+export function max(a: Dim, b: Dim): Dim {
+  if (typeof a === "number" && typeof b === "number") return Math.max(a, b);
+  if (equal(a, b)) return a;
+  if (typeof a === "number" && a <= 1 && isNonNegPoly(b) && minValue(b) >= a) return b;
+  if (typeof b === "number" && b <= 1 && isNonNegPoly(a) && minValue(a) >= b) return a;
+  const [x, y] = dimToString(a) < dimToString(b) ? [a, b] : [b, a];
+  return fnAtom("max", [x, y]);
+}
+
+export function min(a: Dim, b: Dim): Dim {
+  if (typeof a === "number" && typeof b === "number") return Math.min(a, b);
+  if (equal(a, b)) return a;
+  const [x, y] = dimToString(a) < dimToString(b) ? [a, b] : [b, a];
+  return fnAtom("min", [x, y]);
+}
+
+function isNonNegPoly(d: Dim): boolean {
+  return typeof d === "number" ? d >= 0 : [...d.terms.values()].every((c) => c > 0);
+}
+
+/** Lower bound of a polynomial with positive coefficients when every atom is >= 1. */
+function minValue(d: Dim): number {
+  return typeof d === "number" ? d : [...d.terms.values()].reduce((s, c) => s + c, 0);
+}
+
+export function equal(a: Dim, b: Dim): boolean {
+  if (typeof a === "number" || typeof b === "number") return a === b;
+  return a === b || a.toString() === b.toString();
+}
+
+export function dimToString(d: Dim): string {
+  return typeof d === "number" ? String(d) : d.toString();
+}
+
+export function product(dims: readonly Dim[]): Dim {
+  let p: Dim = 1;
+  for (const d of dims) p = mul(p, d);
+  return p;
+}
+
+/** The symbols a dim mentions. */
+export function symbolsOf(d: Dim, out = new Set<string>()): Set<string> {
+  if (typeof d === "number") return out;
+  for (const k of d.terms.keys()) {
+    for (const ak of monoAtoms(k)) {
+      const a = atoms.get(ak);
+      if (!a) continue;
+      if (a.kind === "sym") out.add(a.name);
+      else for (const arg of a.args) symbolsOf(arg, out);
+    }
+  }
+  return out;
+}
+
+/** Substitute values for symbols; returns a number when every symbol is bound. */
+export function evaluate(d: Dim, env: Readonly<Record<string, Dim>>): Dim {
+  if (typeof d === "number") return d;
+  let total: Dim = 0;
+  for (const [k, c] of d.terms) {
+    let term: Dim = c;
+    for (const ak of monoAtoms(k)) term = mul(term, evalAtom(ak, env));
+    total = add(total, term);
+  }
+  return total;
+}
+
+function evalAtom(key: string, env: Readonly<Record<string, Dim>>): Dim {
+  const a = atoms.get(key);
+  if (!a) throw new Error(`unknown atom ${key}`);
+  if (a.kind === "sym") return env[a.name] ?? sym(a.name);
+  const [x, y] = a.args.map((v) => evaluate(v, env)) as [Dim, Dim];
+  switch (a.fn) {
+    case "floor":
+      return floorDiv(x, y);
+    case "ceil":
+      return ceilDiv(x, y);
+    case "mod":
+      return mod(x, y);
+    case "max":
+      return max(x, y);
+    case "min":
+      return min(x, y);
+  }
+}
+
+/**
+ * Parse a dim_param as exporters write it: `batch`, `seq*batch`, `2*seq + 1`, `(seq//2)`, `Max(1, seq)`.
+ * Anything else is kept as one opaque symbol named by the whole string.
+ */
+export function parseDim(text: string): Dim {
+  const p = new DimParser(text.replace(/\s+/g, ""));
+  try {
+    const d = p.expr();
+    if (p.i !== p.s.length) return sym(text);
+    return d;
+  } catch {
+    return sym(text);
+  }
+}
+
+class DimParser {
+  i = 0;
+  constructor(readonly s: string) {}
+  private peek(): string {
+    return this.s[this.i] ?? "";
+  }
+  expr(): Dim {
+    let v = this.term();
+    for (;;) {
+      const c = this.peek();
+      if (c === "+") {
+        this.i++;
+        v = add(v, this.term());
+      } else if (c === "-") {
+        this.i++;
+        v = sub(v, this.term());
+      } else return v;
+    }
+  }
+  term(): Dim {
+    let v = this.factor();
+    for (;;) {
+      if (this.s.startsWith("//", this.i)) {
+        this.i += 2;
+        v = floorDiv(v, this.factor());
+      } else if (this.peek() === "*") {
+        this.i++;
+        v = mul(v, this.factor());
+      } else if (this.peek() === "%") {
+        this.i++;
+        v = mod(v, this.factor());
+      } else return v;
+    }
+  }
+  factor(): Dim {
+    const c = this.peek();
+    if (c === "-") {
+      this.i++;
+      return neg(this.factor());
+    }
+    if (c === "(") {
+      this.i++;
+      const v = this.expr();
+      if (this.peek() !== ")") throw new Error("expected )");
+      this.i++;
+      return v;
+    }
+    const m = /^[0-9]+/.exec(this.s.slice(this.i));
+    if (m) {
+      this.i += m[0].length;
+      return Number(m[0]);
+    }
+    const id = /^[A-Za-z_][A-Za-z0-9_.]*/.exec(this.s.slice(this.i));
+    if (!id) throw new Error("expected a name");
+    this.i += id[0].length;
+    const fn = id[0].toLowerCase();
+    if (this.peek() === "(" && (fn === "max" || fn === "min" || fn === "floordiv" || fn === "mod")) {
+      this.i++;
+      const a = this.expr();
+      if (this.peek() !== ",") throw new Error("expected ,");
+      this.i++;
+      const b = this.expr();
+      if (this.peek() !== ")") throw new Error("expected )");
+      this.i++;
+      return fn === "max" ? max(a, b) : fn === "min" ? min(a, b) : fn === "mod" ? mod(a, b) : floorDiv(a, b);
+    }
+    return sym(id[0]);
+  }
+}
