@@ -1,0 +1,41 @@
+/**
+ * A runtime profile turns a shape-inferred graph into the memory a runtime will hold. Each runtime
+ * (pytorch-cuda, ort-cpu, ...) composes the pure pieces (liveness, planners, allocator simulations) its own
+ * way; src/memory/runtimes.ts is the only list of them.
+ */
+import type { Model } from "../graph/ir.js";
+import type { InferenceResult } from "../shapes/engine.js";
+import type { MemoryReport, TimelinePoint } from "../report/report.js";
+
+export interface MemorySettings {
+  batch: number;
+  dtype: string;
+  runtime: string;
+  device: string;
+  mode: string;
+  optimizer?: string;
+  /** pytorch-cuda: torch.backends.cudnn.benchmark. */
+  cudnnBenchmark?: boolean;
+  /** pytorch-cuda: CUDA_MODULE_LOADING (lazy is PyTorch's default). */
+  cudaModuleLoading?: "lazy" | "eager";
+}
+
+export interface MemoryInput {
+  model: Model;
+  inference: InferenceResult;
+  /** Symbol values (batch, seq) the inference was run with. */
+  bindings: Record<string, number>;
+  settings: MemorySettings;
+}
+
+export interface MemoryResult {
+  memory: MemoryReport;
+  timeline: TimelinePoint[];
+  warnings: string[];
+}
+
+export interface RuntimeProfile {
+  id: string;
+  description: string;
+  estimate(input: MemoryInput): MemoryResult;
+}
