@@ -10,6 +10,7 @@ import { rules as control } from "./ops/control.js";
 import { rules as conv } from "./ops/conv.js";
 import { rules as elementwise } from "./ops/elementwise.js";
 import { rules as generators } from "./ops/generators.js";
+import { rules as loss } from "./ops/loss.js";
 import { rules as matmul } from "./ops/matmul.js";
 import { rules as misc } from "./ops/misc.js";
 import { rules as normalization } from "./ops/normalization.js";
@@ -31,6 +32,7 @@ export const FAMILIES: Record<string, OpFamily> = {
   normalization,
   reduce,
   matmul,
+  loss,
   "shape-ops": shapeOps,
   "tensor-ops": tensorOps,
   generators,

@@ -1,4 +1,71 @@
-/** Shape rules: activation ops. */
-import type { OpFamily } from "../types.js";
+/**
+ * Shape rules: activations. All keep their input's shape and dtype. Softmax, LogSoftmax and Hardmax
+ * before opset 13 coerce the input to 2-D around `axis` to compute, but their output has the input's shape.
+ */
+import { mul } from "../../sym/expr.js";
+import type { InferContext, OpFamily, OpRule } from "../types.js";
+import { axis, broadcast, numel, same } from "../util.js";
 
-export const rules: OpFamily = {};
+/** Same shape and dtype; `cost` flops per element (a rough count of the arithmetic each one does). */
+function pointwise(cost = 1): OpRule {
+  return {
+    infer: (ctx) => [same(ctx)],
+    flops: (ctx) => mul(numel(ctx.shape(0)), cost),
+  };
+}
+
+/** Softmax-like ops: check the axis against the rank, keep the shape. */
+function alongAxis(cost: number, defaultAxis: number): OpRule {
+  return {
+    infer(ctx: InferContext) {
+      const x = ctx.shape(0);
+      if (x.length > 0) axis(ctx, ctx.int("axis", defaultAxis), x.length);
+      return [same(ctx)];
+    },
+    flops: (ctx) => mul(numel(ctx.shape(0)), cost),
+  };
+}
+
+/** The softmax family for both axis conventions: before opset 13 the default axis is 1, after it -1. */
+function softmaxFamily(cost: number): OpRule[] {
+  return [alongAxis(cost, 1), { ...alongAxis(cost, -1), since: 13 }];
+}
+
+/**
+ * PRelu: from opset 7 the slope broadcasts unidirectionally to X; before, it is per channel (or one value).
+ * Either way the output has X's shape.
+ */
+const prelu: OpRule = {
+  infer(ctx: InferContext) {
+    const x = ctx.shape(0);
+    const slope = ctx.shape(1);
+    if (ctx.opset >= 7) {
+      const b = broadcast(ctx, [x, slope]);
+      if (b.length !== x.length) ctx.error(`slope of rank ${slope.length} does not broadcast to X of rank ${x.length}`);
+    }
+    return [same(ctx)];
+  },
+  flops: (ctx) => numel(ctx.shape(0)),
+};
+
+export const rules: OpFamily = {
+  Relu: pointwise(1),
+  LeakyRelu: pointwise(2),
+  PRelu: prelu,
+  Elu: pointwise(3),
+  Selu: pointwise(3),
+  Celu: pointwise(3),
+  Sigmoid: pointwise(4),
+  HardSigmoid: pointwise(3),
+  HardSwish: pointwise(4),
+  Tanh: pointwise(5),
+  Softplus: pointwise(3),
+  Softsign: pointwise(3),
+  Gelu: pointwise(8),
+  Mish: pointwise(8),
+  ThresholdedRelu: pointwise(1),
+  Shrink: pointwise(2),
+  Softmax: softmaxFamily(5),
+  LogSoftmax: softmaxFamily(5),
+  Hardmax: softmaxFamily(2),
+};

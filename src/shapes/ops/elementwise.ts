@@ -112,13 +112,61 @@ const UNARY_OPS = [
   "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Erf", "Sign", "BitwiseNot",
 ] as const;
 
+/** A unary op that also maps known values (integers in shape sub-graphs); `f` undefined: not foldable. */
+function unaryFold(f: (x: Dim) => Dim | undefined): OpRule {
+  return {
+    infer: (ctx) => [{ ...same(ctx), ...valueMap(ctx, f) }],
+    flops: (ctx) => numel(ctx.shape(0)),
+  };
+}
+
+const onNumber = (f: (x: number) => number) => (x: Dim) => (typeof x === "number" ? f(x) : undefined);
+
+/** Round half to even, as ONNX Round does. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** Clip bounds: attributes before opset 11, optional inputs 1 and 2 after. */
+function clipBounds(ctx: InferContext): { lo: number | undefined; hi: number | undefined } | undefined {
+  if (ctx.opset < 11) {
+    const lo = ctx.float("min", -Infinity);
+    const hi = ctx.float("max", Infinity);
+    return { lo, hi };
+  }
+  const lo = ctx.has(1) ? ctx.numbers(1) : [-Infinity];
+  const hi = ctx.has(2) ? ctx.numbers(2) : [Infinity];
+  if (!lo || !hi) return undefined;
+  return { lo: lo[0], hi: hi[0] };
+}
+
+const clip: OpRule = {
+  infer(ctx) {
+    const b = clipBounds(ctx);
+    const f = b ? (x: Dim) => (typeof x === "number" ? Math.min(Math.max(x, b.lo ?? -Infinity), b.hi ?? Infinity) : undefined) : () => undefined;
+    return [{ ...same(ctx), ...valueMap(ctx, f) }];
+  },
+  flops: (ctx) => numel(ctx.shape(0)),
+};
+
+function bitShift(xs: Dim[], ctx: InferContext): Dim | undefined {
+  const [a, b] = xs;
+  if (typeof a !== "number" || typeof b !== "number" || b < 0) return undefined;
+  // Values are unsigned here; shift as integers without 32-bit wraparound.
+  return ctx.string("direction", "") === "LEFT" ? a * 2 ** b : Math.floor(a / 2 ** b);
+}
+
 export const rules: OpFamily = {
   ...Object.fromEntries(UNARY_OPS.map((op) => [op, unary])),
-  Neg: { infer: (ctx) => [{ ...same(ctx), ...valueMap(ctx, (x) => mul(x, -1)) }], flops: (ctx) => numel(ctx.shape(0)) },
-  Abs: { infer: (ctx) => [{ ...same(ctx), ...valueMap(ctx, (x) => (typeof x === "number" ? Math.abs(x) : x)) }] },
-  Floor: { infer: (ctx) => [{ ...same(ctx), ...valueMap(ctx, (x) => (typeof x === "number" ? Math.floor(x) : undefined)) }] },
-  Ceil: { infer: (ctx) => [{ ...same(ctx), ...valueMap(ctx, (x) => (typeof x === "number" ? Math.ceil(x) : undefined)) }] },
-  Sqrt: { infer: (ctx) => [{ ...same(ctx), ...valueMap(ctx, (x) => (typeof x === "number" ? Math.sqrt(x) : undefined)) }] },
+  Neg: unaryFold((x) => mul(x, -1)),
+  Abs: unaryFold((x) => (typeof x === "number" ? Math.abs(x) : x)),
+  Floor: unaryFold(onNumber(Math.floor)),
+  Ceil: unaryFold(onNumber(Math.ceil)),
+  Round: unaryFold(onNumber(roundHalfEven)),
+  Sqrt: unaryFold(onNumber(Math.sqrt)),
+  Sign: unaryFold(onNumber(Math.sign)),
+  Reciprocal: unaryFold(onNumber((x) => 1 / x)),
   Not: unaryTo("bool"),
   IsNaN: unaryTo("bool"),
   IsInf: unaryTo("bool"),
@@ -131,7 +179,7 @@ export const rules: OpFamily = {
   Max: broadcasting(keep, (xs) => xs.reduce((a, b) => max(a, b))),
   Min: broadcasting(keep, (xs) => xs.reduce((a, b) => min(a, b))),
   Sum: broadcasting(keep, (xs) => xs.reduce((a, b) => add(a, b))),
-  Mean: broadcasting(keep),
+  Mean: broadcasting(keep, num((...xs) => xs.reduce((a, b) => a + b, 0) / xs.length)),
   Equal: broadcasting(bool, num((a, b) => +(a === b))),
   Less: broadcasting(bool, num((a, b) => +(a < b))),
   LessOrEqual: broadcasting(bool, num((a, b) => +(a <= b))),
@@ -143,8 +191,7 @@ export const rules: OpFamily = {
   BitwiseAnd: broadcasting(keep, num((a, b) => a & b)),
   BitwiseOr: broadcasting(keep, num((a, b) => a | b)),
   BitwiseXor: broadcasting(keep, num((a, b) => a ^ b)),
-  BitShift: broadcasting(keep),
-  PRelu: broadcasting(keep),
+  BitShift: broadcasting(keep, bitShift),
   Where: {
     infer(ctx) {
       const shape = broadcast(ctx, [ctx.shape(0), ctx.shape(1), ctx.shape(2)]);
@@ -153,11 +200,9 @@ export const rules: OpFamily = {
       if (v) out.value = v;
       return [out];
     },
+    flops: (_ctx, outs) => (outs[0]?.shape ? numel(outs[0].shape) : 0),
   },
-  Clip: {
-    infer: (ctx) => [same(ctx)],
-    flops: (ctx) => numel(ctx.shape(0)),
-  },
+  Clip: clip,
 };
 
 /** Unary value map when input values are known. */
