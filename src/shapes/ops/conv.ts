@@ -47,13 +47,15 @@ export function windowOutput(ctx: InferContext, input: readonly Dim[], w: Window
     const s = w.strides[i]!;
     const ek = extent(w.kernel[i]!, w.dilations[i]!);
     if (w.autoPad === "SAME_UPPER" || w.autoPad === "SAME_LOWER") return ceilDiv(x, s);
-    if (w.autoPad === "VALID") return add(floorDiv(sub(x, ek), s), 1);
+    if (w.autoPad === "VALID") return floorDiv(add(sub(x, ek), s), s);
     const pb = w.pads[i]!;
     const pe = w.pads[i + input.length]!;
     const span = sub(add(x, pb + pe), ek);
     if (typeof span === "number" && span < 0) ctx.error(`window ${String(ek)} is larger than padded input ${String(add(x, pb + pe))}`);
-    if (!ceilMode) return add(floorDiv(span, s), 1);
-    let out = add(ceilDiv(span, s), 1);
+    // floor(span/s) + 1 written as floor((span + s)/s): the same integer, and it simplifies symbolically
+    // (a 2x2 stride-2 window over H gives floor(H/2), not floor((H-2)/2) + 1).
+    if (!ceilMode) return floorDiv(add(span, s), s);
+    let out = ceilDiv(add(span, s), s);
     if (typeof out === "number" && typeof x === "number") {
       if ((out - 1) * s >= x + pb) out -= 1;
     } else if (typeof ek === "number" && pe + s > ek) {
