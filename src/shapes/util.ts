@@ -1,5 +1,6 @@
 /** Shape helpers shared by the op families: broadcasting, axes, element counts, value arithmetic. */
 import { add, equal, isSym, max, mul, product, type Dim } from "../sym/expr.js";
+import type { DType } from "../graph/dtype.js";
 import type { InferContext, TensorInfo } from "./types.js";
 
 /** Numpy-style multidirectional broadcasting. A symbolic dim against 1 wins; two different symbols: max(). */
@@ -69,4 +70,45 @@ export function strides(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length).fill(1);
   for (let i = shape.length - 2; i >= 0; i--) s[i] = s[i + 1]! * shape[i + 1]!;
   return s;
+}
+
+/** Indexes at or beyond this magnitude mean "to the end" in Slice (INT32/INT64 max and min as exporters write them). */
+export const SLICE_TO_END = 2 ** 31 - 1;
+
+/** A tensor's values with its static shape, when both are known (the form value folds need). */
+export function staticValues(ctx: InferContext, i: number): { v: Dim[]; s: number[] } | undefined {
+  if (!ctx.has(i)) return undefined;
+  const s = ctx.input(i).shape;
+  if (!s || !isStatic(s)) return undefined;
+  const v = ctx.value(i);
+  if (!v || v.length !== s.reduce((a, b) => a * b, 1)) return undefined;
+  return { v, s };
+}
+
+/** Row-major coordinates of a flat index. */
+export function unravel(flat: number, shape: readonly number[], str: readonly number[]): number[] {
+  return shape.map((d, k) => Math.floor(flat / str[k]!) % d);
+}
+
+/** A list of integers from input i (opset >= threshold) or attribute `name` (older opsets); undefined when absent. */
+export function intsFromInputOrAttr(ctx: InferContext, i: number, name: string, sinceInput: number): Dim[] | undefined {
+  if (ctx.opset >= sinceInput) {
+    if (!ctx.has(i)) return undefined;
+    const v = ctx.value(i);
+    if (!v) ctx.unknown(`input ${i} ('${name}') is computed at run time and its values are not known`);
+    return v;
+  }
+  return ctx.ints(name);
+}
+
+/** A scalar (or one-element) input's value, or undefined when not known. */
+export function scalarValue(ctx: InferContext, i: number): Dim | undefined {
+  if (!ctx.has(i)) return undefined;
+  const v = ctx.value(i);
+  return v && v.length === 1 ? v[0] : undefined;
+}
+
+/** Whether a dtype holds integers (values of such tensors are tracked symbolically). */
+export function isIntegerType(t: DType | undefined): boolean {
+  return t !== undefined && /^u?int|^bool$/.test(t);
 }

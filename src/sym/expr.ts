@@ -127,7 +127,7 @@ function exactDiv(a: Dim, b: Dim): Dim | undefined {
     }
     return Poly.make(out);
   }
-  if (b.terms.size !== 1) return equal(a, b) ? 1 : undefined;
+  if (b.terms.size !== 1) return polyDiv(a, b);
   const [[kb, cb]] = [...b.terms] as [[string, number]];
   const bAtoms = monoAtoms(kb);
   const out = new Map<string, number>();
@@ -142,6 +142,56 @@ function exactDiv(a: Dim, b: Dim): Dim | undefined {
     out.set(monoKey(rest), c / cb);
   }
   return Poly.make(out);
+}
+
+/**
+ * Exact division by a polynomial of several terms (batch*seq + batch by seq + 1), by multivariate long
+ * division in graded-lex order: for one divisor the remainder is zero exactly when it divides.
+ */
+function polyDiv(a: Dim, b: Poly): Dim | undefined {
+  const rem = termsOf(a);
+  const [kb, cb] = leadingTerm(b.terms);
+  const quotient = new Map<string, number>();
+  for (let guard = 0; rem.size > 0; guard++) {
+    if (guard > 256) return undefined;
+    const [kr, cr] = leadingTerm(rem);
+    const rest = monoAtoms(kr);
+    for (const atom of monoAtoms(kb)) {
+      const i = rest.indexOf(atom);
+      if (i < 0) return undefined;
+      rest.splice(i, 1);
+    }
+    if (cr % cb !== 0) return undefined;
+    const kq = monoKey(rest);
+    const cq = cr / cb;
+    quotient.set(kq, (quotient.get(kq) ?? 0) + cq);
+    for (const [k, c] of b.terms) {
+      const km = monoKey([...rest, ...monoAtoms(k)]);
+      const v = (rem.get(km) ?? 0) - cq * c;
+      if (v === 0) rem.delete(km);
+      else rem.set(km, v);
+    }
+  }
+  return Poly.make(quotient);
+}
+
+function leadingTerm(terms: ReadonlyMap<string, number>): [string, number] {
+  let best: [string, number] | undefined;
+  for (const t of terms) if (!best || monoCompare(t[0], best[0]) > 0) best = t;
+  return best!;
+}
+
+/** Graded lexicographic order on monomials: higher degree first, then exponents atom by atom. */
+function monoCompare(x: string, y: string): number {
+  const ax = monoAtoms(x);
+  const ay = monoAtoms(y);
+  if (ax.length !== ay.length) return ax.length - ay.length;
+  const names = [...new Set([...ax, ...ay])].sort();
+  for (const n of names) {
+    const d = ax.filter((a) => a === n).length - ay.filter((a) => a === n).length;
+    if (d !== 0) return d;
+  }
+  return 0;
 }
 
 function fnAtom(fn: FnName, args: Dim[]): Dim {
@@ -166,12 +216,15 @@ export function mod(a: Dim, b: Dim): Dim {
   return fnAtom("mod", [a, b]);
 }
 
-/** Dims are sizes: symbols are >= 1, which lets max/min drop a constant that can not win. */
+/**
+ * Dims are sizes: symbols are >= 1, which lets max/min pick an argument whenever the difference of the two
+ * has a provable sign (max(1, seq) = seq, min(seq, seq + 1) = seq); otherwise the term stays opaque.
+ */
 export function max(a: Dim, b: Dim): Dim {
   if (typeof a === "number" && typeof b === "number") return Math.max(a, b);
   if (equal(a, b)) return a;
-  if (typeof a === "number" && a <= 1 && isNonNegPoly(b) && minValue(b) >= a) return b;
-  if (typeof b === "number" && b <= 1 && isNonNegPoly(a) && minValue(a) >= b) return a;
+  if (lowerBound(sub(a, b)) >= 0) return a;
+  if (lowerBound(sub(b, a)) >= 0) return b;
   const [x, y] = dimToString(a) < dimToString(b) ? [a, b] : [b, a];
   return fnAtom("max", [x, y]);
 }
@@ -179,17 +232,55 @@ export function max(a: Dim, b: Dim): Dim {
 export function min(a: Dim, b: Dim): Dim {
   if (typeof a === "number" && typeof b === "number") return Math.min(a, b);
   if (equal(a, b)) return a;
+  if (lowerBound(sub(b, a)) >= 0) return a;
+  if (lowerBound(sub(a, b)) >= 0) return b;
   const [x, y] = dimToString(a) < dimToString(b) ? [a, b] : [b, a];
   return fnAtom("min", [x, y]);
 }
 
-function isNonNegPoly(d: Dim): boolean {
-  return typeof d === "number" ? d >= 0 : [...d.terms.values()].every((c) => c > 0);
+/**
+ * A lower bound of a dim, assuming every symbol is >= 1; -Infinity when none can be proved (a negative
+ * coefficient on a term with no upper bound). Used to simplify clamps such as Slice's and max(0, n).
+ */
+export function lowerBound(d: Dim): number {
+  if (typeof d === "number") return d;
+  let lb = 0;
+  for (const [k, c] of d.terms) {
+    if (k === "") {
+      lb += c;
+      continue;
+    }
+    if (c < 0) return -Infinity;
+    let m = 1;
+    for (const ak of monoAtoms(k)) {
+      const a = atomLowerBound(ak);
+      if (a < 0) return -Infinity;
+      m *= a;
+    }
+    lb += c * m;
+  }
+  return lb;
 }
 
-/** Lower bound of a polynomial with positive coefficients when every atom is >= 1. */
-function minValue(d: Dim): number {
-  return typeof d === "number" ? d : [...d.terms.values()].reduce((s, c) => s + c, 0);
+function atomLowerBound(key: string): number {
+  const a = atoms.get(key);
+  if (!a) return -Infinity;
+  if (a.kind === "sym") return 1;
+  const [x, y] = a.args as [Dim, Dim];
+  switch (a.fn) {
+    case "floor":
+    case "ceil": {
+      const lx = lowerBound(x);
+      if (typeof y !== "number" || y <= 0 || lx < 0) return lx >= 0 && lowerBound(y) > 0 ? 0 : -Infinity;
+      return a.fn === "floor" ? Math.floor(lx / y) : Math.ceil(lx / y);
+    }
+    case "mod":
+      return 0;
+    case "max":
+      return Math.max(lowerBound(x), lowerBound(y));
+    case "min":
+      return Math.min(lowerBound(x), lowerBound(y));
+  }
 }
 
 export function equal(a: Dim, b: Dim): boolean {

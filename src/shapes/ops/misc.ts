@@ -1,4 +1,81 @@
-/** Shape rules: misc ops. */
-import type { OpFamily } from "../types.js";
+/** Shape rules: signal processing (DFT, STFT) and linear algebra (Det). */
+import { add, floorDiv, mul, product, sub, type Dim } from "../../sym/expr.js";
+import type { InferContext, OpFamily, OpRule } from "../types.js";
+import { axis, scalarValue } from "../util.js";
 
-export const rules: OpFamily = {};
+/** One-sided transforms keep floor(n/2) + 1 bins (the rest mirror them). */
+function bins(n: Dim, onesided: boolean): Dim {
+  return onesided ? add(floorDiv(n, 2), 1) : n;
+}
+
+/**
+ * DFT. Input [batch, n1, ..., nk, 1|2] (real or complex); output has last dim 2. Opset 17 takes the axis as an
+ * attribute (default 1); opset 20 as input 2 (default -2, counted against the input's rank).
+ */
+function dft(axisOf: (ctx: InferContext, rank: number) => number): OpRule {
+  return {
+    infer(ctx) {
+      const s = ctx.shape(0);
+      if (s.length < 2) ctx.error(`input of rank ${s.length}, want >= 2`);
+      const last = s[s.length - 1]!;
+      if (typeof last === "number" && last !== 1 && last !== 2) ctx.error(`last dim ${last}, want 1 (real) or 2 (complex)`);
+      const a = axisOf(ctx, s.length);
+      if (a === 0 || a === s.length - 1) ctx.error(`axis ${a} is not a signal axis`);
+      const inverse = ctx.int("inverse", 0) === 1;
+      const onesided = ctx.int("onesided", 0) === 1;
+      if (inverse && onesided) ctx.error("onesided inverse transforms are not defined");
+      let n = s[a]!;
+      if (ctx.has(1)) n = scalarValue(ctx, 1) ?? ctx.unknown("dft_length (input 1) is computed at run time");
+      const shape = s.slice();
+      shape[a] = bins(n, onesided);
+      shape[s.length - 1] = 2;
+      return [{ dtype: ctx.dtype(0), shape }];
+    },
+  };
+}
+
+const dft17 = dft((ctx, rank) => axis(ctx, ctx.int("axis", 1), rank));
+const dft20 = dft((ctx, rank) => {
+  if (!ctx.has(2)) return rank - 2;
+  const v = scalarValue(ctx, 2);
+  return typeof v === "number" ? axis(ctx, v, rank) : ctx.unknown("axis (input 2) is not known");
+});
+
+const STFT: OpRule = {
+  infer(ctx) {
+    const s = ctx.shape(0);
+    if (s.length !== 3) ctx.error(`signal of rank ${s.length}, want [batch, length, 1|2]`);
+    const [batch, length] = s as [Dim, Dim, Dim];
+    const step = scalarValue(ctx, 1) ?? ctx.unknown("frame_step (input 1) is computed at run time");
+    let frame: Dim | undefined;
+    if (ctx.has(3)) frame = scalarValue(ctx, 3) ?? ctx.unknown("frame_length (input 3) is computed at run time");
+    else if (ctx.has(2)) frame = ctx.shape(2)[0];
+    frame ??= ctx.error("neither a window nor a frame_length");
+    const frames = add(floorDiv(sub(length, frame), step), 1);
+    const onesided = ctx.int("onesided", 1) === 1;
+    return [{ dtype: ctx.dtype(0), shape: [batch, frames, bins(frame, onesided), 2] }];
+  },
+};
+
+const Det: OpRule = {
+  infer(ctx) {
+    const s = ctx.shape(0);
+    if (s.length < 2) ctx.error(`input of rank ${s.length}, want [..., M, M]`);
+    return [{ dtype: ctx.dtype(0), shape: s.slice(0, -2) }];
+  },
+  /** LU decomposition: about (2/3)·n³ multiply-adds per matrix, so (4/3)·n³ flops. */
+  flops(ctx) {
+    const s = ctx.shape(0);
+    const n = s[s.length - 1]!;
+    return mul(product(s.slice(0, -2)), floorDiv(mul(4, mul(mul(n, n), n)), 3));
+  },
+};
+
+export const rules: OpFamily = {
+  DFT: [
+    { since: 17, ...dft17 },
+    { since: 20, ...dft20 },
+  ],
+  STFT,
+  Det,
+};
