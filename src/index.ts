@@ -1,0 +1,23 @@
+/**
+ * memlens, the library: the seed's API. `loadModel` reads a model (analysis never loads onnxruntime;
+ * running it does), `loadImage` decodes an image, `profile` measures a real run beside the prediction.
+ */
+import { MemlensModel, type LoadModelOptions } from "./runtime/model.js";
+
+export async function loadModel(path: string, opts: LoadModelOptions = {}): Promise<MemlensModel> {
+  return MemlensModel.load(path, opts);
+}
+
+export { MemlensModel } from "./runtime/model.js";
+export type { LoadModelOptions, MemoryOptions, ModelLayer, PredictOptions, Prediction, SizeOptions } from "./runtime/model.js";
+export { loadImage, imageFromPixels } from "./runtime/image.js";
+export type { LoadedImage, LoadImageOptions } from "./runtime/image.js";
+export type { ImageSpec, PreprocessOptions } from "./runtime/preprocess.js";
+export { profile } from "./runtime/profile.js";
+export type { ProfileResult, ProfiledLayer } from "./runtime/profile.js";
+export type { LayerComparison } from "./runtime/compare.js";
+export type { HostTensor } from "./runtime/ort.js";
+export type { Scored } from "./runtime/topk.js";
+export { analyzeModel } from "./analyze.js";
+export type { Report, Layer, ModelSummary } from "./report/report.js";
+export { MemlensError, ModelFormatError, InputError, ShapeError, UsageError } from "./errors.js";

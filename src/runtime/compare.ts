@@ -1,0 +1,114 @@
+/**
+ * One profiled run side by side with the static prediction at the same input shapes: per node, the
+ * output shapes and bytes onnxruntime measured against what memlens predicted, and why they differ.
+ * Pure over (model, input shapes, parsed profile).
+ */
+import { analyzeModel } from "../analyze.js";
+import type { Model } from "../graph/ir.js";
+import type { Layer } from "../report/report.js";
+import { ortTypeToShort, type NodeProfile, type ProfiledRun } from "./ort-profile-parse.js";
+
+export interface MeasuredSide {
+  outputBytes: number;
+  ms: number;
+  shapes: number[][];
+  /** How many times the node ran (Loop bodies run more than once); sizes are from the first. */
+  calls: number;
+}
+
+export interface PredictedSide {
+  outputBytes: number | null;
+  shapes: ((number | string)[] | null)[];
+}
+
+export interface LayerComparison {
+  name: string;
+  op: string;
+  measured: MeasuredSide | null;
+  predicted: PredictedSide | null;
+  agree: boolean;
+  /** Why they disagree, or why a node has one side only. */
+  reason?: string;
+}
+
+export interface RunComparison {
+  inputShapes: Record<string, number[]>;
+  layers: LayerComparison[];
+  disagreements: number;
+  /** Warnings of the static analysis at these shapes. */
+  warnings: string[];
+}
+
+/** Nodes onnxruntime turns into initializers when it loads the graph: they never run. */
+const FOLDED_AT_LOAD = new Set(["Constant"]);
+
+export function compareRun(model: Model, inputShapes: Record<string, number[]>, run: ProfiledRun): RunComparison {
+  const lead = Object.values(inputShapes)[0]?.[0];
+  const { report } = analyzeModel(model, { inputs: inputShapes, ...(lead !== undefined ? { batch: lead } : {}) });
+  const measuredByName = new Map<string, { first: NodeProfile; calls: number; us: number }>();
+  for (const n of run.nodes) {
+    const m = measuredByName.get(n.name);
+    if (m) {
+      m.calls++;
+      m.us += n.durationUs;
+    } else measuredByName.set(n.name, { first: n, calls: 1, us: n.durationUs });
+  }
+  const layers: LayerComparison[] = [];
+  const seen = new Set<string>();
+  for (const layer of report.layers) {
+    seen.add(layer.name);
+    const m = measuredByName.get(layer.name);
+    const predicted = predictedSide(layer);
+    if (!m) {
+      const folded = FOLDED_AT_LOAD.has(layer.op);
+      layers.push({
+        name: layer.name, op: layer.op, measured: null, predicted, agree: folded,
+        reason: folded ? "onnxruntime stores Constant outputs as initializers: not run" : "in the model but not run by onnxruntime",
+      });
+      continue;
+    }
+    const measured: MeasuredSide = {
+      outputBytes: m.first.outputSize,
+      ms: m.us / 1000,
+      shapes: m.first.outputs.map((o) => o.dims),
+      calls: m.calls,
+    };
+    const reason = disagreement(layer, m.first, predicted);
+    layers.push(reason ? { name: layer.name, op: layer.op, measured, predicted, agree: false, reason } : { name: layer.name, op: layer.op, measured, predicted, agree: true });
+  }
+  for (const [name, m] of measuredByName) {
+    if (seen.has(name)) continue;
+    layers.push({
+      name, op: m.first.op,
+      measured: { outputBytes: m.first.outputSize, ms: m.us / 1000, shapes: m.first.outputs.map((o) => o.dims), calls: m.calls },
+      predicted: null, agree: false, reason: "run by onnxruntime but not a node of the model (inserted by the runtime)",
+    });
+  }
+  return { inputShapes, layers, disagreements: layers.filter((l) => !l.agree).length, warnings: report.warnings };
+}
+
+function predictedSide(layer: Layer): PredictedSide {
+  const outs = layer.outputs.filter((o) => o.name !== "");
+  let bytes: number | null = 0;
+  for (const o of outs) bytes = o.bytes === null || bytes === null ? null : bytes + o.bytes;
+  return { outputBytes: bytes, shapes: outs.map((o) => o.shape) };
+}
+
+function disagreement(layer: Layer, m: NodeProfile, p: PredictedSide): string | undefined {
+  const outs = layer.outputs.filter((o) => o.name !== "");
+  if (outs.length !== m.outputs.length) {
+    return `${m.outputs.length} outputs measured, ${outs.length} predicted`;
+  }
+  for (let i = 0; i < outs.length; i++) {
+    const o = outs[i]!;
+    const got = m.outputs[i]!;
+    if (o.shape === null) return `output ${i} (${o.name}): shape not inferred, measured [${got.dims.join(", ")}]`;
+    if (o.shape.length !== got.dims.length || o.shape.some((d, k) => d !== got.dims[k])) {
+      return `output ${i} (${o.name}): predicted [${o.shape.join(", ")}], measured [${got.dims.join(", ")}]`;
+    }
+    const mt = ortTypeToShort(got.type);
+    if (o.dtype !== null && o.dtype !== mt) return `output ${i} (${o.name}): predicted ${o.dtype}, measured ${mt}`;
+  }
+  if (p.outputBytes !== m.outputSize) return `predicted ${p.outputBytes ?? "unknown"} bytes, measured ${m.outputSize}`;
+  return undefined;
+}

@@ -1,0 +1,237 @@
+/**
+ * A loaded model as the seed's API sees it: predict on images (onnxruntime), its layers with their
+ * predicted shapes and sizes (the static analysis), and its memory report. Analysis results are cached
+ * per settings; the onnxruntime session is created on the first run.
+ */
+import { analyzeModel, summarizeModel, type Analysis, type AnalyzeOptions } from "../analyze.js";
+import { InputError } from "../errors.js";
+import { loadModelFile } from "../formats/load-node.js";
+import type { Model } from "../graph/ir.js";
+import type { ModelSummary, Report } from "../report/report.js";
+import { dimToString } from "../sym/expr.js";
+import { fitImage, type LoadedImage } from "./image.js";
+import { createSession, type HostTensor, type ProviderChoice, type RuntimeSession } from "./ort.js";
+import { imageSpecFor, packBatch, type ImageSpec, type InputDescription, type PreprocessOptions } from "./preprocess.js";
+import { activeRecorder } from "./profile-context.js";
+import { randomExternalData, type ExternalBytes } from "./random-weights.js";
+import { readSidecar, type Sidecar } from "./sidecar.js";
+import { topK, type Scored } from "./topk.js";
+
+export interface LoadModelOptions {
+  /** Fill initializers whose external data file is absent with random values (in memory). */
+  randomWeights?: boolean;
+  /** onnxruntime execution provider; `auto` (default) uses CUDA where installed, else CPU. */
+  provider?: ProviderChoice;
+  intraOpThreads?: number;
+}
+
+export interface PredictOptions {
+  /** How many classes to return per image (default 5). */
+  top?: number;
+  /** Include every output, sliced per image. */
+  raw?: boolean;
+}
+
+export interface Prediction {
+  file: string;
+  top: Scored[];
+  raw?: Record<string, HostTensor>;
+}
+
+export interface SizeOptions {
+  batch?: number;
+  dims?: Record<string, number>;
+}
+
+export interface ModelLayer {
+  name: string;
+  op: string;
+  /** Output shapes at these settings (a string for a dim that stays symbolic), null when unknown. */
+  outputShapes(opts?: SizeOptions): ((number | string)[] | null)[];
+  /** Bytes of this layer's outputs at these settings; null when a shape is unknown. */
+  activationSize(opts?: SizeOptions): number | null;
+}
+
+export interface MemoryOptions extends SizeOptions {
+  runtime?: string;
+  device?: string;
+  dtype?: string;
+  mode?: string;
+}
+
+export class MemlensModel {
+  readonly summary: ModelSummary;
+  readonly sidecar: Sidecar | undefined;
+  readonly labels: string[] | undefined;
+  /** The model's graph inputs (initializers excluded). */
+  readonly inputs: InputDescription[];
+  private session: RuntimeSession | undefined;
+  private readonly analyses = new Map<string, Analysis>();
+  private layerList: ModelLayer[] | undefined;
+
+  private constructor(
+    readonly path: string,
+    readonly graph: Model,
+    private readonly externalData: ExternalBytes[] | undefined,
+    private readonly options: LoadModelOptions,
+    private readonly openExternal: AnalyzeOptions["openExternal"],
+  ) {
+    this.summary = summarizeModel(graph);
+    this.sidecar = readSidecar(path);
+    this.labels = this.sidecar?.labels;
+    this.inputs = graph.graph.inputs
+      .filter((v) => !graph.graph.initializers.has(v.name))
+      .map((v) => ({
+        name: v.name,
+        type: v.type.kind === "tensor" ? v.type.dtype : undefined,
+        shape: v.type.kind === "tensor" && v.type.shape ? v.type.shape.map((d) => (typeof d === "number" ? d : dimToString(d))) : undefined,
+      }));
+  }
+
+  static load(path: string, options: LoadModelOptions = {}): MemlensModel {
+    const loaded = loadModelFile(path);
+    const external = options.randomWeights ? randomExternalData(loaded.model, path).files : undefined;
+    return new MemlensModel(path, loaded.model, external, options, loaded.openExternal);
+  }
+
+  /** The static analysis at these settings (cached). */
+  analyze(opts: AnalyzeOptions = {}): Analysis {
+    const { openExternal: _ignored, ...key } = opts;
+    const k = JSON.stringify(key);
+    let a = this.analyses.get(k);
+    if (!a) {
+      a = analyzeModel(this.graph, { ...opts, ...(this.openExternal ? { openExternal: this.openExternal } : {}) });
+      this.analyses.set(k, a);
+    }
+    return a;
+  }
+
+  /** Every node, in execution order, with its predicted output shapes and sizes. */
+  get layers(): ModelLayer[] {
+    if (!this.layerList) {
+      const base = this.analyze({ batch: 1 }).report.layers;
+      this.layerList = base.map((l, i) => {
+        const at = (opts: SizeOptions = {}) => this.analyze(sizeKey(opts)).report.layers[i];
+        return {
+          name: l.name,
+          op: l.op,
+          outputShapes: (opts) => (at(opts)?.outputs ?? []).map((o) => o.shape),
+          activationSize: (opts) => {
+            const outs = at(opts)?.outputs ?? [];
+            let sum = 0;
+            for (const o of outs) {
+              if (o.name === "") continue;
+              if (o.bytes === null) return null;
+              sum += o.bytes;
+            }
+            return sum;
+          },
+        };
+      });
+    }
+    return this.layerList;
+  }
+
+  /** The memory report (whatever the analysis computes for these settings). */
+  memory(opts: MemoryOptions = {}): Report {
+    return this.analyze({ ...sizeKey(opts), ...pick(opts, ["runtime", "device", "dtype", "mode"]) }).report;
+  }
+
+  /** The image input this model takes, with the sidecar's preprocessing and these overrides. */
+  imageSpec(opts: PreprocessOptions = {}): ImageSpec {
+    return imageSpecFor(this.inputs, this.sidecar?.preprocess, opts);
+  }
+
+  /** Run the model on tensors. Inside `profile(fn)`, the run is profiled (a fresh profiling session). */
+  async run(feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
+    const recorder = activeRecorder();
+    if (!recorder) {
+      this.session ??= await this.createSession(false);
+      return this.session.run(feeds);
+    }
+    const session = await this.createSession(true);
+    try {
+      const out = await session.run(feeds);
+      const inputShapes = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, [...t.dims]]));
+      recorder.record({ model: this.graph, inputShapes, profile: session.endProfiling(), provider: session.provider });
+      return out;
+    } finally {
+      await session.release();
+    }
+  }
+
+  predict(image: LoadedImage, opts?: PredictOptions): Promise<Prediction>;
+  predict(images: readonly LoadedImage[], opts?: PredictOptions): Promise<Prediction[]>;
+  async predict(what: LoadedImage | readonly LoadedImage[], opts: PredictOptions = {}): Promise<Prediction | Prediction[]> {
+    const images = isImageArray(what) ? what : [what];
+    if (images.length === 0) return [];
+    const spec = this.imageSpec(images[0]!.options);
+    const fitted = await Promise.all(images.map((img) => fitImage(img, spec)));
+    const batch = packBatch(fitted, spec, images.map((i) => i.file));
+    const outputs = await this.run({ [spec.input]: batch });
+    const predictions = this.toPredictions(outputs, images, opts);
+    return isImageArray(what) ? predictions : predictions[0]!;
+  }
+
+  private toPredictions(outputs: Record<string, HostTensor>, images: readonly LoadedImage[], opts: PredictOptions): Prediction[] {
+    const n = images.length;
+    const first = Object.values(outputs)[0];
+    const top = opts.top ?? 5;
+    return images.map((img, i) => {
+      const p: Prediction = { file: img.file, top: [] };
+      if (first && first.dims.length === 2 && first.dims[0] === n && first.data instanceof Float32Array) {
+        const k = first.dims[1]!;
+        const labels = this.labels && this.labels.length === k ? this.labels : undefined;
+        p.top = topK(first.data.subarray(i * k, (i + 1) * k), top, labels);
+      }
+      if (opts.raw) {
+        p.raw = {};
+        for (const [name, t] of Object.entries(outputs)) {
+          if (t.dims[0] !== n) {
+            p.raw[name] = t;
+            continue;
+          }
+          const per = t.dims.slice(1).reduce((a, b) => a * b, 1);
+          p.raw[name] = { type: t.type, dims: [1, ...t.dims.slice(1)], data: t.data.subarray(i * per, (i + 1) * per) };
+        }
+      }
+      return p;
+    });
+  }
+
+  private async createSession(profiling: boolean): Promise<RuntimeSession> {
+    return createSession(this.path, {
+      // Profiling runs the graph as written so that node names and sizes match the static prediction.
+      optimization: profiling ? "disabled" : "all",
+      profiling,
+      provider: this.options.provider ?? "auto",
+      ...(this.options.intraOpThreads !== undefined ? { intraOpThreads: this.options.intraOpThreads } : {}),
+      ...(this.externalData ? { externalData: this.externalData } : {}),
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.session?.release();
+    this.session = undefined;
+  }
+}
+
+function isImageArray(x: LoadedImage | readonly LoadedImage[]): x is readonly LoadedImage[] {
+  return Array.isArray(x);
+}
+
+function sizeKey(opts: SizeOptions): AnalyzeOptions {
+  const o: AnalyzeOptions = {};
+  if (opts.batch !== undefined) {
+    if (!Number.isSafeInteger(opts.batch) || opts.batch < 1) throw new InputError(`batch must be a positive integer, got ${opts.batch}`);
+    o.batch = opts.batch;
+  }
+  if (opts.dims) o.dims = opts.dims;
+  return o;
+}
+
+function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}

@@ -1,0 +1,139 @@
+/**
+ * From decoded pixels to a model's input tensor: the image spec is read from the model's input (rank 4,
+ * layout, channels, size), refined by the sidecar and the caller's options. Pure: no decoding here.
+ */
+import { InputError } from "../errors.js";
+import type { HostTensor } from "./ort.js";
+import type { PreprocessSpec } from "./sidecar.js";
+
+/** Decoded pixels, row-major HWC, 8 bits per channel, alpha already removed. */
+export interface Pixels {
+  width: number;
+  height: number;
+  /** 1 (gray) or 3 (RGB). */
+  channels: 1 | 3;
+  data: Uint8Array;
+}
+
+/** What the caller may override; the rest comes from the model and its sidecar. */
+export interface PreprocessOptions {
+  /** Resize to the model's size instead of refusing an image of another size. */
+  resize?: boolean;
+  /** Convert gray <-> RGB instead of refusing an image with the wrong channel count. */
+  convert?: boolean;
+  scale?: number;
+  mean?: number[];
+  std?: number[];
+  layout?: "NCHW" | "NHWC";
+  /** [height, width], for models whose input size is symbolic. */
+  size?: [number, number];
+}
+
+export interface ImageSpec {
+  input: string;
+  layout: "NCHW" | "NHWC";
+  channels: 1 | 3;
+  height: number;
+  width: number;
+  scale: number;
+  mean: number[];
+  std: number[];
+}
+
+export interface InputDescription {
+  name: string;
+  /** ONNX element type name (`float32`...), when known. */
+  type: string | undefined;
+  shape: (number | string)[] | undefined;
+}
+
+/** The one image input of a model, or an InputError saying why the model does not take images. */
+export function imageSpecFor(
+  inputs: readonly InputDescription[],
+  sidecar: PreprocessSpec | undefined,
+  opts: PreprocessOptions = {},
+): ImageSpec {
+  const describe = (i: InputDescription) => `'${i.name}' [${i.shape?.join(", ") ?? "?"}]`;
+  if (inputs.length !== 1) {
+    throw new InputError(`the model takes ${inputs.length} inputs (${inputs.map(describe).join(", ")}), not one image`);
+  }
+  const input = inputs[0]!;
+  const shape = input.shape;
+  if (!shape || shape.length !== 4) throw new InputError(`model input ${describe(input)} is not an image: expected rank 4 (N, C, H, W or N, H, W, C)`);
+  if (input.type !== undefined && input.type !== "float32") {
+    throw new InputError(`model input ${describe(input)} has type ${input.type}: only float32 image inputs are supported`);
+  }
+  const isChannels = (d: number | string | undefined) => d === 1 || d === 3;
+  let layout = opts.layout ?? sidecar?.layout;
+  if (!layout) {
+    if (isChannels(shape[1]) && !isChannels(shape[3])) layout = "NCHW";
+    else if (isChannels(shape[3]) && !isChannels(shape[1])) layout = "NHWC";
+    else if (isChannels(shape[1])) layout = "NCHW";
+    else throw new InputError(`model input ${describe(input)} is not an image: no dimension of 1 or 3 channels`);
+  }
+  const [c, h, w] = layout === "NCHW" ? [shape[1], shape[2], shape[3]] : [shape[3], shape[1], shape[2]];
+  if (!isChannels(c)) throw new InputError(`model input ${describe(input)} is not a ${layout} image: ${String(c)} channels`);
+  const size = opts.size ?? sidecar?.size;
+  const height = typeof h === "number" ? h : size?.[0];
+  const width = typeof w === "number" ? w : size?.[1];
+  if (height === undefined || width === undefined) {
+    throw new InputError(`model input ${describe(input)} has a symbolic image size: give one (size option or model.json preprocess.size)`);
+  }
+  if (size && (size[0] !== height || size[1] !== width)) {
+    throw new InputError(`image size ${size[0]}x${size[1]} contradicts model input ${describe(input)}`);
+  }
+  const channels = c as 1 | 3;
+  const perChannel = (v: number[] | undefined, dflt: number, what: string): number[] => {
+    if (!v) return new Array<number>(channels).fill(dflt);
+    if (v.length === 1) return new Array<number>(channels).fill(v[0]!);
+    if (v.length !== channels) throw new InputError(`${what} has ${v.length} values for a ${channels}-channel input`);
+    return v;
+  };
+  return {
+    input: input.name,
+    layout,
+    channels,
+    height,
+    width,
+    scale: opts.scale ?? sidecar?.scale ?? 1 / 255,
+    mean: perChannel(opts.mean ?? sidecar?.mean, 0, "mean"),
+    std: perChannel(opts.std ?? sidecar?.std, 1, "std"),
+  };
+}
+
+/** Why these pixels do not fit the spec as they are (undefined when they do). */
+export function mismatch(p: Pixels, spec: ImageSpec): string | undefined {
+  if (p.width !== spec.width || p.height !== spec.height) {
+    return `image is ${p.width}x${p.height}, the model takes ${spec.width}x${spec.height}`;
+  }
+  if (p.channels !== spec.channels) {
+    return `image has ${p.channels} channel${p.channels === 1 ? "" : "s"}, the model takes ${spec.channels}`;
+  }
+  return undefined;
+}
+
+/** Pack images that already fit the spec into one float32 batch: x = (pixel * scale - mean) / std. */
+export function packBatch(images: readonly Pixels[], spec: ImageSpec, names: readonly string[] = []): HostTensor {
+  const { height: h, width: w, channels: c } = spec;
+  const plane = h * w;
+  const per = plane * c;
+  const data = new Float32Array(images.length * per);
+  const a = spec.mean.map((m, k) => ({ mul: spec.scale / spec.std[k]!, add: -m / spec.std[k]! }));
+  images.forEach((img, n) => {
+    const why = mismatch(img, spec);
+    if (why) throw new InputError(`${names[n] ?? `image ${n}`}: ${why}`);
+    const src = img.data;
+    const base = n * per;
+    for (let k = 0; k < c; k++) {
+      const { mul, add } = a[k]!;
+      if (spec.layout === "NCHW") {
+        const off = base + k * plane;
+        for (let i = 0; i < plane; i++) data[off + i] = src[i * c + k]! * mul + add;
+      } else {
+        for (let i = 0; i < plane; i++) data[base + i * c + k] = src[i * c + k]! * mul + add;
+      }
+    }
+  });
+  const dims = spec.layout === "NCHW" ? [images.length, c, h, w] : [images.length, h, w, c];
+  return { type: "float32", dims, data };
+}
