@@ -41,7 +41,8 @@ const prelu: OpRule = {
     const slope = ctx.shape(1);
     if (ctx.opset >= 7) {
       const b = broadcast(ctx, [x, slope]);
-      if (b.length !== x.length) ctx.error(`slope of rank ${slope.length} does not broadcast to X of rank ${x.length}`);
+      const grows = b.length !== x.length || b.some((d, i) => typeof d === "number" && d !== x[i]);
+      if (grows) ctx.error(`slope [${slope.map(String)}] does not broadcast to X [${x.map(String)}]`);
     }
     return [same(ctx)];
   },
