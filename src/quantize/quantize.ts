@@ -1,0 +1,182 @@
+/**
+ * quantize(model, options): the quantized model and a report of what it saves and costs. The library
+ * entry point; the CLI (src/cli/quantize.ts) adds file handling around it.
+ */
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { analyzeModel, summarizeModel } from "../analyze.js";
+import { UsageError } from "../errors.js";
+import type { Model } from "../graph/ir.js";
+import type { ExternalOpener } from "../formats/onnx/values.js";
+import { encodeModelParts } from "../formats/onnx/writer.js";
+import type { HostTensor } from "../runtime/ort.js";
+import { imageSpecFor, type ImageSpec } from "../runtime/preprocess.js";
+import { readSidecar } from "../runtime/sidecar.js";
+import { calibrate, type CalibrationMethod } from "./calibrate.js";
+import { imagesInFolder, labelledImages, toBatches } from "./dataset.js";
+import { quantizeDynamic } from "./dynamic.js";
+import { GraphEditor } from "./graph-edit.js";
+import { quantizeInt4 } from "./int4.js";
+import { evaluate, ortRunner, type Runner } from "./run.js";
+import { calibrationTensors, quantizeStatic, type TransformResult } from "./static-qdq.js";
+
+export interface QuantizeOptions {
+  bits?: 8 | 4;
+  /** int8 only. Default: static when calibration images are available, else dynamic. */
+  mode?: "static" | "dynamic";
+  /** Calibration images: a folder, or float batches. Default: `calibration/` next to the model. */
+  calibrate?: string | HostTensor[];
+  /** At most this many calibration images (default all). */
+  calibrationLimit?: number;
+  method?: CalibrationMethod;
+  /** For method "percentile" (default 99.99). */
+  percentile?: number;
+  /** Node names, output names, or `first` / `last` (weighted layers). */
+  keepFloat?: string[];
+  /** int4 block size along K (default 32). */
+  blockSize?: 32 | 128;
+  /** 7-bit int8 weights, for CPUs without VNNI (default false). */
+  reduceRange?: boolean;
+  /** Labelled images (LABEL/*.png folder or an IDX dataset folder): measure accuracy before and after. */
+  evaluate?: string;
+  evaluateLimit?: number;
+  /** The runtime whose memory is predicted before and after (default ort-cpu) and the batch. */
+  runtime?: string;
+  batch?: number;
+  /** Runs the models (calibration, accuracy); default onnxruntime on CPU. */
+  runner?: Runner;
+}
+
+export interface QuantizeReport {
+  bits: 4 | 8;
+  mode: "static" | "dynamic" | "weight-only";
+  method?: CalibrationMethod;
+  calibrationImages?: number;
+  fileBytes: { before: number | null; after: number };
+  weightBytes: { before: number; after: number };
+  memory: { runtime: string; batch: number; before: number | null; after: number | null };
+  nodes: { quantized: number; keptFloat: { name: string; op: string; reason: string }[] };
+  accuracy?: { images: number; before: number; after: number; agreement: number };
+  seconds: { calibrate: number; quantize: number; evaluate: number };
+  warnings: string[];
+}
+
+export interface Quantizable {
+  model: Model;
+  openExternal?: ExternalOpener;
+  /** The model's file: for its sidecar (model.json), calibration/ folder and size. */
+  path?: string;
+  fileBytes?: number;
+}
+
+export async function quantize(input: Model | Quantizable, opts: QuantizeOptions = {}): Promise<{ model: Model; report: QuantizeReport }> {
+  const src: Quantizable = "graph" in input ? { model: input } : input;
+  const bits = opts.bits ?? 8;
+  if (bits !== 8 && bits !== 4) throw new UsageError(`--bits ${String(bits)}: use 8 or 4`);
+  const keepFloat = opts.keepFloat ?? [];
+  const warnings: string[] = [];
+  const runner = opts.runner ?? ortRunner();
+  const seconds = { calibrate: 0, quantize: 0, evaluate: 0 };
+  const sidecar = src.path ? readSidecar(src.path) : undefined;
+  const spec = () => imageSpec(src.model, sidecar?.preprocess);
+
+  let calib = opts.calibrate;
+  if (calib === undefined && src.path) {
+    const dflt = join(dirname(src.path), "calibration");
+    if (existsSync(dflt)) calib = dflt;
+  }
+  const mode = bits === 4 ? "weight-only" : (opts.mode ?? (calib !== undefined ? "static" : "dynamic"));
+  if (mode === "static" && calib === undefined) {
+    throw new UsageError("static quantization needs calibration images (--calibrate DIR)");
+  }
+  const e = new GraphEditor(src.model, src.openExternal);
+  let result: TransformResult;
+  let calibrationImages: number | undefined;
+  const t0 = performance.now();
+  if (mode === "static") {
+    const method = opts.method ?? "minmax";
+    const batches = typeof calib === "string"
+      ? toBatches(await imagesInFolder(calib, spec(), opts.calibrationLimit), spec(), 64)
+      : calib!;
+    calibrationImages = batches.reduce((a, b) => a + (b.dims[0] ?? 0), 0);
+    const staticOpts = { keepFloat, reduceRange: opts.reduceRange ?? false };
+    const tensors = calibrationTensors(new GraphEditor(src.model, src.openExternal), staticOpts);
+    const ranges = await calibrate(src.model, tensors, batches, { method, percentile: opts.percentile ?? 99.99, run: runner.forEach });
+    seconds.calibrate = (performance.now() - t0) / 1000;
+    result = quantizeStatic(e, ranges, staticOpts);
+  } else if (mode === "dynamic") {
+    result = quantizeDynamic(e, { keepFloat, reduceRange: opts.reduceRange ?? false });
+  } else {
+    result = quantizeInt4(e, { keepFloat, blockSize: opts.blockSize ?? 32 });
+  }
+  const extra: Record<string, number> = bits === 4 ? { "com.microsoft": 1 } : {};
+  const model = e.build(extra, bits === 4 ? 1 : mode === "static" ? 13 : 11);
+  seconds.quantize = (performance.now() - t0) / 1000 - seconds.calibrate;
+  warnings.push(...result.warnings);
+  for (const k of keepFloat) {
+    if (k !== "first" && k !== "last" && !src.model.graph.nodes.some((n) => n.name === k || n.outputs.includes(k))) {
+      warnings.push(`--keep-float ${k}: no node or tensor of that name`);
+    }
+  }
+  if (result.quantized.length === 0) warnings.push("no node was quantized: nothing in this model matched (see nodes.keptFloat)");
+
+  const runtime = opts.runtime ?? "ort-cpu";
+  const batch = opts.batch ?? 1;
+  const report: QuantizeReport = {
+    bits,
+    mode,
+    ...(mode === "static" ? { method: opts.method ?? "minmax", calibrationImages } : {}),
+    fileBytes: { before: src.fileBytes ?? null, after: encodeModelParts(model, { externalData: "keep" }).size },
+    weightBytes: { before: summarizeModel(src.model).weightBytes, after: summarizeModel(model).weightBytes },
+    memory: { runtime, batch, before: predictTotal(src.model, runtime, batch, src.openExternal, warnings, "float"), after: predictTotal(model, runtime, batch, src.openExternal, warnings, "quantized") },
+    nodes: {
+      quantized: result.quantized.length,
+      keptFloat: result.skipped.map((s) => ({ name: s.node.name, op: s.node.opType, reason: s.reason })),
+    },
+    seconds,
+    warnings,
+  };
+  if (opts.evaluate) {
+    const t1 = performance.now();
+    const data = await labelledImages(opts.evaluate, spec(), sidecar?.labels ?? [], opts.evaluateLimit);
+    const batches = toBatches(data.images, spec(), 256);
+    const before = await evaluate(runner, src.model, batches, src.openExternal);
+    const after = await evaluate(runner, model, batches, src.openExternal);
+    const n = data.labels.length;
+    let ok0 = 0;
+    let ok1 = 0;
+    let agree = 0;
+    for (let i = 0; i < n; i++) {
+      if (before[i] === data.labels[i]) ok0++;
+      if (after[i] === data.labels[i]) ok1++;
+      if (before[i] === after[i]) agree++;
+    }
+    report.accuracy = { images: n, before: ok0 / n, after: ok1 / n, agreement: agree / n };
+    seconds.evaluate = (performance.now() - t1) / 1000;
+  }
+  return { model, report };
+}
+
+function imageSpec(model: Model, pre: Parameters<typeof imageSpecFor>[1]): ImageSpec {
+  const init = model.graph.initializers;
+  const inputs = model.graph.inputs
+    .filter((v) => !init.has(v.name))
+    .map((v) => ({
+      name: v.name,
+      type: v.type.kind === "tensor" ? v.type.dtype : undefined,
+      shape: v.type.kind === "tensor" ? v.type.shape?.map((d) => (typeof d === "number" ? d : d.toString())) : undefined,
+    }));
+  return imageSpecFor(inputs, pre);
+}
+
+/** The predicted process total for one run, or null (with a warning) when the analysis cannot give it. */
+function predictTotal(model: Model, runtime: string, batch: number, openExternal: ExternalOpener | undefined, warnings: string[], which: string): number | null {
+  try {
+    const { report } = analyzeModel(model, { runtime, batch, ...(openExternal ? { openExternal } : {}) });
+    if (report.memory) return report.memory.total;
+    warnings.push(`predicted memory of the ${which} model: the analysis gave no memory figure for runtime ${runtime}`);
+  } catch (err) {
+    warnings.push(`predicted memory of the ${which} model: ${(err as Error).message.split("\n")[0]}`);
+  }
+  return null;
+}
