@@ -44,7 +44,14 @@ const FOLDED_AT_LOAD = new Set(["Constant"]);
 
 export function compareRun(model: Model, inputShapes: Record<string, number[]>, run: ProfiledRun): RunComparison {
   const lead = Object.values(inputShapes)[0]?.[0];
-  const { report } = analyzeModel(model, { inputs: inputShapes, ...(lead !== undefined ? { batch: lead } : {}) });
+  const { report, inference } = analyzeModel(model, { inputs: inputShapes, ...(lead !== undefined ? { batch: lead } : {}) });
+  const noOpCasts = new Set<string>();
+  for (const r of inference.nodes) {
+    if (r.node.opType !== "Cast" || r.node.domain !== "") continue;
+    const from = inference.values.get(r.node.inputs[0] ?? "")?.dtype;
+    const to = inference.values.get(r.node.outputs[0] ?? "")?.dtype;
+    if (from !== undefined && from === to) noOpCasts.add(r.node.name);
+  }
   const measuredByName = new Map<string, { first: NodeProfile; calls: number; us: number }>();
   for (const n of run.nodes) {
     const m = measuredByName.get(n.name);
@@ -60,10 +67,14 @@ export function compareRun(model: Model, inputShapes: Record<string, number[]>, 
     const m = measuredByName.get(layer.name);
     const predicted = predictedSide(layer);
     if (!m) {
-      const folded = FOLDED_AT_LOAD.has(layer.op);
+      const why = FOLDED_AT_LOAD.has(layer.op)
+        ? "onnxruntime stores Constant outputs as initializers: not run"
+        : noOpCasts.has(layer.name)
+          ? "Cast to its input's own type: onnxruntime removes it at load, at every optimization level"
+          : undefined;
       layers.push({
-        name: layer.name, op: layer.op, measured: null, predicted, agree: folded,
-        reason: folded ? "onnxruntime stores Constant outputs as initializers: not run" : "in the model but not run by onnxruntime",
+        name: layer.name, op: layer.op, measured: null, predicted, agree: why !== undefined,
+        reason: why ?? "in the model but not run by onnxruntime",
       });
       continue;
     }
