@@ -131,7 +131,7 @@ function runWorker(from: number, to: number, only: number | undefined): Promise<
           resolve(outcomes);
         }
       });
-      w.on("error", (e) => fail(`worker died: ${e.message}`));
+      w.on("error", (e: Error) => fail(`worker died: ${e.message}`));
       w.on("exit", (code) => {
         if (!done) fail(`worker exited with code ${code}`);
       });
