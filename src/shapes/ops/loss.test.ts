@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { inferOp, type ShapeSpec } from "../testing.js";
+import { inferOp, type AttrSpec, type ShapeSpec } from "../testing.js";
 
 const scores = (shape: ShapeSpec) => ({ dtype: "float32" as const, shape });
 const labels = (shape: ShapeSpec) => ({ dtype: "int64" as const, shape });
@@ -14,7 +14,7 @@ const REDUCTIONS: [string | undefined, string][] = [
 
 for (const [reduction, want] of REDUCTIONS) {
   test(`NegativeLogLikelihoodLoss reduction=${reduction ?? "(default)"} -> ${want}`, () => {
-    const attrs = reduction ? { reduction } : {};
+    const attrs: Record<string, AttrSpec> = reduction ? { reduction } : {};
     const r = inferOp("NegativeLogLikelihoodLoss", [scores(["N", 3, 6, 5]), labels(["N", 6, 5]), scores([3])], attrs);
     assert.deepEqual(r.shapes, [want], r.warnings.join("; "));
     assert.equal(r.out[0]?.dtype, "float32");
