@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { add, ceilDiv, dimToString, equal, evaluate, floorDiv, max, mod, mul, parseDim, sub, sym } from "./expr.js";
+import { add, ceilDiv, dimToString, equal, evaluate, floorDiv, lowerBound, max, min, mod, mul, parseDim, sub, sym } from "./expr.js";
 
 const batch = sym("batch");
 const seq = sym("seq");
@@ -40,4 +40,27 @@ test("parseDim understands exporter spellings and keeps unknown text as a symbol
   assert.equal(dimToString(parseDim("2*seq + 1")), "2*seq + 1");
   assert.equal(dimToString(parseDim("Max(1, seq)")), "seq");
   assert.equal(dimToString(parseDim("weird dim!")), "weird dim!");
+});
+
+test("min and max decide by provable sign of the difference (symbols are >= 1)", () => {
+  assert.ok(equal(min(seq, add(seq, 1)), seq));
+  assert.ok(equal(max(0, sub(seq, 1)), sub(seq, 1)));
+  assert.equal(dimToString(max(0, sub(seq, 2))), "max(0,seq - 2)");
+  assert.ok(equal(min(1, seq), 1));
+  assert.equal(dimToString(min(2, seq)), "min(2,seq)");
+});
+
+test("lower bounds: constants, positive terms, and floor/max atoms", () => {
+  assert.equal(lowerBound(add(mul(3, seq), 2)), 5);
+  assert.equal(lowerBound(sub(seq, 1)), 0);
+  assert.equal(lowerBound(sub(1, seq)), -Infinity);
+  assert.equal(lowerBound(floorDiv(add(seq, 7), 4)), 2);
+  assert.equal(lowerBound(mul(batch, seq)), 1);
+});
+
+test("exact division by a polynomial of several terms", () => {
+  const n = mul(mul(batch, add(seq, 1)), 768); // 768*batch*seq + 768*batch
+  assert.equal(dimToString(floorDiv(n, add(seq, 1))), "768*batch");
+  assert.equal(dimToString(floorDiv(n, mul(batch, add(seq, 1)))), "768");
+  assert.match(dimToString(floorDiv(add(seq, 2), add(seq, 1))), /^floor\(/);
 });

@@ -102,9 +102,10 @@ export function reshapeTarget(ctx: InferContext, inShape: readonly Dim[], target
     out[inferAt] = q;
   } else {
     const n = product(out);
-    if (typeof n === "number" && typeof total === "number" && n !== total) {
-      ctx.error(`can not reshape ${total} elements to [${target.map(dimToString).join(",")}]`);
+    if (lowerBound(sub(n, total)) > 0 || lowerBound(sub(total, n)) > 0) {
+      ctx.error(`can not reshape ${dimToString(total)} elements to [${target.map(dimToString).join(",")}]`);
     }
+    if (!equal(n, total)) ctx.warn(`element counts not provably equal: ${dimToString(total)} reshaped to ${dimToString(n)}`);
   }
   return out;
 }

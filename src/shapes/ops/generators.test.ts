@@ -1,0 +1,91 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { dimToString, type Dim } from "../../sym/expr.js";
+import { constTensor, infer, inferOp } from "../testing.js";
+
+const i64 = (name: string, values: number[], shape = [values.length]) => constTensor(name, "int64", shape, values);
+const str = (v: readonly Dim[] | undefined) => (v ? `[${v.map(dimToString).join(",")}]` : undefined);
+
+test("Constant: tensor, float(s), int(s) and string forms", () => {
+  const r = infer({
+    inputs: {},
+    nodes: [
+      { op: "Constant", inputs: [], outputs: ["t"], attrs: { value: { type: "tensor", value: i64("v", [1, 2, 3, 4], [2, 2]) } } },
+      { op: "Constant", inputs: [], outputs: ["f"], attrs: { value_float: { f: 0.5 } } },
+      { op: "Constant", inputs: [], outputs: ["fs"], attrs: { value_floats: { fs: [1, 2, 3] } } },
+      { op: "Constant", inputs: [], outputs: ["i"], attrs: { value_int: 7 } },
+      { op: "Constant", inputs: [], outputs: ["is"], attrs: { value_ints: [4, 5] } },
+      { op: "Constant", inputs: [], outputs: ["ss"], attrs: { value_strings: ["a", "b", "c"] } },
+    ],
+    outputs: ["t", "f", "fs", "i", "is", "ss"],
+  });
+  const v = (n: string) => r.values.get(n);
+  assert.deepEqual(v("t")?.shape, [2, 2]);
+  assert.equal(str(v("t")?.value), "[1,2,3,4]");
+  assert.deepEqual([v("f")?.dtype, v("f")?.shape, v("f")?.value], ["float32", [], [0.5]]);
+  assert.deepEqual(v("fs")?.shape, [3]);
+  assert.deepEqual([v("i")?.dtype, v("i")?.shape, v("i")?.value], ["int64", [], [7]]);
+  assert.deepEqual(v("is")?.value, [4, 5]);
+  assert.deepEqual([v("ss")?.dtype, v("ss")?.shape], ["string", [3]]);
+});
+
+test("ConstantOfShape: symbolic shapes, and values for small static ones", () => {
+  const r = infer({
+    inputs: { x: { dtype: "float32", shape: ["batch", "seq"] } },
+    nodes: [
+      { op: "Shape", inputs: ["x"], outputs: ["s"] },
+      { op: "ConstantOfShape", inputs: ["s"], outputs: ["ones"], attrs: { value: { type: "tensor", value: constTensor("one", "bool", [1], [1]) } } },
+    ],
+    outputs: ["ones"],
+  });
+  assert.equal(str(r.values.get("ones")?.shape), "[batch,seq]");
+  assert.equal(r.values.get("ones")?.dtype, "bool");
+  const c = inferOp("ConstantOfShape", [i64("s", [2, 2])], { value: { type: "tensor", value: i64("v", [3]) } });
+  assert.equal(str(c.out[0]?.value), "[3,3,3,3]");
+  assert.equal(inferOp("ConstantOfShape", [i64("s", [3])]).out[0]?.dtype, "float32");
+});
+
+test("Range with a symbolic limit: ceil((limit - start) / delta)", () => {
+  const r = infer({
+    inputs: { ids: { dtype: "int64", shape: ["batch", "seq"] } },
+    initializers: [i64("zero", [0], []), i64("one", [1], []), i64("two", [2], []), i64("three", [3], []), i64("i1", [1], [])],
+    nodes: [
+      { op: "Shape", inputs: ["ids"], outputs: ["s"] },
+      { op: "Gather", inputs: ["s", "i1"], outputs: ["seq"] },
+      { op: "Range", inputs: ["zero", "seq", "one"], outputs: ["pos"] },
+      { op: "Range", inputs: ["two", "seq", "three"], outputs: ["strided"] },
+    ],
+    outputs: ["pos", "strided"],
+  });
+  assert.equal(str(r.values.get("pos")?.shape), "[seq]");
+  assert.equal(str(r.values.get("strided")?.shape), "[ceil(seq - 2/3)]");
+  assert.match(r.warnings.join("\n"), /assumed ceil\(seq - 2\/3\) >= 0/);
+});
+
+test("Range with known bounds has values; an empty range is 0 long", () => {
+  const r = inferOp("Range", [i64("a", [10], []), i64("b", [4], []), i64("c", [-3], [])]);
+  assert.deepEqual(r.shapes, ["[2]"]);
+  assert.equal(str(r.out[0]?.value), "[10,7]");
+  assert.deepEqual(inferOp("Range", [i64("a", [5], []), i64("b", [1], []), i64("c", [1], [])]).shapes, ["[0]"]);
+  const f = inferOp("Range", [constTensor("a", "float32", [], [1]), constTensor("b", "float32", [], [2]), constTensor("c", "float32", [], [0.3])]);
+  // Float scalars are read when needed for a shape: ceil((2 - 1) / 0.3) = 4.
+  assert.deepEqual(f.shapes, ["[4]"]);
+});
+
+test("EyeLike, Bernoulli, random ops, Multinomial: shapes and dtypes from attributes or the input", () => {
+  const x = { dtype: "float16" as const, shape: ["batch", 4] };
+  assert.equal(inferOp("EyeLike", [x], { dtype: 7 }).out[0]?.dtype, "int64");
+  assert.deepEqual(inferOp("Bernoulli", [x]).shapes, ["[batch,4]"]);
+  assert.equal(inferOp("RandomUniformLike", [x]).out[0]?.dtype, "float16");
+  const rn = inferOp("RandomNormal", [], { shape: [2, 3], dtype: 11 });
+  assert.deepEqual([rn.shapes[0], rn.out[0]?.dtype], ["[2,3]", "float64"]);
+  const m = inferOp("Multinomial", [x], { sample_size: 5 });
+  assert.deepEqual([m.shapes[0], m.out[0]?.dtype], ["[batch,5]", "int32"]);
+});
+
+test("window functions and MelWeightMatrix", () => {
+  assert.deepEqual(inferOp("HannWindow", [i64("n", [400], [])]).shapes, ["[400]"]);
+  assert.equal(inferOp("BlackmanWindow", [i64("n", [8], [])], { output_datatype: 11 }).out[0]?.dtype, "float64");
+  const mel = inferOp("MelWeightMatrix", [i64("bins", [80], []), i64("n", [400], []), i64("sr", [16000], []), constTensor("lo", "float32", [], [0]), constTensor("hi", "float32", [], [8000])]);
+  assert.deepEqual(mel.shapes, ["[201,80]"]);
+});

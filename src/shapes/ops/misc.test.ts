@@ -1,0 +1,32 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { constTensor, inferOp } from "../testing.js";
+
+const i64 = (name: string, values: number[], shape = [values.length]) => constTensor(name, "int64", shape, values);
+
+test("DFT opset 17: axis attribute, one-sided bins, dft_length", () => {
+  const x = { dtype: "float32" as const, shape: ["batch", 100, 1] };
+  assert.deepEqual(inferOp("DFT", [x], {}, { opset: 17 }).shapes, ["[batch,100,2]"]);
+  assert.deepEqual(inferOp("DFT", [x], { onesided: 1 }, { opset: 17 }).shapes, ["[batch,51,2]"]);
+  assert.deepEqual(inferOp("DFT", [x, i64("n", [64], [])], { onesided: 1 }, { opset: 17 }).shapes, ["[batch,33,2]"]);
+});
+
+test("DFT opset 20: axis input, default -2", () => {
+  const x = { dtype: "float32" as const, shape: [2, 10, 12, 2] };
+  assert.deepEqual(inferOp("DFT", [x], { onesided: 1 }, { opset: 20 }).shapes, ["[2,10,7,2]"]);
+  assert.deepEqual(inferOp("DFT", [x, null, i64("a", [1], [])], { onesided: 1 }, { opset: 20 }).shapes, ["[2,6,12,2]"]);
+  const bad = inferOp("DFT", [x, null, i64("a", [-1], [])], {}, { opset: 20 });
+  assert.match(bad.warnings.join("\n"), /not a signal axis/);
+});
+
+test("STFT: frames from the signal length, frame step and window", () => {
+  const signal = { dtype: "float32" as const, shape: [1, 128, 1] };
+  const window = { dtype: "float32" as const, shape: [16] };
+  assert.deepEqual(inferOp("STFT", [signal, i64("step", [8], []), window]).shapes, ["[1,15,9,2]"]);
+  assert.deepEqual(inferOp("STFT", [signal, i64("step", [8], []), null, i64("len", [16], [])], { onesided: 0 }).shapes, ["[1,15,16,2]"]);
+});
+
+test("Det drops the two matrix dims", () => {
+  assert.deepEqual(inferOp("Det", [{ dtype: "float32", shape: ["batch", 3, 3] }]).shapes, ["[batch]"]);
+  assert.deepEqual(inferOp("Det", [{ dtype: "float32", shape: [3, 3] }]).shapes, ["[]"]);
+});
