@@ -22,6 +22,8 @@ import { rules as rnn } from "./ops/rnn.js";
 import { rules as sequence } from "./ops/sequence.js";
 import { rules as shapeOps } from "./ops/shape-ops.js";
 import { rules as tensorOps } from "./ops/tensor-ops.js";
+import { rules as strings } from "./ops/strings.js";
+import { rules as training } from "./ops/training.js";
 
 export const FAMILIES: Record<string, OpFamily> = {
   elementwise,
@@ -42,6 +44,8 @@ export const FAMILIES: Record<string, OpFamily> = {
   misc,
   quant,
   contrib,
+  strings,
+  training,
 };
 
 /** "domain::op" -> rules sorted by descending `since`. */
