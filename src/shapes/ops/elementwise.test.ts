@@ -93,3 +93,13 @@ test("comparison and logical ops fold to 0/1 and produce bool", () => {
   assert.deepEqual(r.out[0]?.value, [0, 1, 1]);
   assert.deepEqual(inferOp("Equal", [a, b]).out[0]?.value, [0, 1, 0]);
 });
+
+test("opset < 7: broadcast=1 maps B onto A at `axis`; the output is A's shape", () => {
+  const a = { dtype: "float32" as const, shape: ["N", 3, 4, 5] };
+  const r = inferOp("Add", [a, { dtype: "float32", shape: [3, 4] }], { broadcast: 1, axis: 1 }, { opset: 6 });
+  assert.deepEqual(r.shapes, ["[N,3,4,5]"]);
+  // Numpy-style the same pair would not broadcast: from opset 7 it is an error.
+  assert.equal(inferOp("Add", [a, { dtype: "float32", shape: [3, 4] }], {}, { opset: 7 }).out[0]?.shape, undefined);
+  const bad = inferOp("Mul", [a, { dtype: "float32", shape: [4, 4] }], { broadcast: 1, axis: 1 }, { opset: 6 });
+  assert.match(bad.warnings.join("\n"), /B dim 0 is 4, A's dim 1 is 3/);
+});

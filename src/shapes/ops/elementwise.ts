@@ -69,9 +69,10 @@ function broadcasting(
     infer(ctx) {
       const shapes: Dim[][] = [];
       for (let i = 0; i < ctx.inputs.length; i++) if (ctx.has(i)) shapes.push(ctx.shape(i));
-      const shape = broadcast(ctx, shapes);
+      const legacy = legacyBroadcast(ctx, shapes);
+      const shape = legacy?.shape ?? broadcast(ctx, shapes);
       const out: TensorInfo = { dtype: dtype(ctx), shape };
-      if (value) {
+      if (value && !legacy?.offset) {
         const v = broadcastValues(ctx, shape, (xs) => value(xs, ctx));
         if (v) out.value = v;
       }
@@ -79,6 +80,26 @@ function broadcasting(
     },
     flops: (_ctx, outs) => (outs[0]?.shape ? numel(outs[0].shape) : 0),
   };
+}
+
+/**
+ * Before opset 7, binary ops broadcast only B onto A, and only with broadcast=1; `axis` says where B's dims
+ * start in A (default: aligned to A's end, as numpy would). The output is always A's shape. `offset` is
+ * true when B is not end-aligned, so numpy-style value folding would pair the wrong elements.
+ */
+function legacyBroadcast(ctx: InferContext, shapes: Dim[][]): { shape: Dim[]; offset: boolean } | undefined {
+  if (ctx.opset >= 7 || shapes.length !== 2 || ctx.int("broadcast", 0) === 0) return undefined;
+  const [a, b] = shapes as [Dim[], Dim[]];
+  const start = ctx.int("axis", a.length - b.length);
+  const at = start < 0 ? start + a.length : start;
+  if (at < 0 || at + b.length > a.length) ctx.error(`legacy broadcast: B [${b.map(String)}] at axis ${start} does not fit A [${a.map(String)}]`);
+  b.forEach((d, i) => {
+    const ad = a[at + i]!;
+    if (typeof d === "number" && typeof ad === "number" && d !== 1 && d !== ad) {
+      ctx.error(`legacy broadcast: B dim ${i} is ${d}, A's dim ${at + i} is ${ad}`);
+    }
+  });
+  return { shape: a.slice(), offset: at !== a.length - b.length };
 }
 
 const keep = (ctx: InferContext) => ctx.dtype(0);

@@ -61,3 +61,9 @@ test("Dropout: the mask has X's dtype before opset 10 and is bool from 10", () =
   assert.deepEqual(now.shapes, ["[N,64,56,56]", "[N,64,56,56]"]);
   assert.equal(now.out[1]?.dtype, "bool");
 });
+
+test("BatchNormalization opset 6 with spatial=0: statistics have the per-activation shape", () => {
+  const cs = { dtype: "float32" as const, shape: [3, 4, 5] };
+  const r = inferOp("BatchNormalization", [{ dtype: "float32", shape: [2, 3, 4, 5] }, cs, cs, cs, cs], { spatial: 0, is_test: 0 }, { outputs: 3, opset: 6 });
+  assert.deepEqual(r.shapes, ["[2,3,4,5]", "[3,4,5]", "[3,4,5]"]);
+});

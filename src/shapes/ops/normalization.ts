@@ -37,8 +37,10 @@ const batchNorm: OpRule = {
       if (ctx.opset >= 14 && ctx.int("training_mode", 0) === 0) {
         ctx.warn("running_mean/running_var outputs requested with training_mode=0: sized as in training");
       }
+      // The statistics have the running mean's shape: [C], or [C, D1..] with opset < 7's spatial=0.
+      const stat = ctx.input(3).shape ?? [c];
       const count = ctx.opset >= 14 ? Math.min(ctx.outputCount, 3) : Math.min(ctx.outputCount, 5);
-      for (let i = 1; i < count; i++) outs.push({ dtype, shape: [c] });
+      for (let i = 1; i < count; i++) outs.push({ dtype, shape: stat.slice() });
     }
     return outs;
   },
