@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { add, ceilDiv, dimToString, equal, evaluate, floorDiv, lowerBound, max, min, mod, mul, parseDim, sub, sym } from "./expr.js";
+import { add, ceilDiv, compare, dimToString, equal, evaluate, floorDiv, lowerBound, max, min, mod, mul, parseDim, sub, sym } from "./expr.js";
 
 const batch = sym("batch");
 const seq = sym("seq");
@@ -63,4 +63,13 @@ test("exact division by a polynomial of several terms", () => {
   assert.equal(dimToString(floorDiv(n, add(seq, 1))), "768*batch");
   assert.equal(dimToString(floorDiv(n, mul(batch, add(seq, 1)))), "768");
   assert.match(dimToString(floorDiv(add(seq, 2), add(seq, 1))), /^floor\(/);
+});
+
+test("compare proves signs of symbolic differences, or says it can not", () => {
+  assert.equal(compare(seq, -1), 1);
+  assert.equal(compare(sub(seq, 1), seq), -1);
+  assert.equal(compare(mul(seq, batch), mul(batch, seq)), 0);
+  assert.equal(compare(seq, batch), undefined);
+  assert.equal(compare(seq, 2), undefined);
+  assert.equal(compare(3, 2), 1);
 });

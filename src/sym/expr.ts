@@ -283,6 +283,19 @@ function atomLowerBound(key: string): number {
   }
 }
 
+/**
+ * The sign of a - b when it can be proved (symbols are sizes, >= 1): Equal(seq, -1) is 0 and
+ * Less(seq - 1, seq) is 1 without knowing seq. undefined when the sign depends on the symbols' values.
+ */
+export function compare(a: Dim, b: Dim): -1 | 0 | 1 | undefined {
+  if (typeof a === "number" && typeof b === "number") return a < b ? -1 : a > b ? 1 : 0;
+  if (equal(a, b)) return 0;
+  const d = sub(a, b);
+  if (lowerBound(d) > 0) return 1;
+  if (lowerBound(neg(d)) > 0) return -1;
+  return undefined;
+}
+
 export function equal(a: Dim, b: Dim): boolean {
   if (typeof a === "number" || typeof b === "number") return a === b;
   return a === b || a.toString() === b.toString();
