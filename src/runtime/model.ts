@@ -4,7 +4,7 @@
  * per settings; the onnxruntime session is created on the first run.
  */
 import { analyzeModel, summarizeModel, type Analysis, type AnalyzeOptions } from "../analyze.js";
-import { InputError } from "../errors.js";
+import { InputError, ModelFormatError } from "../errors.js";
 import { loadModelFile } from "../formats/load-node.js";
 import type { Model } from "../graph/ir.js";
 import type { ModelSummary, Report } from "../report/report.js";
@@ -13,7 +13,7 @@ import { fitImage, type LoadedImage } from "./image.js";
 import { createSession, type HostTensor, type ProviderChoice, type RuntimeSession } from "./ort.js";
 import { imageSpecFor, packBatch, type ImageSpec, type InputDescription, type PreprocessOptions } from "./preprocess.js";
 import { activeRecorder } from "./profile-context.js";
-import { randomExternalData, type ExternalBytes } from "./random-weights.js";
+import { absentExternalFiles, randomExternalData, type ExternalBytes } from "./random-weights.js";
 import { readSidecar, type Sidecar } from "./sidecar.js";
 import { topK, type Scored } from "./topk.js";
 
@@ -200,6 +200,12 @@ export class MemlensModel {
   }
 
   private async createSession(profiling: boolean): Promise<RuntimeSession> {
+    if (!this.externalData) {
+      const absent = absentExternalFiles(this.graph, this.path);
+      if (absent.length > 0) {
+        throw new ModelFormatError(`${this.summary.file}: weights file '${absent[0]}' is missing; to run the architecture anyway, load it with randomWeights (--random-weights)`);
+      }
+    }
     return createSession(this.path, {
       // Profiling runs the graph as written so that node names and sizes match the static prediction.
       optimization: profiling ? "disabled" : "all",

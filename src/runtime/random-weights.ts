@@ -25,6 +25,16 @@ export interface RandomWeights {
 /** Keep a margin of free memory: onnxruntime copies the weights into its own buffers too. */
 const FREE_MEMORY_SHARE = 0.4;
 
+/** The external data files the model names that are not there. */
+export function absentExternalFiles(model: Model, modelPath: string): string[] {
+  const absent = new Set<string>();
+  for (const t of model.graph.initializers.values()) {
+    if (t.data.kind !== "external" || absent.has(t.data.location)) continue;
+    if (resolveExternal(modelPath, t.data.location, t.name, false) === undefined) absent.add(t.data.location);
+  }
+  return [...absent];
+}
+
 export function randomExternalData(model: Model, modelPath: string, seed = 1): RandomWeights {
   const absent = new Map<string, Tensor[]>();
   for (const t of model.graph.initializers.values()) {

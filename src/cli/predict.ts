@@ -1,0 +1,46 @@
+import { defineCommand } from "citty";
+import { UsageError } from "../errors.js";
+import { bytes } from "../report/format.js";
+import { loadImage } from "../runtime/image.js";
+import { MemlensModel, type Prediction } from "../runtime/model.js";
+import { positiveInt } from "./options.js";
+
+export default defineCommand({
+  meta: { name: "predict", description: "run the model on images (one batch): top classes" },
+  args: {
+    model: { type: "positional", description: "model file (.onnx); a model.json next to it gives labels and preprocessing", required: true },
+    top: { type: "string", description: "classes to show per image", default: "3" },
+    resize: { type: "boolean", description: "resize images of another size to the model's input size" },
+    convert: { type: "boolean", description: "convert gray <-> RGB when the channel count differs" },
+    json: { type: "boolean", description: "print {\"predictions\": [...]}" },
+  },
+  async run({ args }) {
+    const files = (args._ as string[]).slice(1);
+    if (files.length === 0) throw new UsageError("predict needs at least one image: memlens predict MODEL IMAGE...");
+    const top = positiveInt(args.top, "--top") ?? 3;
+    const model = MemlensModel.load(args.model);
+    try {
+      const options = { ...(args.resize ? { resize: true } : {}), ...(args.convert ? { convert: true } : {}) };
+      model.imageSpec(options); // a model that takes no image fails here, before any image is read
+      const images = await Promise.all(files.map((f) => loadImage(f, { ...options, model })));
+      const predictions = await model.predict(images, { top });
+      if (args.json) {
+        process.stdout.write(JSON.stringify({ predictions: predictions.map(({ file, top }) => ({ file, top })) }) + "\n");
+      } else {
+        process.stdout.write(renderPredictions(predictions, `${model.summary.file}, ${bytes(model.summary.weightBytes)} of weights, batch ${images.length}`));
+      }
+    } finally {
+      await model.close();
+    }
+  },
+});
+
+export function renderPredictions(predictions: readonly Prediction[], title: string): string {
+  const width = Math.max(...predictions.map((p) => p.file.length));
+  const lines = [title];
+  for (const p of predictions) {
+    const classes = p.top.map((s) => `${s.label ?? `class ${s.index}`} ${(s.score * 100).toFixed(1)}%`).join("   ");
+    lines.push(`  ${p.file.padEnd(width)}  ${classes}`);
+  }
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,115 @@
+import { defineCommand } from "citty";
+import { UsageError } from "../errors.js";
+import { bytes, shape } from "../report/format.js";
+import { loadImage } from "../runtime/image.js";
+import { MemlensModel } from "../runtime/model.js";
+import type { HostTensor, TensorType } from "../runtime/ort.js";
+import { profile, type ProfileResult } from "../runtime/profile.js";
+import { parseDimSpec, positiveInt, repeated } from "./options.js";
+
+export default defineCommand({
+  meta: { name: "profile", description: "run the model with onnxruntime's profiler: measured per-layer outputs and peak RSS beside the prediction" },
+  args: {
+    model: { type: "positional", description: "model file (.onnx)", required: true },
+    image: { type: "string", description: "an image to run (repeated to fill the batch); default: random input" },
+    batch: { type: "string", description: "batch size", default: "1" },
+    dim: { type: "string", description: "symbol value NAME=N for other symbolic input dims (repeatable)" },
+    "random-weights": { type: "boolean", description: "fill initializers whose external data is absent with random values" },
+    resize: { type: "boolean", description: "resize the image to the model's input size" },
+    convert: { type: "boolean", description: "convert gray <-> RGB when the channel count differs" },
+    json: { type: "boolean", description: "print the profile JSON contract" },
+  },
+  async run({ args, rawArgs }) {
+    const batch = positiveInt(args.batch, "--batch") ?? 1;
+    const dims = Object.fromEntries(repeated(rawArgs, "dim").map(parseDimSpec));
+    const model = MemlensModel.load(args.model, { randomWeights: Boolean(args["random-weights"]) });
+    try {
+      let result: ProfileResult<unknown>;
+      if (args.image) {
+        const options = { ...(args.resize ? { resize: true } : {}), ...(args.convert ? { convert: true } : {}) };
+        const image = await loadImage(args.image, { ...options, model });
+        const images = new Array(batch).fill(image);
+        result = await profile(() => model.predict(images));
+      } else {
+        const feeds = randomFeeds(model, batch, dims);
+        result = await profile(() => model.run(feeds));
+      }
+      if (args.json) process.stdout.write(JSON.stringify(toJson(result)) + "\n");
+      else process.stdout.write(renderProfile(result, model.summary.file));
+    } finally {
+      await model.close();
+    }
+  },
+});
+
+/** Inputs of the shapes the static analysis uses at this batch: the measured run and the prediction agree on them. */
+function randomFeeds(model: MemlensModel, batch: number, dims: Record<string, number>): Record<string, HostTensor> {
+  const { report } = model.analyze({ batch, dims });
+  const feeds: Record<string, HostTensor> = {};
+  for (const input of model.inputs) {
+    const s = report.settings.inputs[input.name];
+    if (!s || s.some((d) => typeof d !== "number")) {
+      throw new UsageError(`input '${input.name}' has no concrete shape (${s ? shape(s) : "unknown"}): give its dims with --dim NAME=N`);
+    }
+    feeds[input.name] = randomTensor((input.type ?? "float32") as TensorType, s as number[]);
+  }
+  return feeds;
+}
+
+function randomTensor(type: TensorType, dims: number[]): HostTensor {
+  const n = dims.reduce((a, b) => a * b, 1);
+  switch (type) {
+    case "float32": {
+      const data = new Float32Array(n);
+      for (let i = 0; i < n; i++) data[i] = Math.random() * 2 - 1;
+      return { type, dims, data };
+    }
+    // Integer inputs are usually token ids or indices: zero is valid for every model.
+    case "int64": return { type, dims, data: new BigInt64Array(n) };
+    case "int32": return { type, dims, data: new Int32Array(n) };
+    case "bool": return { type, dims, data: new Uint8Array(n) };
+    case "uint8": return { type, dims, data: new Uint8Array(n) };
+    case "float64": return { type, dims, data: new Float64Array(n) };
+    default: throw new UsageError(`input type ${type}: random input not supported; give an --image`);
+  }
+}
+
+/** The `profile --json` contract, with the per-run details added. */
+function toJson(r: ProfileResult<unknown>) {
+  return {
+    layers: r.layers.map((l) => ({
+      name: l.name,
+      op: l.op,
+      measured: l.measured ? { outputBytes: l.measured.outputBytes, ms: l.measured.ms, shapes: l.measured.shapes } : null,
+      predicted: l.predicted ? { outputBytes: l.predicted.outputBytes, shapes: l.predicted.shapes } : null,
+      agree: l.agree,
+      ...(l.reason ? { reason: l.reason } : {}),
+      ...(r.runs.length > 1 ? { run: l.run } : {}),
+    })),
+    peakRss: r.peakRss,
+    rssBefore: r.rss.before,
+    disagreements: r.disagreements,
+    runs: r.runs.map((run) => ({ inputs: run.inputShapes, provider: run.provider, ms: run.ms, initMs: run.initMs, disagreements: run.disagreements })),
+  };
+}
+
+function renderProfile(r: ProfileResult<unknown>, file: string): string {
+  const lines: string[] = [];
+  for (const [i, run] of r.runs.entries()) {
+    const inputs = Object.entries(run.inputShapes).map(([k, v]) => `${k} ${shape(v)}`).join(", ");
+    lines.push(`${file}: run ${i + 1} on ${run.provider}, ${inputs}, ${run.ms.toFixed(1)} ms (session init ${run.initMs.toFixed(0)} ms)`);
+    const rows = run.layers.filter((l) => l.measured || !l.agree);
+    const w = Math.min(60, Math.max(4, ...rows.map((l) => l.name.length)));
+    lines.push(`  ${"layer".padEnd(w)}  ${"op".padEnd(18)} ${"measured shape".padEnd(22)} ${"measured".padStart(10)} ${"predicted".padStart(10)} ${"ms".padStart(8)}`);
+    for (const l of rows) {
+      const name = l.name.length > w ? "…" + l.name.slice(-(w - 1)) : l.name.padEnd(w);
+      const ms = l.measured ? l.measured.ms.toFixed(2) : "-";
+      const mshape = l.measured ? l.measured.shapes.map((s) => shape(s)).join(" ") : "-";
+      lines.push(`  ${name}  ${l.op.padEnd(18)} ${mshape.padEnd(22)} ${bytes(l.measured?.outputBytes).padStart(10)} ${bytes(l.predicted?.outputBytes).padStart(10)} ${ms.padStart(8)}${l.agree ? "" : `  DIFFERS: ${l.reason}`}`);
+    }
+  }
+  if (r.runs.length === 0) lines.push(`${file}: the profiled call ran no model`);
+  lines.push(`${r.layers.length} layers, ${r.disagreements} disagreement${r.disagreements === 1 ? "" : "s"} between measured and predicted output sizes`);
+  lines.push(`peak RSS ${bytes(r.peakRss)} (${bytes(r.rss.before)} before the call, +${bytes(r.peakRss - r.rss.before)}; ${r.rss.kernelPeak ? "kernel high-water mark and " : ""}${r.rss.samples} samples)`);
+  return lines.join("\n") + "\n";
+}
