@@ -54,7 +54,8 @@ export function uint8Params(lo: number, hi: number): { scale: number; zeroPoint:
   const b = Math.max(hi, 0);
   if (!(b > a) || !Number.isFinite(a) || !Number.isFinite(b)) return { scale: 1, zeroPoint: 0 };
   const scale = (b - a) / 255;
-  const zeroPoint = clamp(Math.round(-a / scale), 0, 255);
+  // "+ 0" turns -0 (from a = 0) into 0.
+  const zeroPoint = clamp(Math.round(-a / scale), 0, 255) + 0;
   return { scale, zeroPoint };
 }
 
