@@ -65,6 +65,8 @@ export interface Node {
   inputs: string[];
   outputs: string[];
   attrs: Record<string, Attr>;
+  /** The exporter's module path for the node (metadata_props `namespace`, torch.onnx dynamo), when present. */
+  scope?: string;
 }
 
 export interface Graph {

@@ -176,6 +176,12 @@ function readNode(r: ProtoReader, src: ByteSource, depth: number): Node {
       case 7:
         n.domain = normaliseDomain(r.string());
         break;
+      case 9: {
+        // metadata_props: only the module path is kept (memory profiles map nodes back to eager modules).
+        const [k, v] = r.message(readStringPair);
+        if (k === "namespace") n.scope = v;
+        break;
+      }
       default:
         r.skip(w);
     }
