@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { constTensor, inferOp } from "../testing.js";
+import { constTensor, infer, inferOp } from "../testing.js";
 
 test("binary ops broadcast numpy-style, symbolically", () => {
   const r = inferOp("Add", [{ dtype: "float32", shape: ["batch", 3, 1] }, { dtype: "float32", shape: [4] }]);
@@ -102,4 +102,20 @@ test("opset < 7: broadcast=1 maps B onto A at `axis`; the output is A's shape", 
   assert.equal(inferOp("Add", [a, { dtype: "float32", shape: [3, 4] }], {}, { opset: 7 }).out[0]?.shape, undefined);
   const bad = inferOp("Mul", [a, { dtype: "float32", shape: [4, 4] }], { broadcast: 1, axis: 1 }, { opset: 6 });
   assert.match(bad.warnings.join("\n"), /B dim 0 is 4, A's dim 1 is 3/);
+});
+
+test("symbolic values stay integer polynomials: a fractional factor drops the value instead of corrupting it", () => {
+  const run = (factor: number) =>
+    infer({
+      inputs: { x: { dtype: "float32", shape: ["N", 4] } },
+      initializers: [constTensor("k", "float32", [], [factor])],
+      nodes: [
+        { op: "Shape", inputs: ["x"], outputs: ["s"] },
+        { op: "Cast", inputs: ["s"], outputs: ["f"], attrs: { to: 1 } },
+        { op: "Mul", inputs: ["f", "k"], outputs: ["y"] },
+      ],
+      outputs: ["y"],
+    }).values.get("y")?.value?.map(String);
+  assert.deepEqual(run(2), ["2*N", "8"]);
+  assert.equal(run(0.5), undefined);
 });

@@ -73,7 +73,7 @@ function broadcasting(
       const shape = legacy?.shape ?? broadcast(ctx, shapes);
       const out: TensorInfo = { dtype: dtype(ctx), shape };
       if (value && !legacy?.offset) {
-        const v = broadcastValues(ctx, shape, (xs) => value(xs, ctx));
+        const v = broadcastValues(ctx, shape, (xs) => integral(value(xs, ctx)));
         if (v) out.value = v;
       }
       return [out];
@@ -100,6 +100,16 @@ function legacyBroadcast(ctx: InferContext, shapes: Dim[][]): { shape: Dim[]; of
     }
   });
   return { shape: a.slice(), offset: at !== a.length - b.length };
+}
+
+/**
+ * Symbolic values are integer polynomials; a float factor (Mul by 0.5 on a Cast shape) would make a
+ * fractional coefficient that no later op can interpret, so such a value is dropped (left unknown).
+ */
+function integral(d: Dim | undefined): Dim | undefined {
+  if (d === undefined || typeof d === "number") return d;
+  for (const c of d.terms.values()) if (!Number.isInteger(c)) return undefined;
+  return d;
 }
 
 const keep = (ctx: InferContext) => ctx.dtype(0);
