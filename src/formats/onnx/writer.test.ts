@@ -207,3 +207,31 @@ test("a model built in memory (subgraph, every attribute kind, symbolic dims) su
   };
   assert.deepEqual(describeModel(roundTrip(model)), describeModel(model));
 });
+
+test("onnxruntime's outputs on the fashion model are unchanged to the bit after a round trip", async () => {
+  const { createSession } = await import("../../runtime/ort.js");
+  const { model, source } = loadModelFile(FASHION);
+  try {
+    const x = new Float32Array(8 * 3 * 32 * 32);
+    let s = 17;
+    for (let i = 0; i < x.length; i++) {
+      s = (s * 1103515245 + 12345) % 2 ** 31;
+      x[i] = (s / 2 ** 31) * 4 - 2;
+    }
+    const outputs: Float32Array[] = [];
+    for (const m of [FASHION, encodeModel(model)]) {
+      const session = await createSession(m, { provider: "cpu", intraOpThreads: 1 });
+      try {
+        const out = await session.run({ input: { type: "float32", dims: [8, 3, 32, 32], data: x } });
+        outputs.push(out["logits"]!.data as Float32Array);
+      } finally {
+        await session.release();
+      }
+    }
+    assert.equal(outputs[0]!.length, 80);
+    const bits = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    assert.deepEqual(bits(outputs[1]!), bits(outputs[0]!));
+  } finally {
+    source.close();
+  }
+});
