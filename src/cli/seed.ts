@@ -1,22 +1,57 @@
 /**
  * `memlens` with no arguments: the seed's scenario on the bundled model (a 9 MB MobileNetV2 on a 3 kB
- * Fashion-MNIST image). Grows with the runtime and memory issues; today it prints the per-layer analysis.
+ * Fashion-MNIST image). It predicts the ten sample images for real (onnxruntime), then shows the memory
+ * report at batch 1 and 32 on pytorch-cuda / h100: why a 9 MB model needs far more than 9 MB.
  */
+import { readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { analyzeModel } from "../analyze.js";
-import { loadModelFile } from "../formats/load-node.js";
+import type { Report } from "../report/report.js";
+import { bytes } from "../report/format.js";
 import { renderLayers } from "../report/layers-table.js";
+import { loadImage } from "../runtime/image.js";
+import { MemlensModel } from "../runtime/model.js";
+import { renderPredictions } from "./predict.js";
 
 /** The repository (or installed package) root: dist/src/cli -> ../../.. */
 export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-export const BUNDLED_MODEL = join(PACKAGE_ROOT, "models", "fashion-mobilenetv2", "model.onnx");
+export const BUNDLED_DIR = join(PACKAGE_ROOT, "models", "fashion-mobilenetv2");
+export const BUNDLED_MODEL = join(BUNDLED_DIR, "model.onnx");
+export const SAMPLES_DIR = join(BUNDLED_DIR, "samples");
 
 export async function runSeedScenario(): Promise<void> {
-  const loaded = loadModelFile(BUNDLED_MODEL);
-  for (const batch of [1, 32]) {
-    const { report } = analyzeModel(loaded.model, { batch });
-    process.stdout.write(`\n== ${report.model.file}, batch ${batch}\n`);
-    process.stdout.write(renderLayers(report));
+  const model = MemlensModel.load(BUNDLED_MODEL);
+  const out = (s: string) => process.stdout.write(s);
+  try {
+    const files = readdirSync(SAMPLES_DIR).filter((f) => /\.(png|jpe?g|webp)$/i.test(f)).sort();
+    const images = await Promise.all(files.map((f) => loadImage(join(SAMPLES_DIR, f), { model })));
+    const predictions = await model.predict(images, { top: 1 });
+    // Sample files are named CLASS_label.png: the leading number is the true class.
+    const correct = predictions.filter((p) => p.top[0]?.index === Number(p.file.split("_")[0])).length;
+    out(`memlens: the seed's scenario on the bundled model (${model.summary.file}, ${bytes(model.summary.weightBytes)} of weights, ${model.summary.parameters.toLocaleString("en-US")} parameters)\n\n`);
+    out(renderPredictions(predictions, `predict: ${images.length} sample images of ${images[0]?.width}x${images[0]?.height}x${images[0]?.channels} (${(images[0]?.data.length ?? 0).toLocaleString("en-US")} bytes each), one batch on onnxruntime`));
+    out(`  ${correct} of ${predictions.length} correct\n`);
+    for (const batch of [1, 32]) {
+      const report = model.memory({ batch, runtime: "pytorch-cuda", device: "h100" });
+      out(`\n== memory at batch ${batch}, ${report.settings.runtime} on ${report.settings.device}\n`);
+      out(renderMemory(report));
+    }
+  } finally {
+    await model.close();
   }
+}
+
+/** The memory figures when the analysis has them, then the per-layer table it always has. */
+function renderMemory(report: Report): string {
+  const m = report.memory;
+  const lines: string[] = [];
+  if (m) {
+    const rows: [string, number][] = [
+      ["weights", m.weights], ["inputs", m.inputs], ["activation peak", m.activationPeak], ["workspace", m.workspace],
+      ["peak allocated", m.peakAllocated], ["peak reserved", m.peakReserved], ["runtime overhead", m.runtimeOverhead], ["total (process)", m.total],
+    ];
+    for (const [k, v] of rows) lines.push(`  ${k.padEnd(18)} ${bytes(v).padStart(12)}`);
+    lines.push("");
+  }
+  return lines.join("\n") + renderLayers(report);
 }
