@@ -77,3 +77,13 @@ test("Conv FLOPs: 2 * N * Cout * out spatial * Cin/groups * kernel", () => {
 test("ConvTranspose FLOPs: every input element times Cout/groups * kernel", () => {
   assert.equal(flopsOf("ConvTranspose", [1, 8, 4, 4], [8, 3, 4, 4], { strides: [2, 2], pads: [1, 1, 1, 1] }), String(2 * 8 * 16 * 3 * 16));
 });
+
+test("DeformConv (opset 19): Conv's output; the offset must cover the output grid", () => {
+  const x = { dtype: "float32" as const, shape: [1, 4, 8, 8] };
+  const w = { dtype: "float32" as const, shape: [6, 4, 3, 3] };
+  const ok = inferOp("DeformConv", [x, w, { dtype: "float32", shape: [1, 18, 6, 6] }], {}, { opset: 19 });
+  assert.deepEqual(ok.shapes, ["[1,6,6,6]"]);
+  const bad = inferOp("DeformConv", [x, w, { dtype: "float32", shape: [1, 18, 8, 8] }], {}, { opset: 19 });
+  assert.equal(bad.out[0]?.shape, undefined);
+  assert.match(bad.warnings.join("\n"), /offset spatial dim 0 is 8/);
+});

@@ -79,3 +79,9 @@ test("CenterCropPad: listed axes take the target size", () => {
   assert.deepEqual(inferOp("CenterCropPad", [f32([20, 10, 3]), sizes([10, 20])], { axes: [0, 1] }, { opset: 18 }).shapes, ["[10,20,3]"]);
   assert.deepEqual(inferOp("CenterCropPad", [f32([20, 10, 3]), sizes([5, 5, 3])], {}, { opset: 18 }).shapes, ["[5,5,3]"]);
 });
+
+test("Resize tf_crop_and_resize: sized from the scales alone, as onnxruntime does (the ROI does not shrink it)", () => {
+  const roi = constTensor("roi", "float32", [8], [0, 0, 0.4, 0.6, 1, 1, 0.6, 0.8]);
+  const r = inferOp("Resize", [f32([1, 1, 10, 10]), roi, scales([1, 1, 2, 2])], { coordinate_transformation_mode: "tf_crop_and_resize" }, { opset: 13 });
+  assert.deepEqual(r.shapes, ["[1,1,20,20]"]);
+});

@@ -63,14 +63,9 @@ function fromScales(ctx: InferContext, x: readonly Dim[], axes: number[], scales
   if (scales.length !== axes.length) ctx.error(`scales has ${scales.length} values for ${axes.length} axes`);
   if (scales.some((s) => !(s > 0))) ctx.error(`scales must be positive, got [${scales}]`);
   const out = x.slice();
-  const crop = ctx.string("coordinate_transformation_mode", "half_pixel") === "tf_crop_and_resize";
-  const roi = crop && ctx.has(1) ? ctx.numbers(1) : undefined;
-  axes.forEach((a, i) => {
-    let scale = scales[i]!;
-    // tf_crop_and_resize: the output covers only the ROI's fraction of the input.
-    if (roi && roi.length === 2 * axes.length) scale *= roi[i + axes.length]! - roi[i]!;
-    out[a] = scaleDim(ctx, x[a]!, scale);
-  });
+  // The spec's text scales tf_crop_and_resize by the ROI's extent too, but onnxruntime and onnx's own
+  // inference size the output from the scales alone; we agree with the runtime.
+  axes.forEach((a, i) => (out[a] = scaleDim(ctx, x[a]!, scales[i]!)));
   return out;
 }
 
