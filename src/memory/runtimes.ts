@@ -3,8 +3,9 @@
  */
 import { UsageError } from "../errors.js";
 import type { RuntimeProfile } from "./profile.js";
+import { ortCpuProfile } from "./ort/estimate.js";
 
-export const RUNTIMES: readonly RuntimeProfile[] = [];
+export const RUNTIMES: readonly RuntimeProfile[] = [ortCpuProfile];
 
 export function findRuntime(id: string): RuntimeProfile {
   const found = RUNTIMES.find((r) => r.id === id);

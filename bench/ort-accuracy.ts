@@ -1,0 +1,126 @@
+/**
+ * ORT CPU accuracy: predicted (`--runtime ort-cpu`) vs measured process memory growth after the first and
+ * second run (maxrss_runN - rss_input) for every measured row: the shared ground truth
+ * (../shared/groundtruth/ort-cpu-memory.json) and held-out rows under bench/groundtruth/ort-cpu-*.json.
+ * Prints the table and writes bench/ORT-ACCURACY.md.  usage: node dist/bench/ort-accuracy.js
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { analyzeModel } from "../src/analyze.js";
+import { loadModelFile } from "../src/formats/load-node.js";
+import { estimateOrtCpu } from "../src/memory/ort/estimate.js";
+
+export interface OrtRow {
+  model: string;
+  batch: number;
+  hw: number;
+  input_bytes: number;
+  rss_start: number;
+  rss_created: number;
+  maxrss_created: number;
+  rss_input: number;
+  maxrss_run1: number;
+  maxrss_run2: number;
+}
+
+export interface AccuracyLine {
+  set: string;
+  model: string;
+  batch: number;
+  hw: number;
+  measured: { run1: number; run2: number; loadPeak: number };
+  predicted: { run1: number; run2: number; loadPeak: number };
+  error: { run1: number; run2: number; loadPeak: number };
+}
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const SHARED = process.env["MEMLENS_SHARED"] ?? resolve(REPO, "..", "shared");
+
+function modelPath(name: string, set: string): string {
+  if (name.endsWith(".onnx")) return resolve(REPO, name);
+  return join(SHARED, "fixtures", set.includes("dynamo") ? "onnx-dynamo" : "onnx-legacy", `${name}.onnx`);
+}
+
+export function predictRow(file: string, batch: number, hw: number): { run1: number; run2: number; loadPeak: number } {
+  const { model, openExternal, source } = loadModelFile(file);
+  try {
+    const input = model.graph.inputs.find((v) => !model.graph.initializers.has(v.name));
+    const inputs = input ? { [input.name]: [batch, 3, hw, hw] } : undefined;
+    const a = analyzeModel(model, { batch, ...(inputs ? { inputs } : {}), openExternal, runtime: "ort-cpu", device: "cpu" });
+    const e = estimateOrtCpu({ model, inference: a.inference, bindings: a.bindings, settings: { batch, dtype: "fp32", runtime: "ort-cpu", device: "cpu", mode: "inference" } });
+    return { run1: e.afterRun1, run2: e.afterRun2, loadPeak: e.loadPeak };
+  } finally {
+    source.close();
+  }
+}
+
+export function accuracyLines(): AccuracyLine[] {
+  const sets: { set: string; rows: OrtRow[] }[] = [];
+  const shared = join(SHARED, "groundtruth", "ort-cpu-memory.json");
+  sets.push({ set: "shared", rows: (JSON.parse(readFileSync(shared, "utf8")) as { runs: OrtRow[] }).runs });
+  const local = join(REPO, "bench", "groundtruth");
+  if (existsSync(local)) {
+    for (const f of readdirSync(local).filter((f) => f.startsWith("ort-cpu-") && f.endsWith(".json")).sort()) {
+      sets.push({ set: basename(f, ".json"), rows: (JSON.parse(readFileSync(join(local, f), "utf8")) as { runs: OrtRow[] }).runs });
+    }
+  }
+  const lines: AccuracyLine[] = [];
+  const rel = (p: number, m: number) => (m === 0 ? 0 : (p - m) / m);
+  for (const { set, rows } of sets) {
+    for (const r of rows) {
+      const measured = { run1: r.maxrss_run1 - r.rss_input, run2: r.maxrss_run2 - r.rss_input, loadPeak: r.maxrss_created - r.rss_start };
+      const predicted = predictRow(modelPath(r.model, set), r.batch, r.hw);
+      lines.push({
+        set, model: r.model, batch: r.batch, hw: r.hw, measured, predicted,
+        error: { run1: rel(predicted.run1, measured.run1), run2: rel(predicted.run2, measured.run2), loadPeak: rel(predicted.loadPeak, measured.loadPeak) },
+      });
+    }
+  }
+  return lines;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function render(lines: AccuracyLine[]): string {
+  const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+  const pct = (e: number) => `${e >= 0 ? "+" : ""}${(e * 100).toFixed(1)}%`;
+  const out = [
+    "| set | model | batch | hw | run1 measured MiB | run1 predicted | error | run2 measured MiB | run2 predicted | error | load peak measured | predicted | error |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const l of lines) {
+    out.push(`| ${l.set} | ${l.model} | ${l.batch} | ${l.hw} | ${mib(l.measured.run1)} | ${mib(l.predicted.run1)} | ${pct(l.error.run1)} | ${mib(l.measured.run2)} | ${mib(l.predicted.run2)} | ${pct(l.error.run2)} | ${mib(l.measured.loadPeak)} | ${mib(l.predicted.loadPeak)} | ${pct(l.error.loadPeak)} |`);
+  }
+  out.push("");
+  for (const set of [...new Set(lines.map((l) => l.set))]) {
+    const ls = lines.filter((l) => l.set === set);
+    const m = (k: "run1" | "run2" | "loadPeak") => (median(ls.map((l) => Math.abs(l.error[k]))) * 100).toFixed(1);
+    out.push(`**${set}** (${ls.length} rows): median |error| afterRun1 ${m("run1")}%, afterRun2 ${m("run2")}%, load peak ${m("loadPeak")}%  `);
+  }
+  return out.join("\n");
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const lines = accuracyLines();
+  const table = render(lines);
+  console.log(table);
+  const doc = [
+    "# ONNX Runtime CPU: predicted vs measured process memory",
+    "",
+    "`node dist/bench/ort-accuracy.js` (`npm run bench:ort-accuracy`) writes this file. Measured: onnxruntime-node 1.30,",
+    "CPU provider, 2 intra-op threads, default arena and memory pattern, one fresh process per row",
+    "(`../shared/groundtruth/ort_mem_one.mjs`). run1/run2 = maxrss after the run minus RSS with the input in place",
+    "(`memory.afterRun1`/`afterRun2`); load peak = maxrss after session creation minus RSS at start (`memory.loadPeak`).",
+    "Predicted by `--runtime ort-cpu --device cpu` from the model file alone.",
+    "",
+    table,
+    "",
+  ].join("\n");
+  writeFileSync(join(REPO, "bench", "ORT-ACCURACY.md"), doc);
+}

@@ -1,0 +1,121 @@
+/**
+ * The `ort-cpu` runtime profile: ONNX Runtime's CPU execution provider with its defaults (ORT_ENABLE_ALL,
+ * BFC arena, memory pattern, sequential execution), as onnxruntime-node runs it. Memory is process RSS:
+ * - after load: the runtime itself plus the weights as ORT holds them (NCHWc-reordered Conv weights);
+ * - afterRun1: the arena pages the first run writes (planned buffers allocated as nodes execute);
+ * - afterRun2: plus the memory pattern's block, which the second run asks the arena for in one piece;
+ * - both never below the load-time peak already in the process's peak RSS (big weights that ORT copies
+ *   while prepacking Gemm/MatMul operands are released after load, so the peak RSS keeps them).
+ * Pure and synchronous: everything comes from the graph and the settings.
+ */
+import type { Model } from "../../graph/ir.js";
+import type { MemoryInput, MemoryResult, RuntimeProfile } from "../profile.js";
+import type { TimelinePoint } from "../../report/report.js";
+import { buildOrtGraph, type OrtGraph } from "./graph.js";
+import { planAllocations } from "./planner.js";
+import { simulateRuns, type SessionRuns } from "./session.js";
+
+/** NCHWc block size MLAS uses on AVX2 (AVX-512 machines use 16). Measured machine: AMD EPYC, AVX2. */
+export const AVX2_NCHWC_BLOCK = 8;
+
+/**
+ * RSS an onnxruntime-node process gains by creating a session of a model with no weights: the shared
+ * library's pages, the environment, two intra-op threads. Measured: ort-cpu-memory.json rows, session
+ * created minus weights for vit_b_16 and mobilenet_v2 (29-33 MiB), onnxruntime-node 1.30, node 20.
+ */
+export const ORT_SESSION_BASE_BYTES = 30 * (1 << 20);
+
+/**
+ * glibc serves allocations of at least its dynamic mmap threshold's ceiling (32 MiB on 64-bit) with
+ * mmap and unmaps them on free, so a buffer that big freed during load leaves the peak RSS above the
+ * resident one. Smaller transients stay in the heap and are reused (no visible peak).
+ */
+export const MMAP_THRESHOLD_MAX = 32 * (1 << 20);
+
+export interface OrtCpuEstimate {
+  graph: OrtGraph;
+  runs: SessionRuns;
+  inputs: number;
+  outputs: number;
+  /** RSS growth from creating the session. */
+  loaded: number;
+  /** Peak RSS growth while creating it. */
+  loadPeak: number;
+  afterRun1: number;
+  afterRun2: number;
+}
+
+export function estimateOrtCpu(input: MemoryInput, nchwcBlock = AVX2_NCHWC_BLOCK): OrtCpuEstimate {
+  const graph = buildOrtGraph(input.model, input.inference, input.bindings, { nchwcBlock });
+  const plan = planAllocations(graph);
+  const runs = simulateRuns(plan, graph.nodes.length);
+  const bytesOf = (names: readonly string[]) => names.reduce((a, n) => a + (graph.tensors.get(n)?.bytes ?? 0), 0);
+  const inputs = bytesOf(graph.inputs);
+  const outputs = bytesOf(graph.outputs);
+  const loaded = ORT_SESSION_BASE_BYTES + graph.constantBytes;
+  const transient = largestPrepackedWeight(input.model, graph);
+  const loadPeak = loaded + (transient >= MMAP_THRESHOLD_MAX ? transient : 0);
+  // maxrss after a run minus RSS with the input in place: the load peak shows through when it is higher.
+  const fromLoad = Math.max(0, loadPeak - loaded - inputs);
+  return {
+    graph,
+    runs,
+    inputs,
+    outputs,
+    loaded,
+    loadPeak,
+    afterRun1: Math.max(runs.run1Touched, fromLoad),
+    afterRun2: Math.max(runs.run2Touched, fromLoad),
+  };
+}
+
+/** The biggest constant B operand of a Gemm/MatMul (MLAS packs a copy; the original goes after load). */
+function largestPrepackedWeight(model: Model, graph: OrtGraph): number {
+  let best = 0;
+  for (const n of graph.nodes) {
+    if (!/^(Gemm|MatMul|ms\.FusedGemm|ms\.FusedMatMul)$/.test(n.op)) continue;
+    const b = n.inputs[1];
+    const t = b ? model.graph.initializers.get(b) : undefined;
+    if (t) best = Math.max(best, t.bytes);
+  }
+  return best;
+}
+
+export const ortCpuProfile: RuntimeProfile = {
+  id: "ort-cpu",
+  description: "ONNX Runtime CPU provider (onnxruntime-node defaults: all graph optimizations, BFC arena, memory pattern)",
+  estimate(input: MemoryInput): MemoryResult {
+    const warnings: string[] = [];
+    if (input.settings.device !== "cpu") warnings.push(`ort-cpu runs on the host: --device ${input.settings.device} ignored (use --device cpu)`);
+    if (input.settings.mode !== "inference") warnings.push(`ort-cpu: --mode ${input.settings.mode} not modelled; inference assumed`);
+    const e = estimateOrtCpu(input);
+    warnings.push(...e.graph.warnings);
+    const peakNode = e.graph.nodes[e.runs.peakNode];
+    const timeline: TimelinePoint[] = e.graph.nodes.map((n, i) => ({ layer: n.name || n.op, liveBytes: e.runs.liveAfterNode[i] ?? 0 }));
+    const perSample = input.settings.batch > 1 ? 0 : 0;
+    void perSample;
+    return {
+      memory: {
+        weights: e.graph.constantBytes,
+        inputs: e.inputs,
+        outputs: e.outputs,
+        activationPeak: e.runs.run1PeakInUse,
+        workspace: 0,
+        peakAllocated: e.graph.constantBytes + e.inputs + e.runs.run1PeakInUse,
+        peakReserved: e.graph.constantBytes + e.runs.arenaReserved,
+        runtimeOverhead: ORT_SESSION_BASE_BYTES,
+        total: e.loaded + e.inputs + e.afterRun2,
+        peakAt: { layer: peakNode ? peakNode.name || peakNode.op : "", live: [] },
+        perBatch: { formula: "simulated per batch (the arena grows in powers of two)" },
+        afterRun1: e.afterRun1,
+        afterRun2: e.afterRun2,
+        loadPeak: e.loadPeak,
+        afterLoad: e.loaded,
+        arenaReserved: e.runs.arenaReserved,
+        memoryPatternBlock: e.runs.patternPeak,
+      },
+      timeline,
+      warnings,
+    };
+  },
+};

@@ -1,0 +1,298 @@
+/**
+ * The graph ONNX Runtime's CPU provider really runs, modelled from the file: what ORT_ENABLE_ALL does to a
+ * graph that matters for memory. Each rewrite removes or adds a tensor the runtime would allocate:
+ * - constant folding and Identity/Dropout/no-op Pad elimination (no tensor at run time);
+ * - Conv+BatchNormalization, Conv+activation (FusedConv), Gemm+Relu (FusedGemm), Sigmoid+Mul -> QuickGelu
+ *   (SiLU), the Erf GELU pattern -> Gelu/BiasGelu, Transpose/scale -> FusedMatMul;
+ * - on x86 the NCHWc layout transformer (nchwc.ts): blocked Conv/pool tensors, channels padded to the
+ *   block, ReorderInput/ReorderOutput copies at the layout's borders, Conv+Add(+Relu) as a Sum input.
+ * Checked against onnxruntime-node's own optimized graph (graph.test.ts, bench/ort-accuracy.ts).
+ */
+import type { DType } from "../../graph/dtype.js";
+import { byteSize } from "../../graph/dtype.js";
+import type { Model, Node } from "../../graph/ir.js";
+import type { InferenceResult } from "../../shapes/engine.js";
+import { evaluate } from "../../sym/expr.js";
+import { applyNchwc } from "./nchwc.js";
+
+export interface OrtTensor {
+  name: string;
+  dtype: DType | undefined;
+  /** Concrete dims; undefined when inference could not tell (counted as 0 bytes, with a warning). */
+  shape: number[] | undefined;
+  bytes: number;
+  /** Blocked NCHWc layout (channels padded to the block size). */
+  nchwc?: boolean;
+  /** ORT's own graph-level shape inference can tell this shape before running (symbolic dims allowed):
+   *  only such tensors take part in its buffer reuse. */
+  staticShape: boolean;
+}
+
+export interface OrtNode {
+  name: string;
+  /** Op type, with ORT's domain prefix for contrib ops ("nchwc.Conv", "ms.QuickGelu"). */
+  op: string;
+  inputs: string[];
+  outputs: string[];
+  /** Fused activation (Conv, Gemm). */
+  activation?: string;
+  /** Node attributes the NCHWc pass needs (group, kernel). */
+  attrs: Node["attrs"];
+}
+
+export interface OrtGraph {
+  nodes: OrtNode[];
+  tensors: Map<string, OrtTensor>;
+  inputs: string[];
+  outputs: string[];
+  /** Initializers and folded constants: never allocated at run time. */
+  constants: Set<string>;
+  /** Bytes of constants as ORT holds them (reordered Conv weights padded to the block). */
+  constantBytes: number;
+  warnings: string[];
+}
+
+export interface OrtGraphOptions {
+  /** NCHWc block size: 8 on AVX2 x86, 16 with AVX-512; 0 turns the layout transformer off (ARM). */
+  nchwcBlock: number;
+}
+
+/** Ops whose output ORT's constant folding never computes at load. */
+const NOT_FOLDED = new Set(["RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "QuantizeLinear", "DequantizeLinear"]);
+
+export function buildOrtGraph(model: Model, inference: InferenceResult, bindings: Record<string, number>, opts: OrtGraphOptions): OrtGraph {
+  const warnings: string[] = [];
+  const tensors = new Map<string, OrtTensor>();
+  const unknown: string[] = [];
+  const info = (name: string): OrtTensor => {
+    let t = tensors.get(name);
+    if (t) return t;
+    const v = inference.values.get(name);
+    let shape: number[] | undefined;
+    if (v?.shape) {
+      const dims = v.shape.map((d) => evaluate(d, bindings));
+      if (dims.every((d): d is number => typeof d === "number")) shape = dims;
+    }
+    const dtype = v?.dtype;
+    const bytes = shape && dtype ? byteSize(dtype, shape.reduce((a, b) => a * b, 1)) : 0;
+    if (!shape || !dtype) unknown.push(name);
+    t = { name, dtype, shape, bytes, staticShape: true };
+    tensors.set(name, t);
+    return t;
+  };
+  const g = model.graph;
+  const constants = new Set<string>(g.initializers.keys());
+  const inputs = g.inputs.map((v) => v.name).filter((n) => !constants.has(n));
+  const outputs = g.outputs.map((v) => v.name);
+  let nodes: OrtNode[] = [];
+  for (const r of inference.nodes) {
+    const n = r.node;
+    const op = n.domain === "" ? n.opType : `${n.domain === "com.microsoft" ? "ms" : n.domain}.${n.opType}`;
+    const live = n.inputs.filter((i) => i !== "");
+    if (n.opType === "Constant" || (live.length > 0 && live.every((i) => constants.has(i)) && !NOT_FOLDED.has(n.opType))) {
+      n.outputs.forEach((o) => constants.add(o));
+      continue;
+    }
+    nodes.push({ name: n.name, op, inputs: n.inputs.slice(), outputs: n.outputs.slice(), attrs: n.attrs });
+  }
+  for (const n of nodes) [...n.inputs, ...n.outputs].forEach((x) => x !== "" && info(x));
+  inputs.forEach(info);
+  markStaticShapes(nodes, tensors, constants);
+
+  const ctx: RewriteContext = { nodes, tensors, constants, outputs: new Set(outputs), model, inference };
+  nodes = eliminateNoOps(ctx);
+  ctx.nodes = nodes;
+  nodes = fuseLevel2(ctx);
+  ctx.nodes = nodes;
+  let constantBytes = 0;
+  for (const c of constants) {
+    const t = g.initializers.get(c);
+    if (t) constantBytes += t.bytes;
+  }
+  if (opts.nchwcBlock > 1) {
+    const r = applyNchwc(ctx, opts.nchwcBlock);
+    nodes = r.nodes;
+    constantBytes += r.extraConstantBytes;
+  }
+  if (unknown.length > 0) {
+    warnings.push(`ort-cpu: ${unknown.length} tensor${unknown.length > 1 ? "s" : ""} with unknown shape counted as 0 bytes (first: '${unknown[0]}')`);
+  }
+  return { nodes, tensors, inputs, outputs, constants, constantBytes, warnings };
+}
+
+/**
+ * Which shapes ONNX-style shape inference (no value propagation, as ORT runs it when loading) knows:
+ * a Reshape/Expand/Tile/ConstantOfShape/Range/Resize/Slice whose shape-giving input is computed at run
+ * time (Shape -> Gather -> Concat) produces an unknown shape, and unknown shapes flow downstream.
+ */
+const SHAPE_INPUTS: Record<string, number[]> = {
+  Reshape: [1], Expand: [1], Tile: [1], ConstantOfShape: [0], Range: [0, 1, 2], Resize: [1, 2, 3],
+  Upsample: [1], Slice: [1, 2, 3, 4], Pad: [1], TopK: [1], NonZero: [0], Unique: [0], OneHot: [1],
+  Squeeze: [1], Unsqueeze: [1], ReduceSum: [1], ReduceMean: [1], ReduceMax: [1], Split: [1],
+};
+
+function markStaticShapes(nodes: readonly OrtNode[], tensors: Map<string, OrtTensor>, constants: ReadonlySet<string>): void {
+  const known = (x: string) => x === "" || constants.has(x) || tensors.get(x)?.staticShape !== false;
+  for (const n of nodes) {
+    const shapeArgs = SHAPE_INPUTS[n.op] ?? [];
+    const dataKnown = n.inputs.every((x, i) => shapeArgs.includes(i) || known(x));
+    const shapeKnown = shapeArgs.every((i) => { const x = n.inputs[i]; return x === undefined || x === "" || constants.has(x); });
+    // Shape's output is always [rank]: known even when the input's dims are not.
+    const ok = n.op === "Shape" || n.op === "Size" || (dataKnown && shapeKnown);
+    for (const o of n.outputs) {
+      const t = tensors.get(o);
+      if (t) t.staticShape = ok;
+    }
+  }
+}
+
+export interface RewriteContext {
+  nodes: OrtNode[];
+  tensors: Map<string, OrtTensor>;
+  constants: Set<string>;
+  outputs: Set<string>;
+  model: Model;
+  inference: InferenceResult;
+}
+
+/** name -> consumer nodes. */
+export function consumersOf(nodes: readonly OrtNode[]): Map<string, OrtNode[]> {
+  const m = new Map<string, OrtNode[]>();
+  for (const n of nodes) for (const i of n.inputs) if (i !== "") m.set(i, [...(m.get(i) ?? []), n]);
+  return m;
+}
+
+function renameInputs(nodes: OrtNode[], from: string, to: string): void {
+  for (const n of nodes) n.inputs = n.inputs.map((i) => (i === from ? to : i));
+}
+
+/** Constant values of a small initializer/Constant output, when the inference tracked them. */
+function constValues(ctx: RewriteContext, name: string): number[] | undefined {
+  if (!ctx.constants.has(name)) return undefined;
+  const v = ctx.inference.values.get(name)?.value;
+  if (!v || !v.every((x): x is number => typeof x === "number")) return undefined;
+  return v;
+}
+
+/** Identity, Dropout (inference), Pad by zero and same-type Cast hand their input on: no tensor. */
+function eliminateNoOps(ctx: RewriteContext): OrtNode[] {
+  const kept: OrtNode[] = [];
+  for (const n of ctx.nodes) {
+    const out = n.outputs[0];
+    const src = n.inputs[0];
+    let noop = n.op === "Identity" || (n.op === "Dropout" && (n.outputs.length < 2 || n.outputs[1] === ""));
+    if (n.op === "Pad" && src) {
+      const pads = n.inputs[1] ? constValues(ctx, n.inputs[1]) : (n.attrs["pads"]?.type === "ints" ? n.attrs["pads"].value : undefined);
+      noop = pads !== undefined && pads.every((p) => p === 0);
+    }
+    if (n.op === "Cast" && src && out) noop = ctx.tensors.get(src)?.dtype === ctx.tensors.get(out)?.dtype;
+    if (noop && src && out && !ctx.outputs.has(out)) {
+      renameInputs(ctx.nodes, out, src);
+      continue;
+    }
+    kept.push(n);
+  }
+  return kept;
+}
+
+const CONV_ACTIVATIONS = new Set(["Relu", "Clip", "Sigmoid", "Tanh", "LeakyRelu", "HardSigmoid"]);
+
+/** The level 1-2 fusions (ORT_ENABLE_EXTENDED) that change which tensors exist. */
+function fuseLevel2(ctx: RewriteContext): OrtNode[] {
+  const removed = new Set<OrtNode>();
+  const only = (name: string): OrtNode | undefined => {
+    const c = consumersOf(ctx.nodes.filter((n) => !removed.has(n))).get(name);
+    return c && c.length === 1 && !ctx.outputs.has(name) ? c[0] : undefined;
+  };
+  /** Replace `n`'s output by `victim`'s (victim removed). */
+  const absorb = (n: OrtNode, victim: OrtNode): void => {
+    n.outputs = [victim.outputs[0]!];
+    removed.add(victim);
+  };
+  for (const n of ctx.nodes) {
+    if (removed.has(n)) continue;
+    const out = n.outputs[0];
+    if (!out) continue;
+    if (n.op === "Conv") {
+      const next = only(out);
+      if (next?.op === "BatchNormalization" && next.inputs.slice(1).every((i) => ctx.constants.has(i))) absorb(n, next);
+    }
+    if (n.op === "Sigmoid") {
+      const x = n.inputs[0]!;
+      const mul = only(out);
+      if (mul?.op === "Mul" && mul.inputs.includes(x) && mul.inputs.includes(out)) {
+        n.op = "ms.QuickGelu";
+        absorb(n, mul);
+      }
+    }
+    if (n.op === "Erf") fuseGelu(ctx, n, removed, only);
+  }
+  // Activations fold into the producer once the patterns above have settled.
+  for (const n of ctx.nodes) {
+    if (removed.has(n) || (n.op !== "Conv" && n.op !== "Gemm") || n.activation) continue;
+    const next = only(n.outputs[0]!);
+    if (!next) continue;
+    if ((n.op === "Conv" && CONV_ACTIVATIONS.has(next.op)) || (n.op === "Gemm" && next.op === "Relu")) {
+      n.activation = next.op;
+      n.op = n.op === "Conv" ? "ms.FusedConv" : "ms.FusedGemm";
+      absorb(n, next);
+    }
+  }
+  for (const n of ctx.nodes) {
+    if (removed.has(n) || n.op !== "MatMul") continue;
+    // Transpose of the last two axes, and scaling by a constant scalar, fold into FusedMatMul.
+    for (let k = 0; k < 2; k++) {
+      const src = ctx.nodes.find((p) => !removed.has(p) && p.outputs[0] === n.inputs[k]);
+      if (!src || only(src.outputs[0]!) !== n) continue;
+      const perm = src.attrs["perm"]?.type === "ints" ? src.attrs["perm"].value : undefined;
+      const swapsLast = perm !== undefined && perm.length >= 2 && perm.every((p, i) => (i < perm.length - 2 ? p === i : p === (i === perm.length - 1 ? perm.length - 2 : perm.length - 1)));
+      const scalar = (src.op === "Mul" || src.op === "Div") && src.inputs.some((i) => ctx.constants.has(i) && (ctx.tensors.get(i)?.shape ?? [2]).every((d) => d === 1));
+      if ((src.op === "Transpose" && swapsLast) || scalar) {
+        n.inputs[k] = src.inputs.find((i) => !ctx.constants.has(i))!;
+        n.op = "ms.FusedMatMul";
+        removed.add(src);
+      }
+    }
+  }
+  return ctx.nodes.filter((n) => !removed.has(n));
+}
+
+/** x -> Div(sqrt2) -> Erf -> Add(1) -> Mul(x) -> Mul(0.5) (any order of the last two): Gelu(x), or
+ *  BiasGelu when x is Add(y, constant bias). */
+function fuseGelu(ctx: RewriteContext, erf: OrtNode, removed: Set<OrtNode>, only: (name: string) => OrtNode | undefined): void {
+  const producer = (name: string) => ctx.nodes.find((p) => !removed.has(p) && p.outputs.includes(name));
+  const div = producer(erf.inputs[0]!);
+  if (!div || (div.op !== "Div" && div.op !== "Mul")) return;
+  const x = div.inputs[0]!;
+  const add = only(erf.outputs[0]!);
+  if (add?.op !== "Add") return;
+  const m1 = only(add.outputs[0]!);
+  if (m1?.op !== "Mul") return;
+  const m2 = only(m1.outputs[0]!);
+  let last = m1;
+  const group = [div, add, m1];
+  if (!m1.inputs.includes(x)) {
+    // (1 + erf) * 0.5 first, then * x
+    if (m2?.op !== "Mul" || !m2.inputs.includes(x)) return;
+    last = m2;
+    group.push(m2);
+  } else if (m2?.op === "Mul" && m2.inputs.some((i) => ctx.constants.has(i))) {
+    last = m2;
+    group.push(m2);
+  }
+  erf.op = "ms.Gelu";
+  erf.inputs = [x];
+  erf.outputs = [last.outputs[0]!];
+  group.forEach((n) => removed.add(n));
+  const bias = producer(x);
+  const xUsers = consumersOf(ctx.nodes.filter((n) => !removed.has(n))).get(x) ?? [];
+  if (bias?.op === "Add" && xUsers.length === 1 && bias.inputs.some((i) => ctx.constants.has(i))) {
+    erf.op = "ms.BiasGelu";
+    erf.inputs = bias.inputs.slice();
+    removed.add(bias);
+  }
+  // Keep graph order: the fused node runs where the pattern's last node ran.
+  const nodes = ctx.nodes;
+  nodes.splice(nodes.indexOf(erf), 1);
+  nodes.splice(nodes.indexOf(last) + 1, 0, erf);
+}

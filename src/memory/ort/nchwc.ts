@@ -1,0 +1,164 @@
+/**
+ * ORT's NCHWc layout transformer (onnxruntime/core/optimizer/nchwc_transformer.cc), level 3 on x86: Conv,
+ * pooling and BatchNormalization move to MLAS's blocked layout, where channels are padded up to the block
+ * size; tensors cross back and forth with ReorderInput/ReorderOutput copies. Which nodes convert decides
+ * which copies exist, so the rules below are the transformer's (checked against ORT 1.30's output):
+ * - Conv with a constant 4-D weight: depthwise (group == in == out channels, out % block == 0) or group 1
+ *   with input channels a multiple of the block, or fewer than the block (read directly from NCHW);
+ * - MaxPool/AveragePool/GlobalAveragePool/GlobalMaxPool and BatchNormalization (as a depthwise Conv) on
+ *   a blocked input or channels a multiple of the block;
+ * - Conv followed by Add of a blocked tensor of the same shape: the Add becomes the Conv's Sum input, and
+ *   a Relu after it the Conv's activation;
+ * - Concat on channels of blocked inputs whose channels are multiples of the block, same-shape binary
+ *   elementwise ops and unary activations stay blocked;
+ * - anything else reads NCHW: one ReorderOutput per blocked tensor, before its first such reader.
+ */
+import type { OrtNode, OrtTensor, RewriteContext } from "./graph.js";
+import { consumersOf } from "./graph.js";
+
+const POOLS = new Set(["MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"]);
+const BLOCKED_UNARY = new Set(["Relu", "Clip", "Sigmoid", "Tanh", "LeakyRelu", "HardSigmoid", "ms.QuickGelu"]);
+const BLOCKED_BINARY = new Set(["Add", "Sub", "Mul", "Div", "Sum", "Max", "Min"]);
+const CONV_ACTIVATIONS = new Set(["Relu", "Clip", "Sigmoid", "Tanh", "LeakyRelu", "HardSigmoid"]);
+
+export function applyNchwc(ctx: RewriteContext, block: number): { nodes: OrtNode[]; extraConstantBytes: number } {
+  const { tensors, constants } = ctx;
+  const roundUp = (c: number) => Math.ceil(c / block) * block;
+  /** Original NCHW name -> its blocked twin (made by the producer or by a ReorderInput). */
+  const blockedOf = new Map<string, string>();
+  /** Blocked name -> NCHW name produced by a ReorderOutput (made once, on first need). */
+  const nchwOf = new Map<string, string>();
+  const out: OrtNode[] = [];
+  let extraConstantBytes = 0;
+  let counter = 0;
+
+  const t = (name: string): OrtTensor | undefined => tensors.get(name);
+  const channels = (name: string): number | undefined => {
+    const s = t(name)?.shape;
+    return s && s.length === 4 ? s[1] : undefined;
+  };
+  const makeBlocked = (like: string, ch: number): string => {
+    const src = t(like)!;
+    const name = `nchwc_${counter++}`;
+    const shape = src.shape ? [src.shape[0]!, roundUp(ch), ...src.shape.slice(2)] : undefined;
+    const elem = src.shape && src.bytes > 0 ? src.bytes / src.shape.reduce((a, b) => a * b, 1) : 4;
+    tensors.set(name, { name, dtype: src.dtype, shape, bytes: shape ? shape.reduce((a, b) => a * b, 1) * elem : 0, nchwc: true, staticShape: src.staticShape });
+    return name;
+  };
+  /** The blocked form of an input, adding a ReorderInput if it is NCHW. */
+  const blockedInput = (name: string): string => {
+    const b = blockedOf.get(name);
+    if (b) return b;
+    const twin = makeBlocked(name, channels(name) ?? 0);
+    out.push({ name: `ReorderInput_${twin}`, op: "nchwc.ReorderInput", inputs: [name], outputs: [twin], attrs: {} });
+    blockedOf.set(name, twin);
+    return twin;
+  };
+  /** The NCHW form of a value for a node that does not read blocked tensors. */
+  const plainInput = (name: string): string => {
+    const b = blockedOf.get(name);
+    if (!b || !producedBlocked.has(name)) return name;
+    let n = nchwOf.get(b);
+    if (!n) {
+      n = name; // ReorderOutput writes the original tensor, so NCHW readers keep its name
+      out.push({ name: `ReorderOutput_${b}`, op: "nchwc.ReorderOutput", inputs: [b], outputs: [name], attrs: {} });
+      nchwOf.set(b, n);
+    }
+    return n;
+  };
+  /** Original names whose producer now writes the blocked twin (the NCHW name needs a ReorderOutput). */
+  const producedBlocked = new Set<string>();
+  const isBlocked = (name: string) => blockedOf.has(name) && producedBlocked.has(name);
+  const emitBlocked = (n: OrtNode, op: string, inputs: string[], ch: number): void => {
+    const o = n.outputs[0]!;
+    const twin = makeBlocked(o, ch);
+    blockedOf.set(o, twin);
+    producedBlocked.add(o);
+    out.push({ ...n, op, inputs, outputs: [twin] });
+  };
+
+  const consumers = consumersOf(ctx.nodes);
+  const fusedAway = new Set<OrtNode>();
+  for (const n of ctx.nodes) {
+    if (fusedAway.has(n)) continue;
+    const x = n.inputs[0] ?? "";
+    const base = n.op === "ms.FusedConv" ? "Conv" : n.op;
+    if (base === "Conv" && convertsConv(ctx, n, block)) {
+      const w = t(n.inputs[1]!)!.shape!;
+      const group = n.attrs["group"]?.type === "int" ? n.attrs["group"].value : 1;
+      const cin = w[1]! * group;
+      const cout = w[0]!;
+      const readNchw = group === 1 && (cin < block || cin % block !== 0);
+      const input = readNchw ? x : blockedInput(x);
+      extraConstantBytes += (roundUp(cout) - cout) * (readNchw ? cin : roundUp(group === 1 ? cin : 1)) * w[2]! * w[3]! * 4;
+      const inputs = [input, ...n.inputs.slice(1)];
+      const node: OrtNode = { ...n };
+      // Conv + Add (+ Relu): the Add's other operand becomes the Sum input.
+      const o = n.outputs[0]!;
+      const users = consumers.get(o) ?? [];
+      const add = !n.activation && users.length === 1 && !ctx.outputs.has(o) && users[0]!.op === "Add" ? users[0]! : undefined;
+      const other = add?.inputs.find((i) => i !== o);
+      if (add && other && isBlocked(other) && sameShape(t(other), t(o)) && !ctx.outputs.has(add.outputs[0]!)) {
+        while (inputs.length < 3) inputs.push("");
+        inputs.push(blockedOf.get(other)!);
+        fusedAway.add(add);
+        node.outputs = [add.outputs[0]!];
+        const after = consumers.get(add.outputs[0]!) ?? [];
+        if (after.length === 1 && after[0]!.op === "Relu" && !ctx.outputs.has(add.outputs[0]!)) {
+          node.activation = "Relu";
+          node.outputs = [after[0]!.outputs[0]!];
+          fusedAway.add(after[0]!);
+        }
+        tensors.set(node.outputs[0]!, t(node.outputs[0]!) ?? { ...t(o)!, name: node.outputs[0]! });
+      }
+      emitBlocked(node, "nchwc.Conv", inputs, cout);
+      continue;
+    }
+    if ((POOLS.has(n.op) || n.op === "BatchNormalization") && channels(x) !== undefined && (isBlocked(x) || channels(x)! % block === 0)) {
+      const pooled = n.op === "BatchNormalization" ? "nchwc.Conv" : `nchwc.${n.op}`;
+      emitBlocked({ ...n, outputs: [n.outputs[0]!] }, pooled, [blockedInput(x), ...(n.op === "BatchNormalization" ? [] : n.inputs.slice(1))], channels(n.outputs[0]!) ?? channels(x)!);
+      continue;
+    }
+    const live = n.inputs.filter((i) => i !== "");
+    if (n.op === "Concat" && live.length > 0 && live.every((i) => isBlocked(i) && channels(i)! % block === 0) && concatAxis(n, t(x)) === 1) {
+      emitBlocked(n, "Concat", live.map((i) => blockedOf.get(i)!), channels(n.outputs[0]!)!);
+      continue;
+    }
+    if (BLOCKED_UNARY.has(n.op) && isBlocked(x)) {
+      emitBlocked(n, n.op, [blockedOf.get(x)!, ...n.inputs.slice(1)], channels(x)!);
+      continue;
+    }
+    if (BLOCKED_BINARY.has(n.op) && live.length >= 2 && live.every((i) => isBlocked(i) && sameShape(t(i), t(x)))) {
+      emitBlocked(n, n.op, live.map((i) => blockedOf.get(i)!), channels(x)!);
+      continue;
+    }
+    out.push({ ...n, inputs: n.inputs.map((i) => (i === "" || constants.has(i) ? i : plainInput(i))) });
+  }
+  for (const o of ctx.outputs) if (isBlocked(o)) plainInput(o);
+  return { nodes: out, extraConstantBytes };
+}
+
+function convertsConv(ctx: RewriteContext, n: OrtNode, block: number): boolean {
+  const wName = n.inputs[1];
+  if (!wName || !ctx.constants.has(wName)) return false;
+  if (n.activation && !CONV_ACTIVATIONS.has(n.activation)) return false;
+  const w = ctx.tensors.get(wName)?.shape;
+  const x = ctx.tensors.get(n.inputs[0]!)?.shape;
+  if (!w || w.length !== 4 || !x || x.length !== 4) return false;
+  const group = n.attrs["group"]?.type === "int" ? n.attrs["group"].value : 1;
+  const cout = w[0]!;
+  const cin = w[1]! * group;
+  if (group > 1) return group === cin && group === cout && cout % block === 0;
+  // Input channels need only be a multiple of 4 (read as NCHW when not a multiple of the block).
+  return cin < block || cin % 4 === 0;
+}
+
+function concatAxis(n: OrtNode, x: OrtTensor | undefined): number | undefined {
+  const a = n.attrs["axis"]?.type === "int" ? n.attrs["axis"].value : undefined;
+  if (a === undefined || !x?.shape) return undefined;
+  return a < 0 ? a + x.shape.length : a;
+}
+
+function sameShape(a: OrtTensor | undefined, b: OrtTensor | undefined): boolean {
+  return !!a?.shape && !!b?.shape && a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape![i]);
+}

@@ -1,0 +1,53 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { OrtGraph, OrtNode, OrtTensor } from "./graph.js";
+import { planAllocations } from "./planner.js";
+import { simulateRuns } from "./session.js";
+
+function graph(nodes: [string, string[], string[]][], shapes: Record<string, number[]>, outputs: string[], dynamic: string[] = []): OrtGraph {
+  const tensors = new Map<string, OrtTensor>();
+  for (const [name, shape] of Object.entries(shapes)) {
+    tensors.set(name, { name, dtype: "float32", shape, bytes: shape.reduce((a, b) => a * b, 4), staticShape: !dynamic.includes(name) });
+  }
+  const ns: OrtNode[] = nodes.map(([op, inputs, outs], i) => ({ name: `n${i}`, op, inputs, outputs: outs, attrs: {} }));
+  return { nodes: ns, tensors, inputs: ["x"], outputs, constants: new Set(["w"]), constantBytes: 0, warnings: [] };
+}
+
+test("an activation takes over its input's buffer when it is the last reader; Reshape aliases", () => {
+  const g = graph(
+    [["Conv", ["x", "w"], ["a"]], ["Relu", ["a"], ["b"]], ["Reshape", ["b", "s"], ["c"]], ["Gemm", ["c", "w"], ["y"]]],
+    { x: [1, 8, 4, 4], a: [1, 8, 4, 4], b: [1, 8, 4, 4], c: [1, 128], y: [1, 10] },
+    ["y"],
+  );
+  const p = planAllocations(g);
+  assert.equal(p.bufferOf.get("b"), p.bufferOf.get("a"));
+  assert.equal(p.bufferOf.get("c"), p.bufferOf.get("a"));
+  assert.equal(p.buffers.length, 2); // a (shared by b, c) and the output y
+  assert.deepEqual(p.events.map((e) => `${e.kind}${e.id}@${e.node}`), ["alloc0@0", "alloc1@3", "free0@3"]);
+});
+
+test("a freed buffer of the same shape is reused (no new arena allocation); unknown shapes never are", () => {
+  const nodes: [string, string[], string[]][] = [
+    ["Conv", ["x", "w"], ["a"]], ["Conv", ["a", "w"], ["b"]], ["Conv", ["b", "w"], ["c"]], ["Gemm", ["c", "w"], ["y"]],
+  ];
+  const shapes = { x: [1, 8, 4, 4], a: [1, 8, 4, 4], b: [1, 8, 4, 4], c: [1, 8, 4, 4], y: [1, 10] };
+  const p = planAllocations(graph(nodes, shapes, ["y"]));
+  assert.equal(p.bufferOf.get("c"), p.bufferOf.get("a"));
+  assert.equal(p.events.filter((e) => e.kind === "alloc").length, 3);
+  const q = planAllocations(graph(nodes, shapes, ["y"], ["c"]));
+  assert.notEqual(q.bufferOf.get("c"), q.bufferOf.get("a"));
+  assert.equal(q.events.filter((e) => e.kind === "alloc").length, 4);
+});
+
+test("the second run's pattern block comes on top of what the first run wrote", () => {
+  const MiB = 1 << 20;
+  const g = graph(
+    [["Conv", ["x", "w"], ["a"]], ["Conv", ["a", "w"], ["b"]], ["Gemm", ["b", "w"], ["y"]]],
+    { x: [1, 4, 256, 256], a: [1, 8, 256, 256], b: [1, 16, 256, 256], y: [1, 10] },
+    ["y"],
+  );
+  const s = simulateRuns(planAllocations(g), g.nodes.length);
+  assert.equal(s.patternPeak, 6 * MiB);
+  assert.ok(s.run1Touched >= 6 * MiB && s.run1Touched < 7 * MiB, `run1 ${s.run1Touched}`);
+  assert.ok(s.run2Touched >= s.run1Touched + s.patternPeak, `run2 ${s.run2Touched}`);
+});
