@@ -19,5 +19,7 @@ export type { LayerComparison } from "./runtime/compare.js";
 export type { HostTensor } from "./runtime/ort.js";
 export type { Scored } from "./runtime/topk.js";
 export { analyzeModel } from "./analyze.js";
+export { quantize } from "./quantize/quantize.js";
+export type { QuantizeOptions, QuantizeReport } from "./quantize/quantize.js";
 export type { Report, Layer, ModelSummary } from "./report/report.js";
 export { MemlensError, ModelFormatError, InputError, ShapeError, UsageError } from "./errors.js";

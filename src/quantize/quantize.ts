@@ -8,6 +8,7 @@ import { analyzeModel, summarizeModel } from "../analyze.js";
 import { UsageError } from "../errors.js";
 import type { Model } from "../graph/ir.js";
 import type { ExternalOpener } from "../formats/onnx/values.js";
+import { loadModelFile } from "../formats/load-node.js";
 import { encodeModelParts } from "../formats/onnx/writer.js";
 import type { HostTensor } from "../runtime/ort.js";
 import { imageSpecFor, type ImageSpec } from "../runtime/preprocess.js";
@@ -69,8 +70,21 @@ export interface Quantizable {
   fileBytes?: number;
 }
 
-export async function quantize(input: Model | Quantizable, opts: QuantizeOptions = {}): Promise<{ model: Model; report: QuantizeReport }> {
-  const src: Quantizable = "graph" in input ? { model: input } : input;
+/** What `loadModel` returns (src/runtime/model.ts): its file is read again for external weights. */
+export interface ModelFromFile {
+  path: string;
+  graph: Model;
+}
+
+function toQuantizable(input: Model | Quantizable | ModelFromFile): Quantizable {
+  if ("format" in input) return { model: input };
+  if ("model" in input) return input;
+  const l = loadModelFile(input.path);
+  return { model: l.model, openExternal: l.openExternal, path: input.path, fileBytes: l.source.size };
+}
+
+export async function quantize(input: Model | Quantizable | ModelFromFile, opts: QuantizeOptions = {}): Promise<{ model: Model; report: QuantizeReport }> {
+  const src = toQuantizable(input);
   const bits = opts.bits ?? 8;
   if (bits !== 8 && bits !== 4) throw new UsageError(`--bits ${String(bits)}: use 8 or 4`);
   const keepFloat = opts.keepFloat ?? [];
