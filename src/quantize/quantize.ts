@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { analyzeModel, summarizeModel } from "../analyze.js";
 import { UsageError } from "../errors.js";
+import { findRuntime } from "../memory/runtimes.js";
 import type { Model } from "../graph/ir.js";
 import type { ExternalOpener } from "../formats/onnx/values.js";
 import { loadModelFile } from "../formats/load-node.js";
@@ -186,8 +187,12 @@ function imageSpec(model: Model, pre: Parameters<typeof imageSpecFor>[1]): Image
 /** The predicted process total for one run, or null (with a warning) when the analysis cannot give it. */
 function predictTotal(model: Model, runtime: string, batch: number, openExternal: ExternalOpener | undefined, warnings: string[], which: string): number | null {
   try {
-    const { report } = analyzeModel(model, { runtime, batch, ...(openExternal ? { openExternal } : {}) });
+    const { report, inference, bindings } = analyzeModel(model, { runtime, batch, ...(openExternal ? { openExternal } : {}) });
     if (report.memory) return report.memory.total;
+    // analyzeModel does not attach a memory estimate (yet): ask the runtime's profile directly.
+    const s = report.settings;
+    const est = findRuntime(runtime).estimate({ model, inference, bindings, settings: { batch, dtype: s.dtype, runtime, device: s.device, mode: s.mode } });
+    if (est.memory.total > 0) return est.memory.total;
     warnings.push(`predicted memory of the ${which} model: the analysis gave no memory figure for runtime ${runtime}`);
   } catch (err) {
     warnings.push(`predicted memory of the ${which} model: ${(err as Error).message.split("\n")[0]}`);
