@@ -132,3 +132,29 @@ test("Scan opset 8: batch dim first, scan axis 1, optional sequence_lens", () =>
   assert.equal(shapeOf(r, "final"), "[b,2]");
   assert.equal(shapeOf(r, "ys"), "[b,4,2]");
 });
+
+test("Loop carrying a sequence that grows: the final length is unknown, the element shape is kept", () => {
+  const body = graph({
+    inputs: { i: { dtype: "int64", shape: [] }, cin: { dtype: "bool", shape: [] }, sin: { dtype: "float32", shape: [] } },
+    nodes: [
+      { op: "Identity", inputs: ["cin"], outputs: ["cout"] },
+      { op: "SequenceInsert", inputs: ["sin", "x"], outputs: ["sout"] },
+    ],
+    outputs: ["cout", "sout"],
+  });
+  const r = infer({
+    inputs: { x: { dtype: "float32", shape: [2, 3] } },
+    initializers: [constTensor("m", "int64", [], [4])],
+    nodes: [
+      { op: "SequenceEmpty", inputs: [], outputs: ["e"] },
+      { op: "Loop", inputs: ["m", "", "e"], outputs: ["s"], attrs: { body } },
+      { op: "SequenceLength", inputs: ["s"], outputs: ["n"] },
+    ],
+    outputs: ["n"],
+  });
+  const s = r.values.get("s")!;
+  assert.equal(s.kind, "sequence");
+  assert.equal(s.items, undefined);
+  assert.deepEqual(s.elem?.shape, [2, 3]);
+  assert.equal(r.values.get("n")?.value, undefined);
+});

@@ -5,7 +5,7 @@
  * exists, and a warning.
  */
 import type { Graph, Node } from "../../graph/ir.js";
-import { equal, max, type Dim } from "../../sym/expr.js";
+import { equal, max, sub, type Dim } from "../../sym/expr.js";
 import type { InferContext, OpFamily, OpRule, TensorInfo } from "../types.js";
 import { axis } from "../util.js";
 
@@ -18,15 +18,15 @@ export function joinInfo(
   notes: string[],
 ): TensorInfo {
   if (!a || !b) return { dtype: a?.dtype ?? b?.dtype, shape: undefined };
+  // A value flowing into an optional (a loop-carried optional fed a sequence) is an optional holding it.
+  if (a.kind === "optional" && b.kind !== "optional") b = { kind: "optional", dtype: undefined, shape: undefined, elem: b, items: [b] };
+  if (b.kind === "optional" && a.kind !== "optional") a = { kind: "optional", dtype: undefined, shape: undefined, elem: a, items: [a] };
   const kind = a.kind ?? "tensor";
   if (kind !== (b.kind ?? "tensor")) {
     notes.push(`${hint}: a ${kind} on one path and a ${b.kind ?? "tensor"} on the other`);
     return { dtype: undefined, shape: undefined };
   }
-  if (kind !== "tensor") {
-    const elem = joinInfo(ctx, a.elem, b.elem, hint, notes);
-    return { kind, dtype: undefined, shape: undefined, elem };
-  }
+  if (kind !== "tensor") return joinContainers(ctx, a, b, hint, notes);
   // An unknown type on one side is not a conflict: the known one is kept.
   const dtype = a.dtype === undefined || b.dtype === undefined || a.dtype === b.dtype ? (a.dtype ?? b.dtype) : undefined;
   if (a.dtype && b.dtype && a.dtype !== b.dtype) notes.push(`${hint}: element types ${a.dtype} and ${b.dtype} differ`);
@@ -45,6 +45,19 @@ export function joinInfo(
   const out: TensorInfo = { dtype, shape };
   if (a.value && b.value && a.value.length === b.value.length && a.value.every((v, i) => equal(v, b.value![i]!))) {
     out.value = a.value;
+  }
+  return out;
+}
+
+/** Sequences and optionals: items joined pairwise when both lengths are known and equal, else dropped. */
+function joinContainers(ctx: InferContext, a: TensorInfo, b: TensorInfo, hint: string, notes: string[]): TensorInfo {
+  // An empty container says nothing about its element: the other side's element is the join.
+  const elem =
+    a.items?.length === 0 ? b.elem : b.items?.length === 0 ? a.elem : joinInfo(ctx, a.elem, b.elem, hint, notes);
+  const out: TensorInfo = { kind: a.kind, dtype: undefined, shape: undefined, ...(elem ? { elem } : {}) };
+  if (a.items && b.items) {
+    if (a.items.length === b.items.length) out.items = a.items.map((x, i) => joinInfo(ctx, x, b.items![i], hint, notes));
+    else notes.push(`${hint}: ${a.kind} of ${a.items.length} or ${b.items.length} items`);
   }
   return out;
 }
@@ -127,7 +140,8 @@ const loop: OpRule = {
     let carried: TensorInfo[] = [];
     for (let i = 0; i < Math.max(0, carriedCount); i++) carried.push(withoutValue(ctx.input(i + 2)));
     // The iteration number is a symbol (0 <= i < M), so index arithmetic on it (Slice(x, i, i+1)) stays exact.
-    const iter: TensorInfo = { ...scalar("int64"), value: [ctx.fresh("loop_i")] };
+    const m = ctx.has(0) ? ctx.value(0)?.[0] : undefined;
+    const iter: TensorInfo = { ...scalar("int64"), value: [ctx.fresh("loop_i", m === undefined ? undefined : sub(m, 1))] };
     const iterInputs = (c: TensorInfo[]) => [iter, scalar("bool"), ...c];
     let outs = ctx.inferSubgraph(body, iterInputs(carried));
     // A carried value whose shape changes between iterations (a growing concat): generalise the dims

@@ -79,7 +79,10 @@ const sequenceInsert: OpRule = {
       items.splice(pos === undefined ? items.length : normalise(ctx, pos, items.length, true), 0, t);
       return [sequenceOf(ctx, items)];
     }
-    return [sequenceLike(joinInfo(ctx, s.elem, t, "seq_dim", []))];
+    const notes: string[] = [];
+    const elem = s.items?.length === 0 ? t : joinInfo(ctx, s.elem, t, "seq_dim", notes);
+    if (notes.length) ctx.warn(`inserted tensor differs from the sequence's element type (${notes.join("; ")})`);
+    return [sequenceLike(elem)];
   },
 };
 
