@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { inferOp } from "../testing.js";
+import { dimToString } from "../../sym/expr.js";
+import { infer, inferOp } from "../testing.js";
 
 const POINTWISE = [
   "Relu", "LeakyRelu", "Elu", "Selu", "Celu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Softplus",
@@ -42,4 +43,14 @@ test("PRelu: a slope that would grow X is rejected (broadcast is one-way)", () =
   const same = inferOp("PRelu", [{ dtype: "float32", shape: [1, 4] }, { dtype: "float32", shape: [2, 4] }], {}, { opset: 16 });
   assert.equal(same.out[0]?.shape, undefined);
   assert.match(same.warnings.join("\n"), /does not broadcast to X/);
+});
+
+test("activation FLOPs: one per element (elementwise convention); softmax five passes per element", () => {
+  const flops = (op: string) =>
+    dimToString(
+      infer({ inputs: { x: { dtype: "float32", shape: ["N", 10] } }, nodes: [{ op, inputs: ["x"], outputs: ["y"] }], outputs: ["y"] }).nodes[0]!.flops!,
+    );
+  assert.equal(flops("Gelu"), "10*N");
+  assert.equal(flops("Relu"), "10*N");
+  assert.equal(flops("Softmax"), "50*N");
 });

@@ -6,15 +6,16 @@ import { mul } from "../../sym/expr.js";
 import type { InferContext, OpFamily, OpRule } from "../types.js";
 import { axis, broadcast, numel, same } from "../util.js";
 
-/** Same shape and dtype; `cost` flops per element (a rough count of the arithmetic each one does). */
-function pointwise(cost = 1): OpRule {
-  return {
-    infer: (ctx) => [same(ctx)],
-    flops: (ctx) => mul(numel(ctx.shape(0)), cost),
-  };
-}
+/**
+ * Same shape and dtype. FLOPs follow the project's convention for elementwise ops, one per output element,
+ * whatever the function's internal arithmetic (exp, erf, ...): comparable across models, not a cycle count.
+ */
+const pointwise: OpRule = {
+  infer: (ctx) => [same(ctx)],
+  flops: (ctx) => numel(ctx.shape(0)),
+};
 
-/** Softmax-like ops: check the axis against the rank, keep the shape. */
+/** Softmax-like ops: check the axis against the rank, keep the shape; `cost` flops per element. */
 function alongAxis(cost: number, defaultAxis: number): OpRule {
   return {
     infer(ctx: InferContext) {
@@ -50,22 +51,22 @@ const prelu: OpRule = {
 };
 
 export const rules: OpFamily = {
-  Relu: pointwise(1),
-  LeakyRelu: pointwise(2),
+  Relu: pointwise,
+  LeakyRelu: pointwise,
   PRelu: prelu,
-  Elu: pointwise(3),
-  Selu: pointwise(3),
-  Celu: pointwise(3),
-  Sigmoid: pointwise(4),
-  HardSigmoid: pointwise(3),
-  HardSwish: pointwise(4),
-  Tanh: pointwise(5),
-  Softplus: pointwise(3),
-  Softsign: pointwise(3),
-  Gelu: pointwise(8),
-  Mish: pointwise(8),
-  ThresholdedRelu: pointwise(1),
-  Shrink: pointwise(2),
+  Elu: pointwise,
+  Selu: pointwise,
+  Celu: pointwise,
+  Sigmoid: pointwise,
+  HardSigmoid: pointwise,
+  HardSwish: pointwise,
+  Tanh: pointwise,
+  Softplus: pointwise,
+  Softsign: pointwise,
+  Gelu: pointwise,
+  Mish: pointwise,
+  ThresholdedRelu: pointwise,
+  Shrink: pointwise,
   Softmax: softmaxFamily(5),
   LogSoftmax: softmaxFamily(5),
   Hardmax: softmaxFamily(2),
