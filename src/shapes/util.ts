@@ -1,5 +1,5 @@
 /** Shape helpers shared by the op families: broadcasting, axes, element counts, value arithmetic. */
-import { add, equal, isSym, max, mul, product, type Dim } from "../sym/expr.js";
+import { add, compare, equal, isSym, max, mul, product, type Dim } from "../sym/expr.js";
 import type { DType } from "../graph/dtype.js";
 import type { InferContext, TensorInfo } from "./types.js";
 
@@ -111,4 +111,17 @@ export function scalarValue(ctx: InferContext, i: number): Dim | undefined {
 /** Whether a dtype holds integers (values of such tensors are tracked symbolically). */
 export function isIntegerType(t: DType | undefined): boolean {
   return t !== undefined && /^u?int|^bool$/.test(t);
+}
+
+/**
+ * Fold a comparison (Equal, Less, ...) on values that may be symbolic: the provable sign of a - b decides
+ * (Equal(batch, -1) is false: a size is >= 1), else the result is unknown. NaN compares false, as in IEEE.
+ */
+export function compareFold(holds: (sign: -1 | 0 | 1) => boolean): (xs: Dim[]) => Dim | undefined {
+  return (xs) => {
+    const [a, b] = xs as [Dim, Dim];
+    if (Number.isNaN(a) || Number.isNaN(b)) return 0;
+    const sign = compare(a, b);
+    return sign === undefined ? undefined : +holds(sign);
+  };
 }

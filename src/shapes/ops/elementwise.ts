@@ -2,7 +2,7 @@
 import type { DType } from "../../graph/dtype.js";
 import { add, floorDiv, max, min, mod, mul, sub, type Dim } from "../../sym/expr.js";
 import type { InferContext, OpFamily, OpRule, TensorInfo } from "../types.js";
-import { broadcast, knownNumel, numel, same, strides } from "../util.js";
+import { broadcast, compareFold, knownNumel, numel, same, strides } from "../util.js";
 
 /** Same shape and dtype as input 0; one flop per element. */
 const unary: OpRule = {
@@ -211,11 +211,11 @@ export const rules: OpFamily = {
   Min: broadcasting(keep, (xs) => xs.reduce((a, b) => min(a, b))),
   Sum: broadcasting(keep, (xs) => xs.reduce((a, b) => add(a, b))),
   Mean: broadcasting(keep, num((...xs) => xs.reduce((a, b) => a + b, 0) / xs.length)),
-  Equal: broadcasting(bool, num((a, b) => +(a === b))),
-  Less: broadcasting(bool, num((a, b) => +(a < b))),
-  LessOrEqual: broadcasting(bool, num((a, b) => +(a <= b))),
-  Greater: broadcasting(bool, num((a, b) => +(a > b))),
-  GreaterOrEqual: broadcasting(bool, num((a, b) => +(a >= b))),
+  Equal: broadcasting(bool, compareFold((c) => c === 0)),
+  Less: broadcasting(bool, compareFold((c) => c < 0)),
+  LessOrEqual: broadcasting(bool, compareFold((c) => c <= 0)),
+  Greater: broadcasting(bool, compareFold((c) => c > 0)),
+  GreaterOrEqual: broadcasting(bool, compareFold((c) => c >= 0)),
   And: broadcasting(bool, num((a, b) => +(a !== 0 && b !== 0))),
   Or: broadcasting(bool, num((a, b) => +(a !== 0 || b !== 0))),
   Xor: broadcasting(bool, num((a, b) => +((a !== 0) !== (b !== 0)))),

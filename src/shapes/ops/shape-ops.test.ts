@@ -218,3 +218,26 @@ test("Cast keeps symbolic values through int and float casts; Identity and CastL
   // A float weight is never decoded just to be cast.
   assert.equal(inferOp("Cast", [constTensor("w", "float32", [2], [2.7, -1.5])], { to: 7 }).out[0]?.value, undefined);
 });
+
+test("TorchScript's expand pattern: Where(Equal(target, -1), 1, target) resolves with a symbolic batch", () => {
+  // class_token.expand(batch, -1, -1) as torch.onnx (opset 17) writes it, from vit_b_16.
+  const r = run({
+    inputs: { x: { dtype: "float32", shape: ["batch", 196, 768] }, token: { dtype: "float32", shape: [1, 1, 768] } },
+    initializers: [i64("i0", [0], []), i64("ax", [0]), i64("m1", [-1]), i64("m1s", [-1], []), i64("three", [3])],
+    nodes: [
+      { op: "Shape", inputs: ["x"], outputs: ["s"] },
+      { op: "Gather", inputs: ["s", "i0"], outputs: ["b"] },
+      { op: "Unsqueeze", inputs: ["b", "ax"], outputs: ["b1"] },
+      { op: "Concat", inputs: ["b1", "m1", "m1"], outputs: ["target"], attrs: { axis: 0 } },
+      { op: "ConstantOfShape", inputs: ["three"], outputs: ["ones"], attrs: { value: { type: "tensor", value: i64("one", [1]) } } },
+      { op: "Mul", inputs: ["ones", "m1s"], outputs: ["minus"] },
+      { op: "Equal", inputs: ["target", "minus"], outputs: ["eq"] },
+      { op: "Where", inputs: ["eq", "ones", "target"], outputs: ["w"] },
+      { op: "Expand", inputs: ["token", "w"], outputs: ["y"] },
+    ],
+    outputs: ["y"],
+  });
+  assert.equal(r.value("eq"), "[0,1,1]");
+  assert.equal(r.value("w"), "[batch,1,1]");
+  assert.equal(r.shape("y"), "[batch,1,768]");
+});
