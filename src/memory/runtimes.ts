@@ -4,8 +4,9 @@
 import { UsageError } from "../errors.js";
 import type { RuntimeProfile } from "./profile.js";
 import { ortCpuProfile } from "./ort/estimate.js";
+import { pytorchCuda } from "./torch/pytorch-cuda.js";
 
-export const RUNTIMES: readonly RuntimeProfile[] = [ortCpuProfile];
+export const RUNTIMES: readonly RuntimeProfile[] = [pytorchCuda, ortCpuProfile];
 
 export function findRuntime(id: string): RuntimeProfile {
   const found = RUNTIMES.find((r) => r.id === id);

@@ -1,0 +1,102 @@
+/**
+ * The device table: what each GPU offers and what the CUDA runtime takes before a tensor exists.
+ * Every number says where it comes from: `measured` (../shared/groundtruth, this project's own runs) or
+ * `assumed` (a spec sheet, or a measurement on another card carried over, with the reason).
+ */
+
+export interface Sourced<T> {
+  value: T;
+  source: "measured" | "assumed";
+  note: string;
+}
+
+export interface Device {
+  id: string;
+  name: string;
+  /** Device memory nvidia-smi reports as total, bytes (null for the CPU). */
+  capacity: Sourced<number | null>;
+  /** CUDA compute capability, e.g. 9.0 (null for the CPU). */
+  computeCapability: Sourced<number | null>;
+  /** Process memory right after CUDA init, with lazy module loading (PyTorch's default). */
+  contextLazy: Sourced<number>;
+  /** The same with CUDA_MODULE_LOADING=EAGER. */
+  contextEager: Sourced<number>;
+  /** Kernel images and handles cuBLAS and cuDNN add on first use (lazy loading), outside the allocator. */
+  librariesLazy: { cublas: Sourced<number>; cudnn: Sourced<number> };
+  /** Both libraries' kernels loaded up front (eager loading), outside the allocator. */
+  librariesEager: Sourced<number>;
+}
+
+const MiB = 1 << 20;
+const H200_RUN = "H200, driver 580.159, PyTorch 2.11+cu130 (groundtruth/h200-torch2.11.json)";
+const carried = (what: string) => `${what} measured on the ${H200_RUN}; assumed the same here: same PyTorch/CUDA build, not measured on this card`;
+
+function measuredOnH200(): Pick<Device, "contextLazy" | "contextEager" | "librariesLazy" | "librariesEager"> {
+  return {
+    contextLazy: { value: 612 * MiB, source: "measured", note: `context[].after_init_1_float, ${H200_RUN}` },
+    contextEager: { value: 1252 * MiB, source: "measured", note: `seed_fresh_process[] with CUDA_MODULE_LOADING=EAGER, ${H200_RUN}` },
+    librariesLazy: {
+      cublas: { value: 66 * MiB, source: "measured", note: "context[]: 730 MiB after the first sgemm minus 612 MiB, minus the 52 MiB the allocator reserved" },
+      cudnn: { value: 8 * MiB, source: "measured", note: "context[]: 738 MiB after the first cuDNN conv minus 730 MiB, reserved unchanged" },
+    },
+    librariesEager: { value: 726 * MiB, source: "measured", note: "seed_fresh_process[] EAGER row: 2476 - 1252 MiB process growth minus the 498 MiB reserved" },
+  };
+}
+
+function carriedFromH200(): Pick<Device, "contextLazy" | "contextEager" | "librariesLazy" | "librariesEager"> {
+  return {
+    contextLazy: { value: 612 * MiB, source: "assumed", note: carried("612 MiB context") },
+    contextEager: { value: 1252 * MiB, source: "assumed", note: carried("1,252 MiB eager-loading context") },
+    librariesLazy: {
+      cublas: { value: 66 * MiB, source: "assumed", note: carried("66 MiB of cuBLAS kernels") },
+      cudnn: { value: 8 * MiB, source: "assumed", note: carried("8 MiB of cuDNN kernels") },
+    },
+    librariesEager: { value: 726 * MiB, source: "assumed", note: carried("726 MiB of eagerly loaded library kernels") },
+  };
+}
+
+function gpu(id: string, name: string, capacityMiB: number, capNote: string, cc: number, capSource: "measured" | "assumed" = "assumed"): Device {
+  return {
+    id,
+    name,
+    capacity: { value: capacityMiB * MiB, source: capSource, note: capNote },
+    computeCapability: { value: cc, source: "assumed", note: "NVIDIA CUDA GPUs table (developer.nvidia.com/cuda-gpus)" },
+    ...(id === "h200" ? measuredOnH200() : carriedFromH200()),
+  };
+}
+
+export const DEVICES: readonly Device[] = [
+  { ...gpu("h200", "NVIDIA H200", 143771, "nvidia-smi memory.total in the ground-truth run", 9.0, "measured") },
+  gpu("h100", "NVIDIA H100 80GB", 81559, "nvidia-smi memory.total commonly reported for H100 80GB HBM3", 9.0),
+  gpu("a100-80gb", "NVIDIA A100 80GB", 81920, "nvidia-smi memory.total commonly reported for A100 80GB", 8.0),
+  gpu("a100-40gb", "NVIDIA A100 40GB", 40960, "nvidia-smi memory.total commonly reported for A100 40GB", 8.0),
+  gpu("l4", "NVIDIA L4", 23034, "nvidia-smi memory.total commonly reported for L4 (24 GB, ECC on)", 8.9),
+  gpu("t4", "NVIDIA T4", 15360, "nvidia-smi memory.total commonly reported for T4 (16 GB, ECC on)", 7.5),
+  gpu("rtx4090", "NVIDIA GeForce RTX 4090", 24564, "nvidia-smi memory.total commonly reported for RTX 4090", 8.9),
+  gpu("rtx3090", "NVIDIA GeForce RTX 3090", 24576, "nvidia-smi memory.total commonly reported for RTX 3090", 8.6),
+  {
+    id: "cpu",
+    name: "host CPU",
+    capacity: { value: null, source: "assumed", note: "host RAM: not a fixed number; see the ort-cpu runtime" },
+    computeCapability: { value: null, source: "assumed", note: "not a CUDA device" },
+    contextLazy: { value: 0, source: "assumed", note: "no CUDA context on the CPU" },
+    contextEager: { value: 0, source: "assumed", note: "no CUDA context on the CPU" },
+    librariesLazy: {
+      cublas: { value: 0, source: "assumed", note: "no cuBLAS on the CPU" },
+      cudnn: { value: 0, source: "assumed", note: "no cuDNN on the CPU" },
+    },
+    librariesEager: { value: 0, source: "assumed", note: "no CUDA libraries on the CPU" },
+  },
+];
+
+export function findDevice(id: string): Device | undefined {
+  return DEVICES.find((d) => d.id === id);
+}
+
+/**
+ * cuBLAS workspace per handle and stream (aten/src/ATen/cuda/CublasHandlePool.cpp): 32 MiB on compute
+ * capability 9.0 and later, else the default CUBLAS_WORKSPACE_CONFIG ":4096:2:16:8" = 2 x 4 MiB + 8 x 16 KiB.
+ */
+export function cublasWorkspaceBytes(computeCapability: number): number {
+  return computeCapability >= 9.0 ? 32 * MiB : 2 * 4096 * 1024 + 8 * 16 * 1024;
+}

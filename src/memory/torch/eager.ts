@@ -1,0 +1,313 @@
+/**
+ * What eager PyTorch really allocates for a graph exported from it. ONNX spells one aten op as several
+ * nodes (SiLU = Sigmoid + Mul, GELU = Div/Erf/Add/Mul/Mul, Linear on 3-D input = MatMul + Add), folds
+ * BatchNorm into the Conv before it, and has no views or in-place ops. This maps the graph back:
+ * - nodes of one aten op (dynamo `namespace` metadata) or of one leaf module (TorchScript node names) are one op;
+ * - view ops (Reshape, Transpose, Slice, ...) allocate nothing, unless they must copy a non-contiguous input;
+ * - activations whose input nobody else reads run in place (torchvision builds them with inplace=True);
+ * - a Conv with BatchNorm folded in allocates the conv output and the BN output, then frees the first;
+ * - a tensor lives until its last reader has run and, beyond that, until the module it was passed into returns
+ *   (the caller's Python variable holds it: "input = module(input)" rebinds only after the call).
+ */
+import type { DType } from "../../graph/dtype.js";
+import { byteSize, isFloat } from "../../graph/dtype.js";
+import type { Model, Node } from "../../graph/ir.js";
+import type { InferenceResult } from "../../shapes/engine.js";
+import type { TensorInfo } from "../../shapes/types.js";
+
+/** Ops that return a view of their first input in eager PyTorch (no allocation when the input is contiguous). */
+const VIEW_OPS = new Set(["Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout", "Transpose", "Slice", "Split", "Expand", "Gather"]);
+/** Views that keep a contiguous input contiguous; the others leave strides a later reshape must copy. */
+const CONTIGUOUS_VIEWS = new Set(["Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout"]);
+/** Activations torchvision builds with inplace=True (ReLU, ReLU6, SiLU, Hardswish, ...), as ONNX spells them. */
+const INPLACE_ACTIVATION_OPS = new Set(["Relu", "Clip", "LeakyRelu", "HardSwish", "Elu", "Selu", "Celu", "Sigmoid", "HardSigmoid", "Mul"]);
+/** Activations that a lone Sigmoid/HardSigmoid/Mul must combine into to count as in place (x * sigmoid(x)). */
+const SINGLE_INPLACE_OPS = new Set(["Relu", "Clip", "LeakyRelu", "HardSwish", "Elu", "Selu", "Celu"]);
+
+export interface EagerAlloc {
+  /** Storage id (a tensor name, or `name#what` for a scratch buffer). */
+  id: string;
+  bytes: number;
+  /** Freed again before the op returns (the conv output under a folded BatchNorm, a workspace). */
+  transient: boolean;
+  what: "output" | "folded-bn" | "workspace";
+}
+
+export interface EagerOp {
+  /** The ONNX node the user sees for this op (its last node). */
+  layer: string;
+  opTypes: string[];
+  /** Module path, outermost first (from dynamo `namespace` or TorchScript node names). */
+  path: string[];
+  /** Storages read from outside the op. */
+  reads: string[];
+  allocs: EagerAlloc[];
+  /** Conv nodes of the op, for the cuDNN workspace model. */
+  convs: Node[];
+  /** Uses cuBLAS (MatMul, Gemm, Linear): the process holds a cuBLAS workspace. */
+  usesCublas: boolean;
+}
+
+export interface EagerProgram {
+  ops: EagerOp[];
+  /** Storage id -> index of the op after which it is freed (Infinity: a graph output, never freed here). */
+  freeAfter: Map<string, number>;
+  /** Bytes of each graph input (allocated before the forward, not part of it). */
+  inputBytes: number;
+  outputBytes: number;
+  /** Parameter tensors as eager holds them (folded BatchNorms restored), each one allocation. */
+  weights: number[];
+  warnings: string[];
+}
+
+export interface EagerOptions {
+  /** Cast float tensors (weights and activations) to this type, as model.to(dtype) does. */
+  dtype?: DType;
+}
+
+export function eagerProgram(model: Model, inference: InferenceResult, opts: EagerOptions = {}): EagerProgram {
+  const g = model.graph;
+  const warnings: string[] = [];
+  const nodes = inference.nodes.map((r) => r.node);
+  const info = inference.values;
+  const bytesOf = (name: string): number | undefined => tensorBytes(info.get(name), opts.dtype);
+
+  // Host-side values: weights, constants and shape arithmetic never touch the device during a forward.
+  const host = new Set<string>(g.initializers.keys());
+  for (const n of nodes) {
+    const ins = n.inputs.filter((i) => i !== "");
+    const outsKnown = n.outputs.every((o) => o === "" || info.get(o)?.value !== undefined);
+    if (n.opType === "Constant" || n.opType === "Shape" || n.opType === "Size" || ins.every((i) => host.has(i)) || outsKnown) {
+      n.outputs.forEach((o) => o !== "" && host.add(o));
+    }
+  }
+  const device = nodes.filter((n) => !n.outputs.every((o) => o === "" || host.has(o)));
+
+  // Group nodes into eager ops.
+  const paths = device.map((n) => modulePath(n));
+  const leafModules = leafPaths(paths.map((p) => p.module));
+  const groups: { nodes: Node[]; path: string[] }[] = [];
+  let lastKey: string | undefined;
+  device.forEach((n, i) => {
+    const p = paths[i]!;
+    const key = p.op ?? (leafModules.has(p.module.join("/")) && p.module.length > 0 ? `module:${p.module.join("/")}` : undefined);
+    const last = groups[groups.length - 1];
+    if (key !== undefined && key === lastKey && last) last.nodes.push(n);
+    else groups.push({ nodes: [n], path: p.module });
+    lastKey = key;
+  });
+
+  // Storage: which allocation a value lives in (views and in-place ops share their input's).
+  const storageOf = new Map<string, string>();
+  const nonContiguous = new Set<string>();
+  const readersOf = new Map<string, number>(); // storage -> number of reading ops (for the in-place rule)
+  const graphInputs = new Set(g.inputs.map((v) => v.name).filter((n) => !host.has(n)));
+  for (const name of graphInputs) storageOf.set(name, name);
+  const resolve = (v: string): string => storageOf.get(v) ?? v;
+
+  // Count readers per value first (the in-place rule needs them).
+  const valueReaders = new Map<string, number>();
+  for (const grp of groups) {
+    const inside = new Set(grp.nodes.flatMap((n) => n.outputs));
+    const seen = new Set<string>();
+    for (const n of grp.nodes) {
+      for (const i of n.inputs) if (i !== "" && !host.has(i) && !inside.has(i) && !seen.has(i)) {
+        seen.add(i);
+        valueReaders.set(i, (valueReaders.get(i) ?? 0) + 1);
+      }
+    }
+  }
+  const graphOutputs = new Set(g.outputs.map((v) => v.name));
+  for (const o of graphOutputs) valueReaders.set(o, (valueReaders.get(o) ?? 0) + 1);
+
+  const ops: EagerOp[] = [];
+  for (const grp of groups) {
+    const inside = new Set(grp.nodes.flatMap((n) => n.outputs));
+    const externalIns: string[] = [];
+    for (const n of grp.nodes) for (const i of n.inputs) {
+      if (i !== "" && !host.has(i) && !inside.has(i) && !externalIns.includes(i)) externalIns.push(i);
+    }
+    const outs = grp.nodes.flatMap((n) => n.outputs).filter((o) => o !== "" && !host.has(o) && ((valueReaders.get(o) ?? 0) > 0));
+    const opTypes = grp.nodes.map((n) => n.opType);
+    const last = grp.nodes[grp.nodes.length - 1]!;
+    const op: EagerOp = {
+      layer: last.name || last.outputs[0] || last.opType,
+      opTypes,
+      path: grp.path,
+      reads: [...new Set(externalIns.map(resolve))],
+      allocs: [],
+      convs: grp.nodes.filter((n) => n.opType === "Conv"),
+      usesCublas: opTypes.some((t) => t === "MatMul" || t === "Gemm"),
+    };
+    const first = grp.nodes[0]!;
+    const dataIn = first.inputs[0] ?? "";
+    const single = grp.nodes.length === 1;
+    if (single && VIEW_OPS.has(first.opType) && dataIn !== "" && !host.has(dataIn) && isView(first, info)) {
+      const src = resolve(dataIn);
+      const mustCopy = !CONTIGUOUS_VIEWS.has(first.opType) ? false : nonContiguous.has(src) && first.opType !== "Identity" && first.opType !== "Dropout";
+      if (!mustCopy) {
+        for (const o of outs) {
+          storageOf.set(o, src);
+          if (!CONTIGUOUS_VIEWS.has(first.opType) && !leadingAxisView(first, info)) nonContiguous.add(src);
+        }
+        ops.push(op);
+        continue;
+      }
+    }
+    if (inPlaceActivation(opTypes, externalIns, graphInputs, valueReaders) && outs.length === 1) {
+      const src = resolve(externalIns[0]!);
+      storageOf.set(outs[0]!, src);
+      ops.push(op);
+      continue;
+    }
+    const foldedBn = first.opType === "Conv" && single && foldedBatchNorm(first, g.initializers);
+    for (const o of outs) {
+      const b = bytesOf(o);
+      if (b === undefined) {
+        warnings.push(`size of '${o}' (${last.opType} '${op.layer}') unknown: counted as 0 bytes`);
+        continue;
+      }
+      if (foldedBn) op.allocs.push({ id: `${o}#conv`, bytes: b, transient: true, what: "folded-bn" });
+      op.allocs.push({ id: o, bytes: b, transient: false, what: "output" });
+      storageOf.set(o, o);
+    }
+    ops.push(op);
+  }
+  for (const op of ops) for (const r of op.reads) readersOf.set(r, (readersOf.get(r) ?? 0) + 1);
+
+  // Lifetimes: last reading op, extended to the end of the module the tensor was passed into.
+  const producedAt = new Map<string, number>();
+  ops.forEach((op, i) => op.allocs.forEach((a) => !a.transient && producedAt.set(a.id, i)));
+  // One call of a module is a contiguous run of ops under its path (a module called twice, like ResNet's
+  // shared `relu`, makes two runs); a tensor passed into the call lives until the run ends.
+  const callEnd = (start: number, module: string[]): number => {
+    let j = start;
+    while (j + 1 < ops.length && startsWith(ops[j + 1]!.path, module)) j++;
+    return j;
+  };
+  const freeAfter = new Map<string, number>();
+  const keep = new Set([...graphOutputs].map(resolve));
+  for (const [id, made] of producedAt) freeAfter.set(id, keep.has(id) ? Number.POSITIVE_INFINITY : made);
+  ops.forEach((op, i) => {
+    for (const r of op.reads) {
+      const made = producedAt.get(r);
+      if (made === undefined || keep.has(r)) continue;
+      const producerPath = ops[made]!.path;
+      let common = 0;
+      while (common < producerPath.length && common < op.path.length && producerPath[common] === op.path[common]) common++;
+      const until = op.path.length > common ? callEnd(i, op.path.slice(0, common + 1)) : i;
+      freeAfter.set(r, Math.max(freeAfter.get(r) ?? made, until));
+    }
+  });
+
+  let inputBytes = 0;
+  for (const name of graphInputs) inputBytes += bytesOf(name) ?? 0;
+  let outputBytes = 0;
+  for (const name of graphOutputs) outputBytes += bytesOf(name) ?? 0;
+  return { ops, freeAfter, inputBytes, outputBytes, weights: eagerWeights(model, nodes, opts.dtype), warnings };
+}
+
+function startsWith(path: readonly string[], prefix: readonly string[]): boolean {
+  return prefix.length <= path.length && prefix.every((p, k) => path[k] === p);
+}
+
+function tensorBytes(t: TensorInfo | undefined, cast: DType | undefined): number | undefined {
+  if (!t || !t.dtype || !t.shape) return undefined;
+  let n = 1;
+  for (const d of t.shape) {
+    if (typeof d !== "number") return undefined;
+    n *= d;
+  }
+  const dtype = cast && isFloat(t.dtype) ? cast : t.dtype;
+  return byteSize(dtype, n);
+}
+
+/** Module path and aten-op key of a node: dynamo's `namespace`, else the TorchScript exporter's node name. */
+export function modulePath(n: Node): { module: string[]; op: string | undefined } {
+  if (n.scope !== undefined) {
+    // ": pkg.Model/features: torch...Sequential/features.0: ...Conv2dNormActivation/silu: aten.silu.default"
+    const parts = n.scope.split("/").map((p) => p.split(":")[0]!.trim()).filter((p) => p !== "");
+    return { module: parts.slice(0, -1), op: n.scope };
+  }
+  // "/features/features.0/features.0.2/Clip" -> ["features", "features.0", "features.0.2"]
+  if (n.name.startsWith("/")) {
+    const parts = n.name.split("/").filter((p) => p !== "");
+    return { module: parts.slice(0, -1), op: undefined };
+  }
+  return { module: [], op: undefined };
+}
+
+/** Module paths no other node's path extends: leaf modules (Linear, GELU, LayerNorm), one aten op each. */
+function leafPaths(paths: string[][]): Set<string> {
+  const all = new Set(paths.map((p) => p.join("/")));
+  const inner = new Set<string>();
+  for (const p of paths) for (let k = 1; k < p.length; k++) inner.add(p.slice(0, k).join("/"));
+  return new Set([...all].filter((p) => !inner.has(p)));
+}
+
+/** Whether an op in VIEW_OPS is a view in this instance (a Gather with a scalar index is select(); Cast-free). */
+function isView(n: Node, info: Map<string, TensorInfo>): boolean {
+  if (n.opType !== "Gather") return true;
+  const idx = info.get(n.inputs[1] ?? "");
+  return idx?.shape !== undefined && idx.shape.length === 0;
+}
+
+/** A view along the leading axis (or a reshape-like one) keeps the tensor contiguous. */
+function leadingAxisView(n: Node, info: Map<string, TensorInfo>): boolean {
+  if (n.opType === "Transpose") {
+    const perm = n.attrs["perm"];
+    return perm?.type === "ints" && perm.value.every((p, i) => p === i);
+  }
+  if (n.opType === "Split" || n.opType === "Gather") {
+    const axis = n.attrs["axis"];
+    return axis?.type !== "int" || axis.value === 0;
+  }
+  if (n.opType === "Slice") {
+    const axes = info.get(n.inputs[3] ?? "")?.value;
+    return axes !== undefined && axes.every((a) => a === 0);
+  }
+  return false;
+}
+
+function inPlaceActivation(opTypes: string[], ins: string[], graphInputs: Set<string>, readers: Map<string, number>): boolean {
+  if (ins.length !== 1) return false;
+  const x = ins[0]!;
+  if (graphInputs.has(x) || (readers.get(x) ?? 0) !== 1) return false;
+  if (!opTypes.every((t) => INPLACE_ACTIVATION_OPS.has(t))) return false;
+  // A lone Sigmoid or Mul is not an activation module; x * sigmoid(x) (SiLU) and HardSwish are.
+  return opTypes.some((t) => SINGLE_INPLACE_OPS.has(t)) || (opTypes.length >= 2 && opTypes.includes("Mul"));
+}
+
+/**
+ * A Conv with a BatchNorm folded in. Dynamo's exporter keeps the BN's module path on the fused node; the
+ * TorchScript exporter gives folded weights fresh names (`onnx::Conv_123`) instead of the module's parameter name.
+ */
+export function foldedBatchNorm(n: Node, initializers: Map<string, unknown>): boolean {
+  if (n.scope !== undefined) return /batch_?norm/i.test(n.scope.split("/").slice(-2).join("/"));
+  const w = n.inputs[1] ?? "";
+  return initializers.has(w) && w.startsWith("onnx::");
+}
+
+/**
+ * Parameters as eager holds them, one allocation each: the graph's float initializers, plus for each folded
+ * BatchNorm its weight, bias, running mean and variance (C each) and num_batches_tracked (one int64).
+ */
+function eagerWeights(model: Model, nodes: Node[], cast: DType | undefined): number[] {
+  const out: number[] = [];
+  const g = model.graph;
+  const used = new Set(nodes.flatMap((n) => n.inputs));
+  for (const t of g.initializers.values()) {
+    if (!used.has(t.name) || t.elements <= 1 && !isFloat(t.dtype)) continue;
+    out.push(byteSize(cast && isFloat(t.dtype) ? cast : t.dtype, t.elements));
+  }
+  for (const n of nodes) {
+    if (n.opType !== "Conv" || !foldedBatchNorm(n, g.initializers)) continue;
+    const w = g.initializers.get(n.inputs[1] ?? "");
+    const channels = w?.dims[0];
+    if (channels === undefined || !w) continue;
+    const el = cast && isFloat(w.dtype) ? cast : w.dtype;
+    for (let k = 0; k < 4; k++) out.push(byteSize(el, channels));
+    out.push(8);
+  }
+  return out;
+}

@@ -1,0 +1,96 @@
+/**
+ * The `pytorch-cuda` runtime profile: eager PyTorch on a CUDA GPU. The graph is mapped back to the aten ops
+ * eager runs (eager.ts), those run through the caching allocator (simulate.ts) with the cuDNN and cuBLAS
+ * workspaces, and the CUDA context and library kernels come from the device table.
+ */
+import { parseDType, type DType } from "../../graph/dtype.js";
+import { UsageError } from "../../errors.js";
+import { cublasWorkspaceBytes, findDevice, DEVICES, type Device } from "../devices.js";
+import type { MemoryInput, MemoryResult, RuntimeProfile } from "../profile.js";
+import { convWorkspace } from "./cudnn.js";
+import { eagerProgram, type EagerProgram } from "./eager.js";
+import { simulate, type SimulationResult } from "./simulate.js";
+
+export interface TorchEstimate {
+  program: EagerProgram;
+  sim: SimulationResult;
+  device: Device;
+  weights: number;
+  cublasWorkspace: number;
+  runtimeOverhead: number;
+  total: number;
+}
+
+export function torchDevice(id: string): Device {
+  const d = findDevice(id);
+  if (!d || d.computeCapability.value === null) {
+    const gpus = DEVICES.filter((x) => x.computeCapability.value !== null).map((x) => x.id).join(", ");
+    throw new UsageError(`--device ${id}: pytorch-cuda needs a CUDA device (${gpus})`);
+  }
+  return d;
+}
+
+/** Casts a model's float tensors to `--dtype` (model.to(dtype)); int8 is not an eager cast. */
+export function castFor(dtype: string): DType | undefined {
+  if (dtype === "fp32") return undefined;
+  if (dtype === "fp16" || dtype === "bf16") return parseDType(dtype);
+  throw new UsageError(`--dtype ${dtype}: pytorch-cuda runs fp32, fp16 or bf16 (quantized models: see 'memlens quantize')`);
+}
+
+export function estimateTorch(input: MemoryInput): TorchEstimate {
+  const { settings } = input;
+  const device = torchDevice(settings.device);
+  const cast = castFor(settings.dtype);
+  const program = eagerProgram(input.model, input.inference, cast ? { dtype: cast } : {});
+  const cc = device.computeCapability.value!;
+  const cublasWorkspace = cublasWorkspaceBytes(cc);
+  const benchmark = settings.cudnnBenchmark ?? false;
+  const infos = input.inference.values;
+  const sim = simulate(program, {
+    cublasWorkspace,
+    workspace: (i) => {
+      const op = program.ops[i]!;
+      let ws = 0;
+      for (const c of op.convs) ws = Math.max(ws, convWorkspace(c, infos, { benchmark, dtype: cast }));
+      return ws;
+    },
+    ...(device.capacity.value !== null ? { capacity: device.capacity.value } : {}),
+  });
+  const eagerLoading = settings.cudaModuleLoading === "eager";
+  const usesConv = program.ops.some((op) => op.convs.length > 0);
+  const libraries = eagerLoading
+    ? device.librariesEager.value
+    : (sim.usesCublas ? device.librariesLazy.cublas.value : 0) + (usesConv ? device.librariesLazy.cudnn.value : 0);
+  const context = eagerLoading ? device.contextEager.value : device.contextLazy.value;
+  const runtimeOverhead = context + libraries;
+  const weights = program.weights.reduce((a, b) => a + b, 0);
+  return { program, sim, device, weights, cublasWorkspace: sim.usesCublas ? cublasWorkspace : 0, runtimeOverhead, total: runtimeOverhead + sim.reservedAtEnd };
+}
+
+export const pytorchCuda: RuntimeProfile = {
+  id: "pytorch-cuda",
+  description: "eager PyTorch on a CUDA GPU: caching allocator, cuBLAS/cuDNN workspaces, CUDA context",
+  estimate(input: MemoryInput): MemoryResult {
+    const e = estimateTorch(input);
+    const { sim, program } = e;
+    const peakStep = sim.liveness.peakStep;
+    const peakOp = peakStep >= 0 ? program.ops[peakStep] : undefined;
+    return {
+      memory: {
+        weights: e.weights,
+        inputs: program.inputBytes,
+        outputs: program.outputBytes,
+        activationPeak: sim.activationPeak,
+        workspace: e.cublasWorkspace + sim.maxWorkspace,
+        peakAllocated: sim.peakAllocated,
+        peakReserved: sim.peakReserved,
+        runtimeOverhead: e.runtimeOverhead,
+        total: e.total,
+        peakAt: { layer: peakOp?.layer ?? "", live: sim.liveness.liveAtPeak },
+        perBatch: { fixed: 0, perSample: 0 },
+      },
+      timeline: program.ops.map((op, i) => ({ layer: op.layer, liveBytes: sim.liveness.timeline[i] ?? 0 })),
+      warnings: program.warnings,
+    };
+  },
+};

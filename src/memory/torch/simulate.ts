@@ -1,0 +1,124 @@
+/**
+ * Runs an eager program through the caching allocator the way a user's process does: weights, then the
+ * input, then forwards in a loop (`y = model(x)`: the previous output lives until the next forward returns).
+ * Persistent buffers (the cuBLAS workspace) appear at their first use and stay.
+ */
+import { liveness, type LivenessResult, type MemEvent } from "../liveness.js";
+import { CachingAllocator, roundSize, type AllocatorStats } from "./caching-allocator.js";
+import type { EagerProgram } from "./eager.js";
+
+export interface SimulationOptions {
+  /** Scratch each op allocates and frees while it runs (cuDNN workspace), by op index; 0 when none. */
+  workspace: (opIndex: number) => number;
+  /** Bytes of the cuBLAS workspace, allocated at the first op that uses cuBLAS. */
+  cublasWorkspace: number;
+  /** Forward passes to run (the steady state is reached by the second). */
+  forwards?: number;
+  capacity?: number;
+}
+
+export interface SimulationResult {
+  /** Peak allocated during the second forward minus what was allocated when it started (peak_delta_2). */
+  activationPeak: number;
+  peakAllocated: number;
+  peakReserved: number;
+  /** Reserved at the end (what nvidia-smi sees, with the context). */
+  reservedAtEnd: number;
+  /** Largest transient scratch (cuDNN) seen in one op. */
+  maxWorkspace: number;
+  usesCublas: boolean;
+  /** Live bytes per op in one forward, 512-byte rounded, and the peak's position and tensors. */
+  liveness: LivenessResult;
+  stats: AllocatorStats;
+}
+
+export function simulate(prog: EagerProgram, opts: SimulationOptions): SimulationResult {
+  const alloc = new CachingAllocator(opts.capacity);
+  for (const w of prog.weights) alloc.malloc(w);
+  if (prog.inputBytes > 0) alloc.malloc(prog.inputBytes);
+  const forwards = Math.max(2, opts.forwards ?? 3);
+  let previousOutputs: number[] = [];
+  let cublas: number | undefined;
+  let activationPeak = 0;
+  let maxWorkspace = 0;
+  const events: MemEvent[] = [];
+  const frees = new Map<number, string[]>();
+  for (const [id, after] of prog.freeAfter) {
+    if (Number.isFinite(after)) frees.set(after, [...(frees.get(after) ?? []), id]);
+  }
+  let peakAllocated = 0;
+  let peakReserved = 0;
+  for (let f = 1; f <= forwards; f++) {
+    const before = alloc.snapshot();
+    peakAllocated = Math.max(peakAllocated, before.peakAllocated);
+    peakReserved = Math.max(peakReserved, before.peakReserved);
+    alloc.resetPeaks();
+    const startAllocated = alloc.snapshot().allocated;
+    const addr = new Map<string, number>();
+    const outputs: number[] = [];
+    prog.ops.forEach((op, i) => {
+      if (op.usesCublas && cublas === undefined && opts.cublasWorkspace > 0) cublas = alloc.malloc(opts.cublasWorkspace);
+      const transient: [string, number][] = [];
+      let released = false;
+      const releaseDead = (step: number): void => {
+        if (released) return;
+        released = true;
+        for (const id of frees.get(step) ?? []) {
+          const at = addr.get(id);
+          if (at === undefined) continue;
+          alloc.free(at);
+          addr.delete(id);
+          if (f === 1) events.push({ kind: "free", id, step });
+        }
+      };
+      for (const a of op.allocs) {
+        // Conv then BatchNorm are two calls: the conv's input dies (if this was its last use) before BN allocates.
+        if (a.what === "output" && transient.length > 0) {
+          releaseDead(i);
+        }
+        const at = alloc.malloc(a.bytes);
+        if (f === 1) events.push({ kind: "alloc", id: a.id, bytes: a.bytes, step: i });
+        if (a.transient) transient.push([a.id, at]);
+        else {
+          addr.set(a.id, at);
+          if (!Number.isFinite(prog.freeAfter.get(a.id) ?? 0)) outputs.push(at);
+        }
+        // The kernel runs once its (first) output exists; its scratch comes and goes before the next allocation.
+        if (a === op.allocs[0]) {
+          const ws = opts.workspace(i);
+          if (ws > 0) {
+            alloc.free(alloc.malloc(ws));
+            maxWorkspace = Math.max(maxWorkspace, ws);
+            if (f === 1) {
+              events.push({ kind: "alloc", id: `${op.layer}#workspace`, bytes: ws, step: i });
+              events.push({ kind: "free", id: `${op.layer}#workspace`, step: i });
+            }
+          }
+        }
+      }
+      for (const [id, at] of transient) {
+        alloc.free(at);
+        if (f === 1) events.push({ kind: "free", id, step: i });
+      }
+      releaseDead(i);
+    });
+    // `y = model(x)`: the previous forward's output is released only now.
+    for (const at of previousOutputs) alloc.free(at);
+    previousOutputs = outputs;
+    const after = alloc.snapshot();
+    if (f === 2) activationPeak = after.peakAllocated - startAllocated;
+    peakAllocated = Math.max(peakAllocated, after.peakAllocated);
+    peakReserved = Math.max(peakReserved, after.peakReserved);
+  }
+  const stats = alloc.snapshot();
+  return {
+    activationPeak,
+    peakAllocated,
+    peakReserved,
+    reservedAtEnd: stats.reserved,
+    maxWorkspace,
+    usesCublas: cublas !== undefined,
+    liveness: liveness(events, prog.ops.length, roundSize),
+    stats,
+  };
+}
