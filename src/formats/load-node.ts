@@ -4,6 +4,7 @@ import { dirname, resolve, sep } from "node:path";
 import { MemlensError, ModelFormatError } from "../errors.js";
 import type { Model } from "../graph/ir.js";
 import { openModel } from "./index.js";
+import { quote } from "./quote.js";
 import { checkExternalLocation } from "./onnx/decode.js";
 import type { ExternalOpener } from "./onnx/values.js";
 import { FileSource } from "./source-node.js";
@@ -45,19 +46,19 @@ export function resolveExternal(modelPath: string, location: string, tensor: str
   const folder = realpathSync(dirname(resolve(modelPath)));
   const target = resolve(folder, location);
   if (!target.startsWith(folder + sep)) {
-    throw new ModelFormatError(`tensor '${tensor}': external data location '${location}' escapes the model's folder`);
+    throw new ModelFormatError(`tensor ${quote(tensor)}: external data location ${quote(location)} escapes the model's folder`);
   }
   let real: string;
   try {
     real = realpathSync(target);
   } catch {
-    if (mustExist) throw new ModelFormatError(`tensor '${tensor}': external data file '${location}' is missing`);
+    if (mustExist) throw new ModelFormatError(`tensor ${quote(tensor)}: external data file ${quote(location)} is missing`);
     return undefined;
   }
   if (!real.startsWith(folder + sep)) {
-    throw new ModelFormatError(`tensor '${tensor}': external data '${location}' is a link out of the model's folder`);
+    throw new ModelFormatError(`tensor ${quote(tensor)}: external data ${quote(location)} is a link out of the model's folder`);
   }
-  if (!statSync(real).isFile()) throw new ModelFormatError(`tensor '${tensor}': external data '${location}' is not a file`);
+  if (!statSync(real).isFile()) throw new ModelFormatError(`tensor ${quote(tensor)}: external data ${quote(location)} is not a file`);
   return real;
 }
 

@@ -9,16 +9,59 @@ import type { Attr, Graph, Model, Node, Tensor, TensorData, ValueInfo, ValueType
 import { normaliseDomain } from "../../graph/ir.js";
 import { parseDim, type Dim } from "../../sym/expr.js";
 import type { ByteSource } from "../source.js";
-import { ProtoReader, WIRE_LEN } from "./proto.js";
+import { quote } from "../quote.js";
+import { ProtoReader, WIRE_FIXED32, WIRE_LEN, WIRE_VARINT } from "./proto.js";
 import { inlineFunctions, type FunctionDef } from "./functions.js";
 
+/*
+ * Limits. Every count and length read from a file is checked against one of these before anything is
+ * allocated for it, so a hostile file is refused with a reason instead of exhausting memory. Lengths are
+ * also checked against the bytes left in their message (proto.ts), so nothing claims more than the file has.
+ */
 /** Subgraphs (If/Loop/Scan bodies) nest; deeper than this is not a real model. */
 export const MAX_GRAPH_DEPTH = 32;
 /** A tensor with more elements than a double can count exactly is not a real tensor. */
 export const MAX_ELEMENTS = 2 ** 53;
+/**
+ * Nodes in all graphs and functions together. The largest exported graphs we know (LLMs, unrolled
+ * decoders) have well under a million; a node costs ~300 bytes here against as little as 4 in the file.
+ */
+export const MAX_NODES = 2_000_000;
+/** Inputs, outputs and value_info entries in all graphs together (an exporter writes about one per node output). */
+export const MAX_VALUE_INFOS = 4_000_000;
+/** Initializers in all graphs together (one per weight; a few per node at most). */
+export const MAX_INITIALIZERS = 2_000_000;
+/** Dimensions of one tensor or shape: numpy allows 64, no runtime more. */
+export const MAX_RANK = 64;
+/** Values in one list attribute (ints, floats, strings, tensors, graphs). */
+export const MAX_ATTR_VALUES = 1 << 24;
+/** Bytes of one name (node, tensor, op type, domain, dim_param, metadata): real names are under a kilobyte. */
+export const MAX_NAME_BYTES = 1 << 16;
+/**
+ * A string attribute longer than this (an EPContext node's embedded engine, a custom op's blob) is kept as
+ * "other" with a warning, not decoded: no shape rule reads a string that long.
+ */
+export const MAX_ATTR_STRING_BYTES = 1 << 20;
+
+/** Counts over the whole model, checked against the limits as the reader goes. */
+export interface DecodeState {
+  nodes: number;
+  valueInfos: number;
+  initializers: number;
+  warnings: string[];
+}
+
+export function newDecodeState(): DecodeState {
+  return { nodes: 0, valueInfos: 0, initializers: 0, warnings: [] };
+}
+
+function count(st: DecodeState, key: "nodes" | "valueInfos" | "initializers", limit: number, what: string): void {
+  if (++st[key] > limit) throw new ModelFormatError(`more than ${limit} ${what}: not a model this reader accepts`);
+}
 
 export function decodeModel(src: ByteSource, file: string): Model {
   const r = new ProtoReader(src);
+  const st = newDecodeState();
   let irVersion = 0;
   let producerName = "";
   let producerVersion = "";
@@ -26,23 +69,23 @@ export function decodeModel(src: ByteSource, file: string): Model {
   const opsets: Record<string, number> = {};
   const metadata: Record<string, string> = {};
   const functions: FunctionDef[] = [];
-  const warnings: string[] = [];
+  const warnings = st.warnings;
   let sawAny = false;
   while (!r.done()) {
     const [field, wire] = r.tag();
     sawAny = true;
     switch (field) {
       case 1:
-        irVersion = r.varint();
+        irVersion = expectWire(r, wire, WIRE_VARINT, "ir_version").varint();
         break;
       case 2:
-        producerName = expectLen(r, wire, "producer_name").string();
+        producerName = expectLen(r, wire, "producer_name").string(MAX_NAME_BYTES, "producer_name");
         break;
       case 3:
-        producerVersion = expectLen(r, wire, "producer_version").string();
+        producerVersion = expectLen(r, wire, "producer_version").string(MAX_NAME_BYTES, "producer_version");
         break;
       case 7:
-        graph = expectLen(r, wire, "graph").message((m) => readGraph(m, src, 0));
+        graph = expectLen(r, wire, "graph").message((m) => readGraph(m, src, 0, st));
         break;
       case 8: {
         const [domain, version] = expectLen(r, wire, "opset_import").message(readOpset);
@@ -55,7 +98,7 @@ export function decodeModel(src: ByteSource, file: string): Model {
         break;
       }
       case 25:
-        functions.push(expectLen(r, wire, "functions").message((m) => readFunction(m, src)));
+        functions.push(expectLen(r, wire, "functions").message((m) => readFunction(m, src, st)));
         break;
       default:
         r.skip(wire);
@@ -74,7 +117,12 @@ export function decodeModel(src: ByteSource, file: string): Model {
 }
 
 function expectLen(r: ProtoReader, wire: number, what: string): ProtoReader {
-  if (wire !== WIRE_LEN) throw new ModelFormatError(`corrupt ONNX: ${what} has wire type ${wire}`);
+  return expectWire(r, wire, WIRE_LEN, what);
+}
+
+/** Protobuf parsers refuse a known field with the wrong wire type: reading it anyway would misread the rest. */
+function expectWire(r: ProtoReader, wire: number, expected: number, what: string): ProtoReader {
+  if (wire !== expected) throw new ModelFormatError(`corrupt ONNX: ${what} has wire type ${wire}`);
   return r;
 }
 
@@ -83,8 +131,8 @@ function readOpset(r: ProtoReader): [string, number] {
   let version = 0;
   while (!r.done()) {
     const [f, w] = r.tag();
-    if (f === 1 && w === WIRE_LEN) domain = r.string();
-    else if (f === 2) version = r.varint();
+    if (f === 1 && w === WIRE_LEN) domain = r.string(MAX_NAME_BYTES, "opset domain");
+    else if (f === 2) version = expectWire(r, w, WIRE_VARINT, "opset version").varint();
     else r.skip(w);
   }
   return [domain, version];
@@ -95,14 +143,14 @@ function readStringPair(r: ProtoReader): [string, string] {
   let v = "";
   while (!r.done()) {
     const [f, w] = r.tag();
-    if (f === 1 && w === WIRE_LEN) k = r.string();
-    else if (f === 2 && w === WIRE_LEN) v = r.string();
+    if (f === 1 && w === WIRE_LEN) k = r.string(MAX_NAME_BYTES, "key");
+    else if (f === 2 && w === WIRE_LEN) v = r.string(MAX_ATTR_STRING_BYTES, "value");
     else r.skip(w);
   }
   return [k, v];
 }
 
-export function readGraph(r: ProtoReader, src: ByteSource, depth: number): Graph {
+export function readGraph(r: ProtoReader, src: ByteSource, depth: number, st: DecodeState = newDecodeState()): Graph {
   if (depth > MAX_GRAPH_DEPTH) throw new ModelFormatError(`subgraphs nested deeper than ${MAX_GRAPH_DEPTH}`);
   const g: Graph = { name: "", nodes: [], inputs: [], outputs: [], initializers: new Map(), valueInfo: new Map() };
   while (!r.done()) {
@@ -113,29 +161,35 @@ export function readGraph(r: ProtoReader, src: ByteSource, depth: number): Graph
     }
     switch (f) {
       case 1:
-        g.nodes.push(r.message((m) => readNode(m, src, depth)));
+        count(st, "nodes", MAX_NODES, "nodes");
+        g.nodes.push(r.message((m) => readNode(m, src, depth, st)));
         break;
       case 2:
-        g.name = r.string();
+        g.name = r.string(MAX_NAME_BYTES, "graph name");
         break;
       case 5: {
+        count(st, "initializers", MAX_INITIALIZERS, "initializers");
         const t = r.message((m) => readTensor(m, src));
         g.initializers.set(t.name, t);
         break;
       }
       case 11:
+        count(st, "valueInfos", MAX_VALUE_INFOS, "inputs, outputs and value_info entries");
         g.inputs.push(r.message(readValueInfo));
         break;
       case 12:
+        count(st, "valueInfos", MAX_VALUE_INFOS, "inputs, outputs and value_info entries");
         g.outputs.push(r.message(readValueInfo));
         break;
       case 13: {
+        count(st, "valueInfos", MAX_VALUE_INFOS, "inputs, outputs and value_info entries");
         const vi = r.message(readValueInfo);
         g.valueInfo.set(vi.name, vi);
         break;
       }
       case 15: {
         // SparseTensorProto: values 1, indices 2, dims 3. Its dense size is what the runtime materialises.
+        count(st, "initializers", MAX_INITIALIZERS, "initializers");
         const t = r.message((m) => readSparse(m, src));
         g.initializers.set(t.name, t);
         break;
@@ -147,7 +201,7 @@ export function readGraph(r: ProtoReader, src: ByteSource, depth: number): Graph
   return g;
 }
 
-function readNode(r: ProtoReader, src: ByteSource, depth: number): Node {
+function readNode(r: ProtoReader, src: ByteSource, depth: number, st: DecodeState): Node {
   const n: Node = { name: "", opType: "", domain: "", inputs: [], outputs: [], attrs: {} };
   while (!r.done()) {
     const [f, w] = r.tag();
@@ -157,24 +211,24 @@ function readNode(r: ProtoReader, src: ByteSource, depth: number): Node {
     }
     switch (f) {
       case 1:
-        n.inputs.push(r.string());
+        n.inputs.push(r.string(MAX_NAME_BYTES, "node input"));
         break;
       case 2:
-        n.outputs.push(r.string());
+        n.outputs.push(r.string(MAX_NAME_BYTES, "node output"));
         break;
       case 3:
-        n.name = r.string();
+        n.name = r.string(MAX_NAME_BYTES, "node name");
         break;
       case 4:
-        n.opType = r.string();
+        n.opType = r.string(MAX_NAME_BYTES, "op_type");
         break;
       case 5: {
-        const [name, attr] = r.message((m) => readAttr(m, src, depth));
+        const [name, attr] = r.message((m) => readAttr(m, src, depth, st));
         n.attrs[name] = attr;
         break;
       }
       case 7:
-        n.domain = normaliseDomain(r.string());
+        n.domain = normaliseDomain(r.string(MAX_NAME_BYTES, "node domain"));
         break;
       case 9: {
         // metadata_props: only the module path is kept (memory profiles map nodes back to eager modules).
@@ -186,16 +240,17 @@ function readNode(r: ProtoReader, src: ByteSource, depth: number): Node {
         r.skip(w);
     }
   }
-  if (n.opType === "") throw new ModelFormatError(`corrupt ONNX: node '${n.name}' has no op_type`);
+  if (n.opType === "") throw new ModelFormatError(`corrupt ONNX: node ${quote(n.name)} has no op_type`);
   return n;
 }
 
-function readAttr(r: ProtoReader, src: ByteSource, depth: number): [string, Attr] {
+function readAttr(r: ProtoReader, src: ByteSource, depth: number, st: DecodeState): [string, Attr] {
   let name = "";
   let type = 0;
   let f = 0;
   let i = 0;
   let s: Uint8Array | undefined;
+  let longString = 0;
   let t: Tensor | undefined;
   let g: Graph | undefined;
   let ref: string | undefined;
@@ -209,52 +264,62 @@ function readAttr(r: ProtoReader, src: ByteSource, depth: number): [string, Attr
     const [field, w] = r.tag();
     switch (field) {
       case 1:
-        name = expectLen(r, w, "attribute name").string();
+        name = expectLen(r, w, "attribute name").string(MAX_NAME_BYTES, "attribute name");
         break;
       case 2:
-        f = r.float32();
+        f = expectWire(r, w, WIRE_FIXED32, "attribute f").float32();
         break;
       case 3:
-        i = r.varint();
+        i = expectWire(r, w, WIRE_VARINT, "attribute i").varint();
         break;
-      case 4:
-        s = expectLen(r, w, "attribute s").bytes();
+      case 4: {
+        const got = expectLen(r, w, "attribute s").bytesIfAtMost(MAX_ATTR_STRING_BYTES);
+        if (typeof got === "number") longString = got;
+        else s = got;
         break;
+      }
       case 5:
         t = expectLen(r, w, "attribute t").message((m) => readTensor(m, src));
         break;
       case 6:
-        g = expectLen(r, w, "attribute g").message((m) => readGraph(m, src, depth + 1));
+        g = expectLen(r, w, "attribute g").message((m) => readGraph(m, src, depth + 1, st));
         break;
       case 7:
-        r.repeated(w, () => r.float32(), floats);
+        r.repeated(w, WIRE_FIXED32, () => r.float32(), floats, MAX_ATTR_VALUES, "attribute floats");
         break;
       case 8:
-        r.repeated(w, () => r.varint(), ints);
+        r.repeated(w, WIRE_VARINT, () => r.varint(), ints, MAX_ATTR_VALUES, "attribute ints");
         break;
       case 9:
-        strings.push(expectLen(r, w, "attribute strings").string());
+        if (strings.length >= MAX_ATTR_VALUES) throw new ModelFormatError(`attribute strings has more than ${MAX_ATTR_VALUES} values`);
+        strings.push(expectLen(r, w, "attribute strings").string(MAX_ATTR_STRING_BYTES, "attribute string"));
         break;
       case 10:
+        if (tensors.length >= MAX_ATTR_VALUES) throw new ModelFormatError(`attribute tensors has more than ${MAX_ATTR_VALUES} values`);
         tensors.push(expectLen(r, w, "attribute tensors").message((m) => readTensor(m, src)));
         break;
       case 11:
-        graphs.push(expectLen(r, w, "attribute graphs").message((m) => readGraph(m, src, depth + 1)));
+        if (graphs.length >= MAX_ATTR_VALUES) throw new ModelFormatError(`attribute graphs has more than ${MAX_ATTR_VALUES} values`);
+        graphs.push(expectLen(r, w, "attribute graphs").message((m) => readGraph(m, src, depth + 1, st)));
         break;
       case 14:
         tp = expectLen(r, w, "attribute tp").message(readType);
         break;
       case 20:
-        type = r.varint();
+        type = expectWire(r, w, WIRE_VARINT, "attribute type").varint();
         break;
       case 21:
-        ref = expectLen(r, w, "ref_attr_name").string();
+        ref = expectLen(r, w, "ref_attr_name").string(MAX_NAME_BYTES, "ref_attr_name");
         break;
       default:
         r.skip(w);
     }
   }
   if (ref !== undefined && ref !== "") return [name, { type: "ref", ref }];
+  if (longString > 0) {
+    st.warnings.push(`attribute ${quote(name)} holds a ${longString}-byte string: not read`);
+    return [name, { type: "other" }];
+  }
   // Old files may omit `type`: infer it from which field is set.
   if (type === 0) {
     if (t) type = 4;
@@ -277,10 +342,10 @@ function readAttr(r: ProtoReader, src: ByteSource, depth: number): [string, Attr
     case 3:
       return [name, { type: "string", value: new TextDecoder().decode(s ?? new Uint8Array(0)) }];
     case 4:
-      if (!t) throw new ModelFormatError(`corrupt ONNX: tensor attribute '${name}' has no tensor`);
+      if (!t) throw new ModelFormatError(`corrupt ONNX: tensor attribute ${quote(name)} has no tensor`);
       return [name, { type: "tensor", value: t }];
     case 5:
-      if (!g) throw new ModelFormatError(`corrupt ONNX: graph attribute '${name}' has no graph`);
+      if (!g) throw new ModelFormatError(`corrupt ONNX: graph attribute ${quote(name)} has no graph`);
       return [name, { type: "graph", value: g }];
     case 6:
       return [name, { type: "floats", value: floats }];
@@ -311,13 +376,13 @@ export function readTensor(r: ProtoReader, src: ByteSource): Tensor {
     const [f, w] = r.tag();
     switch (f) {
       case 1:
-        r.repeated(w, () => r.varint(), dims);
+        r.repeated(w, WIRE_VARINT, () => r.varint(), dims, MAX_RANK, "tensor dims");
         break;
       case 2:
-        code = r.varint();
+        code = expectWire(r, w, WIRE_VARINT, "tensor data_type").varint();
         break;
       case 8:
-        name = expectLen(r, w, "tensor name").string();
+        name = expectLen(r, w, "tensor name").string(MAX_NAME_BYTES, "tensor name");
         break;
       case 9:
         raw = expectLen(r, w, "raw_data").ref();
@@ -328,7 +393,7 @@ export function readTensor(r: ProtoReader, src: ByteSource): Tensor {
         break;
       }
       case 14:
-        external = r.varint() === 1;
+        external = expectWire(r, w, WIRE_VARINT, "tensor data_location").varint() === 1;
         break;
       default:
         r.skip(w);
@@ -336,7 +401,7 @@ export function readTensor(r: ProtoReader, src: ByteSource): Tensor {
   }
   const end = r.pos;
   const dtype = dtypeFromCode(code);
-  if (!dtype) throw new ModelFormatError(`tensor '${name}' has unknown data type ${code}`);
+  if (!dtype) throw new ModelFormatError(`tensor ${quote(name)} has unknown data type ${code}`);
   const elements = countElements(name, dims);
   const bytes = byteSize(dtype, elements);
   let data: TensorData;
@@ -344,7 +409,7 @@ export function readTensor(r: ProtoReader, src: ByteSource): Tensor {
     data = externalRef(name, ext);
   } else {
     if (raw && dtype !== "string" && raw.length !== bytes) {
-      throw new ModelFormatError(`tensor '${name}': raw_data holds ${raw.length} bytes, its dims need ${bytes}`);
+      throw new ModelFormatError(`tensor ${quote(name)}: raw_data holds ${raw.length} bytes, its dims need ${bytes}`);
     }
     data = { kind: "embedded", proto: { offset: start, length: end - start }, raw };
   }
@@ -357,7 +422,7 @@ function readSparse(r: ProtoReader, src: ByteSource): Tensor {
   while (!r.done()) {
     const [f, w] = r.tag();
     if (f === 1 && w === WIRE_LEN) values = r.message((m) => readTensor(m, src));
-    else if (f === 3) r.repeated(w, () => r.varint(), dims);
+    else if (f === 3) r.repeated(w, WIRE_VARINT, () => r.varint(), dims, MAX_RANK, "sparse tensor dims");
     else r.skip(w);
   }
   if (!values) throw new ModelFormatError("sparse initializer without values");
@@ -368,9 +433,9 @@ function readSparse(r: ProtoReader, src: ByteSource): Tensor {
 function countElements(name: string, dims: number[]): number {
   let n = 1;
   for (const d of dims) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new ModelFormatError(`tensor '${name}' has dim ${d}`);
+    if (!Number.isSafeInteger(d) || d < 0) throw new ModelFormatError(`tensor ${quote(name)} has dim ${d}`);
     n *= d;
-    if (n > MAX_ELEMENTS) throw new ModelFormatError(`tensor '${name}' claims more than 2^53 elements`);
+    if (n > MAX_ELEMENTS) throw new ModelFormatError(`tensor ${quote(name)} claims more than 2^53 elements`);
   }
   return n;
 }
@@ -382,16 +447,16 @@ function countElements(name: string, dims: number[]): number {
 function externalRef(name: string, ext: Record<string, string>): TensorData {
   const location = ext["location"];
   if (location === undefined || location === "") {
-    throw new ModelFormatError(`tensor '${name}': external data without a location`);
+    throw new ModelFormatError(`tensor ${quote(name)}: external data without a location`);
   }
   checkExternalLocation(name, location);
   const offset = ext["offset"] === undefined ? 0 : Number(ext["offset"]);
   const length = ext["length"] === undefined ? undefined : Number(ext["length"]);
   if (!Number.isSafeInteger(offset) || offset < 0) {
-    throw new ModelFormatError(`tensor '${name}': external data offset '${ext["offset"]}'`);
+    throw new ModelFormatError(`tensor ${quote(name)}: external data offset ${quote(ext["offset"] ?? "")} is not a byte offset`);
   }
   if (length !== undefined && (!Number.isSafeInteger(length) || length < 0)) {
-    throw new ModelFormatError(`tensor '${name}': external data length '${ext["length"]}'`);
+    throw new ModelFormatError(`tensor ${quote(name)}: external data length ${quote(ext["length"] ?? "")} is not a byte count`);
   }
   return { kind: "external", location, offset, length };
 }
@@ -405,7 +470,7 @@ export function checkExternalLocation(name: string, location: string): void {
     /^[A-Za-z]:/.test(location) ||
     parts.includes("..")
   ) {
-    throw new ModelFormatError(`tensor '${name}': external data location '${location}' escapes the model's folder`);
+    throw new ModelFormatError(`tensor ${quote(name)}: external data location ${quote(location)} escapes the model's folder`);
   }
 }
 
@@ -414,7 +479,7 @@ function readValueInfo(r: ProtoReader): ValueInfo {
   let type: ValueType = { kind: "unknown" };
   while (!r.done()) {
     const [f, w] = r.tag();
-    if (f === 1 && w === WIRE_LEN) name = r.string();
+    if (f === 1 && w === WIRE_LEN) name = r.string(MAX_NAME_BYTES, "value name");
     else if (f === 2 && w === WIRE_LEN) type = r.message(readType);
     else r.skip(w);
   }
@@ -456,7 +521,7 @@ function readTensorType(r: ProtoReader, kind: "tensor" | "sparse"): ValueType {
   let shape: Dim[] | undefined;
   while (!r.done()) {
     const [f, w] = r.tag();
-    if (f === 1) dtype = dtypeFromCode(r.varint());
+    if (f === 1) dtype = dtypeFromCode(expectWire(r, w, WIRE_VARINT, "elem_type").varint());
     else if (f === 2 && w === WIRE_LEN) shape = r.message(readShape);
     else r.skip(w);
   }
@@ -469,14 +534,15 @@ function readShape(r: ProtoReader): Dim[] {
   while (!r.done()) {
     const [f, w] = r.tag();
     if (f === 1 && w === WIRE_LEN) {
+      if (dims.length >= MAX_RANK) throw new ModelFormatError(`a shape has more than ${MAX_RANK} dimensions`);
       dims.push(
         r.message((m) => {
           let d: Dim | undefined;
           while (!m.done()) {
             const [ff, ww] = m.tag();
-            if (ff === 1) d = m.varint();
+            if (ff === 1) d = expectWire(m, ww, WIRE_VARINT, "dim_value").varint();
             else if (ff === 2 && ww === WIRE_LEN) {
-              const p = m.string();
+              const p = m.string(MAX_NAME_BYTES, "dim_param");
               d = p === "" ? undefined : parseDim(p);
             } else m.skip(ww);
           }
@@ -489,7 +555,7 @@ function readShape(r: ProtoReader): Dim[] {
   return dims;
 }
 
-function readFunction(r: ProtoReader, src: ByteSource): FunctionDef {
+function readFunction(r: ProtoReader, src: ByteSource, st: DecodeState): FunctionDef {
   const fn: FunctionDef = { name: "", domain: "", inputs: [], outputs: [], attributes: [], defaults: {}, nodes: [] };
   while (!r.done()) {
     const [f, w] = r.tag();
@@ -499,25 +565,26 @@ function readFunction(r: ProtoReader, src: ByteSource): FunctionDef {
     }
     switch (f) {
       case 1:
-        fn.name = r.string();
+        fn.name = r.string(MAX_NAME_BYTES, "function name");
         break;
       case 4:
-        fn.inputs.push(r.string());
+        fn.inputs.push(r.string(MAX_NAME_BYTES, "function input"));
         break;
       case 5:
-        fn.outputs.push(r.string());
+        fn.outputs.push(r.string(MAX_NAME_BYTES, "function output"));
         break;
       case 6:
-        fn.attributes.push(r.string());
+        fn.attributes.push(r.string(MAX_NAME_BYTES, "function attribute"));
         break;
       case 7:
-        fn.nodes.push(r.message((m) => readNode(m, src, 1)));
+        count(st, "nodes", MAX_NODES, "nodes");
+        fn.nodes.push(r.message((m) => readNode(m, src, 1, st)));
         break;
       case 10:
-        fn.domain = normaliseDomain(r.string());
+        fn.domain = normaliseDomain(r.string(MAX_NAME_BYTES, "function domain"));
         break;
       case 11: {
-        const [name, attr] = r.message((m) => readAttr(m, src, 1));
+        const [name, attr] = r.message((m) => readAttr(m, src, 1, st));
         fn.defaults[name] = attr;
         fn.attributes.push(name);
         break;

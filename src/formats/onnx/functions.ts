@@ -4,6 +4,7 @@
  */
 import { ModelFormatError } from "../../errors.js";
 import type { Attr, Graph, Node } from "../../graph/ir.js";
+import { quote } from "../quote.js";
 
 export interface FunctionDef {
   name: string;
@@ -38,7 +39,7 @@ export function inlineFunctions(
         if (++count > MAX_INLINED_NODES) throw new ModelFormatError(`more than ${MAX_INLINED_NODES} nodes after inlining functions`);
         continue;
       }
-      if (depth >= MAX_INLINE_DEPTH) throw new ModelFormatError(`function '${fn.name}' nests deeper than ${MAX_INLINE_DEPTH}`);
+      if (depth >= MAX_INLINE_DEPTH) throw new ModelFormatError(`function ${quote(fn.name)} nests deeper than ${MAX_INLINE_DEPTH}`);
       used.add(fn.name);
       out.push(...expand(instantiate(fn, node), depth + 1));
     }

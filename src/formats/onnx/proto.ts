@@ -145,8 +145,10 @@ export class ProtoReader {
     return { offset, length };
   }
 
-  bytes(): Uint8Array {
+  /** A length-delimited payload; one longer than `maxBytes` is refused before a byte of it is read. */
+  bytes(maxBytes = Infinity, what = "field"): Uint8Array {
     const n = this.length();
+    if (n > maxBytes) this.fail(`${what} of ${n} bytes is longer than the limit of ${maxBytes}`);
     if (n === 0) return new Uint8Array(0);
     this.ensure(n);
     const o = this.pos - this.bufStart;
@@ -154,8 +156,20 @@ export class ProtoReader {
     return this.buf.subarray(o, o + n);
   }
 
-  string(): string {
-    return utf8.decode(this.bytes());
+  /** A payload of at most `maxBytes`; a longer one is skipped unread and only its length returned. */
+  bytesIfAtMost(maxBytes: number): Uint8Array | number {
+    const start = this.pos;
+    const n = this.length();
+    if (n <= maxBytes) {
+      this.pos = start;
+      return this.bytes();
+    }
+    this.pos += n;
+    return n;
+  }
+
+  string(maxBytes = Infinity, what = "string"): string {
+    return utf8.decode(this.bytes(maxBytes, what));
   }
 
   /** Read a nested message: calls `body` with the reader bounded to the sub-message. */
@@ -173,20 +187,29 @@ export class ProtoReader {
     }
   }
 
-  /** Read a repeated numeric field that may be packed (wire 2) or not. */
-  repeated(wire: number, one: () => number, out: number[]): void {
+  /**
+   * Read a repeated numeric field that may be packed (wire 2) or not (`elemWire`, the wire type of one
+   * element). `out` never grows past `maxCount`: a hostile count is refused, not allocated.
+   */
+  repeated(wire: number, elemWire: number, one: () => number, out: number[], maxCount = Infinity, what = "repeated field"): void {
     if (wire === WIRE_LEN) {
       const n = this.length();
       const stop = this.pos + n;
       const outerEnd = this.end;
       this.end = stop;
       try {
-        while (this.pos < stop) out.push(one());
+        while (this.pos < stop) {
+          if (out.length >= maxCount) this.fail(`${what} has more than ${maxCount} values`);
+          out.push(one());
+        }
       } finally {
         this.end = outerEnd;
       }
-    } else {
+    } else if (wire === elemWire) {
+      if (out.length >= maxCount) this.fail(`${what} has more than ${maxCount} values`);
       out.push(one());
+    } else {
+      this.fail(`${what} has wire type ${wire}`);
     }
   }
 

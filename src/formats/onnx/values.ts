@@ -6,7 +6,8 @@ import { ModelFormatError } from "../../errors.js";
 import type { DType } from "../../graph/dtype.js";
 import type { Tensor } from "../../graph/ir.js";
 import type { ByteSource } from "../source.js";
-import { ProtoReader } from "./proto.js";
+import { quote } from "../quote.js";
+import { ProtoReader, WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from "./proto.js";
 
 /** Opens an external data file named by a model's `location` (already checked not to escape). */
 export type ExternalOpener = (location: string) => ByteSource;
@@ -14,11 +15,11 @@ export type ExternalOpener = (location: string) => ByteSource;
 /** The values of a numeric or bool tensor (int64 beyond 2^53 loses precision) or a string tensor. */
 export function readTensorValues(t: Tensor, openExternal?: ExternalOpener): number[] | string[] {
   if (t.data.kind === "external") {
-    if (!openExternal) throw new ModelFormatError(`tensor '${t.name}': external data is not available`);
+    if (!openExternal) throw new ModelFormatError(`tensor ${quote(t.name)}: external data is not available`);
     const src = openExternal(t.data.location);
     const length = t.data.length ?? t.bytes;
     if (length < t.bytes || t.data.offset + length > src.size) {
-      throw new ModelFormatError(`tensor '${t.name}': external data [${t.data.offset}, +${length}) outside ${t.data.location}`);
+      throw new ModelFormatError(`tensor ${quote(t.name)}: external data [${t.data.offset}, +${length}) outside ${quote(t.data.location)}`);
     }
     return decodeRaw(t.dtype, src.read(t.data.offset, t.bytes), t.elements);
   }
@@ -29,9 +30,9 @@ export function readTensorValues(t: Tensor, openExternal?: ExternalOpener): numb
 /** The raw little-endian bytes of a tensor (for runtimes and writers). */
 export function readTensorBytes(t: Tensor, openExternal?: ExternalOpener): Uint8Array {
   if (t.data.kind === "external") {
-    if (!openExternal) throw new ModelFormatError(`tensor '${t.name}': external data is not available`);
+    if (!openExternal) throw new ModelFormatError(`tensor ${quote(t.name)}: external data is not available`);
     const src = openExternal(t.data.location);
-    if (t.data.offset + t.bytes > src.size) throw new ModelFormatError(`tensor '${t.name}': external data is truncated`);
+    if (t.data.offset + t.bytes > src.size) throw new ModelFormatError(`tensor ${quote(t.name)}: external data is truncated`);
     return src.read(t.data.offset, t.bytes);
   }
   if (t.data.raw) return t.source.read(t.data.raw.offset, t.data.raw.length);
@@ -132,18 +133,21 @@ function decodeTyped(t: Tensor): number[] | string[] {
   const strs: string[] = [];
   while (!r.done()) {
     const [f, w] = r.tag();
-    if (f === 4) r.repeated(w, () => r.float32(), nums);
-    else if (f === 5) r.repeated(w, () => r.varint(), nums);
-    else if (f === 7) r.repeated(w, () => r.varint(), nums);
-    else if (f === 11) r.repeated(w, () => r.uvarint(), nums);
-    else if (f === 10) r.repeated(w, () => r.float64(), nums);
-    else if (f === 6) strs.push(r.string());
-    else r.skip(w);
-    if (nums.length > t.elements || strs.length > t.elements) break;
+    // More values than the dims allow is refused as soon as it is seen, never collected.
+    const what = `tensor ${quote(t.name)} data`;
+    if (f === 4) r.repeated(w, WIRE_FIXED32, () => r.float32(), nums, t.elements, what);
+    else if (f === 5) r.repeated(w, WIRE_VARINT, () => r.varint(), nums, t.elements, what);
+    else if (f === 7) r.repeated(w, WIRE_VARINT, () => r.varint(), nums, t.elements, what);
+    else if (f === 11) r.repeated(w, WIRE_VARINT, () => r.uvarint(), nums, t.elements, what);
+    else if (f === 10) r.repeated(w, WIRE_FIXED64, () => r.float64(), nums, t.elements, what);
+    else if (f === 6 && w === WIRE_LEN) {
+      if (strs.length >= t.elements) throw new ModelFormatError(`${what} has more than ${t.elements} strings`);
+      strs.push(r.string());
+    } else r.skip(w);
   }
   if (t.dtype === "string") return strs;
   if (nums.length !== t.elements) {
-    throw new ModelFormatError(`tensor '${t.name}' holds ${nums.length} values, its dims need ${t.elements}`);
+    throw new ModelFormatError(`tensor ${quote(t.name)} holds ${nums.length} values, its dims need ${t.elements}`);
   }
   if (t.dtype === "float16" || t.dtype === "bfloat16") {
     // int32_data carries the 16-bit patterns of half types.
