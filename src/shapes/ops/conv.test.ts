@@ -87,3 +87,11 @@ test("DeformConv (opset 19): Conv's output; the offset must cover the output gri
   assert.equal(bad.out[0]?.shape, undefined);
   assert.match(bad.warnings.join("\n"), /offset spatial dim 0 is 8/);
 });
+
+test("window ops: attributes that would give an empty output are an error", () => {
+  const valid = inferOp("Conv", [{ dtype: "float32", shape: [1, 1, 2, 2] }, { dtype: "float32", shape: [1, 1, 3, 3] }], { auto_pad: "VALID" });
+  assert.match(valid.warnings.join("\n"), /output spatial dim 0 would be 0/);
+  const t = inferOp("ConvTranspose", [{ dtype: "float32", shape: [1, 1, 2, 2] }, { dtype: "float32", shape: [1, 1, 3, 3] }], { pads: [3, 3, 3, 3] });
+  assert.equal(t.out[0]?.shape, undefined);
+  assert.match(t.warnings.join("\n"), /would be -2/);
+});

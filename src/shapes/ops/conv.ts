@@ -43,27 +43,37 @@ function extent(k: Dim, d: number): Dim {
  * symbolically the larger size is kept, with a warning.
  */
 export function windowOutput(ctx: InferContext, input: readonly Dim[], w: Window, ceilMode = false): Dim[] {
-  return input.map((x, i) => {
-    const s = w.strides[i]!;
-    const ek = extent(w.kernel[i]!, w.dilations[i]!);
-    if (w.autoPad === "SAME_UPPER" || w.autoPad === "SAME_LOWER") return ceilDiv(x, s);
-    if (w.autoPad === "VALID") return floorDiv(add(sub(x, ek), s), s);
-    const pb = w.pads[i]!;
-    const pe = w.pads[i + input.length]!;
-    const span = sub(add(x, pb + pe), ek);
-    if (typeof span === "number" && span < 0) ctx.error(`window ${String(ek)} is larger than padded input ${String(add(x, pb + pe))}`);
-    // floor(span/s) + 1 written as floor((span + s)/s): the same integer, and it simplifies symbolically
-    // (a 2x2 stride-2 window over H gives floor(H/2), not floor((H-2)/2) + 1).
-    if (!ceilMode) return floorDiv(add(span, s), s);
-    let out = ceilDiv(add(span, s), s);
-    if (typeof out === "number" && typeof x === "number") {
-      if ((out - 1) * s >= x + pb) out -= 1;
-    } else if (typeof ek === "number" && pe + s > ek) {
-      // Only reachable when the end pad plus stride exceeds the window: the drop depends on the value.
-      ctx.warn(`ceil_mode output along spatial dim ${i} may be one smaller than ${String(out)} depending on the input size`);
-    }
-    return out;
+  return checkPositive(ctx, input.map((x, i) => windowDim(ctx, x, i, input.length, w, ceilMode)), "output");
+}
+
+function windowDim(ctx: InferContext, x: Dim, i: number, rank: number, w: Window, ceilMode: boolean): Dim {
+  const s = w.strides[i]!;
+  const ek = extent(w.kernel[i]!, w.dilations[i]!);
+  if (w.autoPad === "SAME_UPPER" || w.autoPad === "SAME_LOWER") return ceilDiv(x, s);
+  if (w.autoPad === "VALID") return floorDiv(add(sub(x, ek), s), s);
+  const pb = w.pads[i]!;
+  const pe = w.pads[i + rank]!;
+  const span = sub(add(x, pb + pe), ek);
+  if (typeof span === "number" && span < 0) ctx.error(`window ${String(ek)} is larger than padded input ${String(add(x, pb + pe))}`);
+  // floor(span/s) + 1 written as floor((span + s)/s): the same integer, and it simplifies symbolically
+  // (a 2x2 stride-2 window over H gives floor(H/2), not floor((H-2)/2) + 1).
+  if (!ceilMode) return floorDiv(add(span, s), s);
+  let out = ceilDiv(add(span, s), s);
+  if (typeof out === "number" && typeof x === "number") {
+    if ((out - 1) * s >= x + pb) out -= 1;
+  } else if (typeof ek === "number" && pe + s > ek) {
+    // Only reachable when the end pad plus stride exceeds the window: the drop depends on the value.
+    ctx.warn(`ceil_mode output along spatial dim ${i} may be one smaller than ${String(out)} depending on the input size`);
+  }
+  return out;
+}
+
+/** A window op's output dims must be positive; a known non-positive one means the attributes do not fit the input. */
+export function checkPositive(ctx: InferContext, dims: readonly Dim[], what: string): Dim[] {
+  dims.forEach((d, i) => {
+    if (typeof d === "number" && d <= 0) ctx.error(`${what} spatial dim ${i} would be ${d}`);
   });
+  return dims.slice();
 }
 
 /** Kernel spatial dims: the kernel_shape attribute, else the weight's dims after the first two. */
@@ -130,7 +140,8 @@ const convTranspose: OpRule = {
     const group = ctx.int("group", 1);
     checkChannels(ctx, x[1]!, wt[0]!, "ConvTranspose");
     const win = readWindow(ctx, kernelOf(ctx, wt, x.length - 2));
-    return [{ dtype: ctx.dtype(0), shape: [x[0]!, mul(wt[1]!, group), ...transposeSpatial(ctx, x.slice(2), win)] }];
+    const spatial = checkPositive(ctx, transposeSpatial(ctx, x.slice(2), win), "output");
+    return [{ dtype: ctx.dtype(0), shape: [x[0]!, mul(wt[1]!, group), ...spatial] }];
   },
   flops(ctx) {
     const x = ctx.shape(0);
