@@ -1,5 +1,5 @@
 /** Shape helpers shared by the op families: broadcasting, axes, element counts, value arithmetic. */
-import { add, compare, equal, isSym, max, mul, product, type Dim } from "../sym/expr.js";
+import { add, compare, equal, floorDiv, isSym, max, mul, product, type Dim } from "../sym/expr.js";
 import type { DType } from "../graph/dtype.js";
 import type { InferContext, TensorInfo } from "./types.js";
 
@@ -124,4 +124,12 @@ export function compareFold(holds: (sign: -1 | 0 | 1) => boolean): (xs: Dim[]) =
     const sign = compare(a, b);
     return sign === undefined ? undefined : +holds(sign);
   };
+}
+
+/**
+ * ceil(span / step) for a positive integer step, spelled floor((span + step - 1) / step): the form torch's
+ * exporter writes ((seq + 1)//2 for x[::2]), so symbolic results compare equal to its value_info.
+ */
+export function stepsIn(span: Dim, step: number): Dim {
+  return floorDiv(add(span, step - 1), step);
 }

@@ -4,9 +4,9 @@
  * masks, Constant feeds every shape sub-graph.
  */
 import { dtypeFromCode, type DType } from "../../graph/dtype.js";
-import { add, ceilDiv, dimToString, floorDiv, isSym, lowerBound, sub, type Dim } from "../../sym/expr.js";
+import { add, dimToString, floorDiv, isSym, lowerBound, sub, type Dim } from "../../sym/expr.js";
 import { MAX_VALUE_ELEMENTS, type InferContext, type OpFamily, type OpRule, type TensorInfo } from "../types.js";
-import { knownNumel, scalarValue } from "../util.js";
+import { knownNumel, scalarValue, stepsIn } from "../util.js";
 
 /** An optional dtype attribute (a TensorProto.DataType code), else the fallback. */
 function dtypeAttr(ctx: InferContext, name: string, fallback: () => DType): DType {
@@ -68,7 +68,7 @@ export function rangeLength(ctx: InferContext, start: Dim, limit: Dim, delta: Di
   if (delta === 0) ctx.error("delta is 0");
   const span = sub(limit, start);
   if (typeof span === "number") return Math.max(Math.ceil(span / delta), 0);
-  const n = ceilDiv(delta > 0 ? span : sub(0, span), Math.abs(delta));
+  const n = stepsIn(delta > 0 ? span : sub(0, span), Math.abs(delta));
   if (lowerBound(n) < 0) ctx.warn(`assumed ${dimToString(n)} >= 0`);
   return n;
 }

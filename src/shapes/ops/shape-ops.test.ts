@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { dimToString, type Dim } from "../../sym/expr.js";
+import { dimToString, equal, parseDim, type Dim } from "../../sym/expr.js";
 import { constTensor, infer, inferOp, type GraphSpec } from "../testing.js";
 
 const i64 = (name: string, values: number[], shape = [values.length]) => constTensor(name, "int64", shape, values);
@@ -84,6 +84,9 @@ test("Slice on symbolic dims: clamps that can be proved, and reported assumption
   assert.equal(drop1.warnings.length, 0);
   const reversed = inferOp("Slice", [x, i64("s", [-1]), i64("e", [-(2 ** 53)]), i64("a", [1]), i64("st", [-1])]);
   assert.deepEqual(reversed.shapes, ["[batch,seq]"]);
+  // x[:, ::2] has (seq + 1)//2 columns, in the spelling torch's exporter writes.
+  const every2 = inferOp("Slice", [x, i64("s", [0]), i64("e", [2 ** 53]), i64("a", [1]), i64("st", [2])]);
+  assert.ok(equal(every2.out[0]!.shape![1]!, parseDim("(seq + 1)//2")));
   const last = inferOp("Slice", [x, i64("s", [-1]), i64("e", [2 ** 53]), i64("a", [-1])]);
   assert.deepEqual(last.shapes, ["[batch,1]"]);
   // seq rows of a 512-row table: seq, assuming seq <= 512, as exporters write it.

@@ -4,7 +4,7 @@
  * exporters compute Reshape and Expand targets from Shape(x) through exactly these ops.
  */
 import { dtypeFromCode, type DType } from "../../graph/dtype.js";
-import { add, ceilDiv, dimToString, equal, floorDiv, isSym, lowerBound, mul, product, sub, type Dim } from "../../sym/expr.js";
+import { add, dimToString, equal, floorDiv, isSym, lowerBound, mul, product, sub, type Dim } from "../../sym/expr.js";
 import type { InferContext, OpFamily, OpRule, TensorInfo } from "../types.js";
 import {
   SLICE_TO_END,
@@ -14,6 +14,7 @@ import {
   isStatic,
   numel,
   staticValues,
+  stepsIn,
   strides,
   sumDims,
   unravel,
@@ -261,7 +262,7 @@ const Split: OpRule = {
       const numOutputs = ctx.opset >= 18 ? ctx.int("num_outputs") : undefined;
       if (numOutputs !== undefined) {
         // Opset 18: chunks of ceil(d/n); the last one holds what is left.
-        const chunk = ceilDiv(d, numOutputs);
+        const chunk = stepsIn(d, numOutputs);
         sizes = Array.from({ length: n }, (_, k) => (k < numOutputs - 1 ? chunk : sub(d, mul(chunk, numOutputs - 1))));
       } else {
         const chunk = floorDiv(d, n);
@@ -318,12 +319,12 @@ export function sliceAxis(ctx: InferContext, d: Dim, start: Dim, end: Dim, step:
   if (step > 0) {
     const first = clamp(ctx, s, 0, d);
     const last = clamp(ctx, e, 0, d);
-    const len = ceilDiv(sub(last, first), step);
+    const len = stepsIn(sub(last, first), step);
     return { first, len: typeof len === "number" ? Math.max(0, len) : len };
   }
   const first = clamp(ctx, s, 0, sub(d, 1));
   const last = clamp(ctx, e, -1, sub(d, 1));
-  const len = ceilDiv(sub(first, last), -step);
+  const len = stepsIn(sub(first, last), -step);
   return { first, len: typeof len === "number" ? Math.max(0, len) : len };
 }
 
