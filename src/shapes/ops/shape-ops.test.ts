@@ -84,6 +84,19 @@ test("Slice on symbolic dims: clamps that can be proved, and reported assumption
   assert.equal(drop1.warnings.length, 0);
   const reversed = inferOp("Slice", [x, i64("s", [-1]), i64("e", [-(2 ** 53)]), i64("a", [1]), i64("st", [-1])]);
   assert.deepEqual(reversed.shapes, ["[batch,seq]"]);
+  // x[:, -k:] with a symbolic k counts from the end.
+  const tail = run({
+    inputs: { x: { dtype: "float32", shape: ["batch", "seq"] }, k: { dtype: "float32", shape: ["k"] } },
+    initializers: [i64("zero", [0]), i64("big", [2 ** 53]), i64("a", [1])],
+    nodes: [
+      { op: "Shape", inputs: ["k"], outputs: ["ks"] },
+      { op: "Sub", inputs: ["zero", "ks"], outputs: ["mk"] },
+      { op: "Slice", inputs: ["x", "mk", "big", "a"], outputs: ["y"] },
+    ],
+    outputs: ["y"],
+  });
+  assert.equal(tail.value("mk"), "[-k]");
+  assert.equal(tail.shape("y"), "[batch,k]");
   // x[:, ::2] has (seq + 1)//2 columns, in the spelling torch's exporter writes.
   const every2 = inferOp("Slice", [x, i64("s", [0]), i64("e", [2 ** 53]), i64("a", [1]), i64("st", [2])]);
   assert.ok(equal(every2.out[0]!.shape![1]!, parseDim("(seq + 1)//2")));

@@ -4,7 +4,7 @@
  * exporters compute Reshape and Expand targets from Shape(x) through exactly these ops.
  */
 import { dtypeFromCode, type DType } from "../../graph/dtype.js";
-import { add, dimToString, equal, floorDiv, isSym, lowerBound, mul, product, sub, type Dim } from "../../sym/expr.js";
+import { add, compare, dimToString, equal, floorDiv, isSym, lowerBound, mul, product, sub, type Dim } from "../../sym/expr.js";
 import type { InferContext, OpFamily, OpRule, TensorInfo } from "../types.js";
 import {
   SLICE_TO_END,
@@ -289,7 +289,8 @@ const Split: OpRule = {
 
 /** Normalise a Slice index against dim d: negatives count from the end, the INT_MAX family means "past the end". */
 function sliceIndex(x: Dim, d: Dim): Dim {
-  if (typeof x !== "number") return x;
+  // A symbolic index is usually a size from Shape (>= 0); -seq (x[-seq:]) counts from the end.
+  if (typeof x !== "number") return compare(x, 0) === -1 ? add(d, x) : x;
   if (x >= SLICE_TO_END) return d;
   if (x <= -SLICE_TO_END) return -1;
   return x < 0 ? add(d, x) : x;
