@@ -154,3 +154,24 @@ test("EmbedLayerNormalization: output (B, S, hidden), mask_index (B) int32", () 
   assert.deepEqual(r.shapes, ["[b,s,768]", "[b]"]);
   assert.equal(r.out[1]?.dtype, "int32");
 });
+
+// GatherBlockQuantized: output rank q + r - 1 in the scales' type; uint8 data packs 8/bits values per byte.
+test("GatherBlockQuantized unpacks 4-bit uint8 rows of an embedding table", () => {
+  const r = inferOp(
+    "GatherBlockQuantized",
+    [u8([32064, 1536]), { dtype: "int64", shape: ["b", "s"] }, f16([32064, 96])],
+    { bits: 4, block_size: 32, gather_axis: 0, quantize_axis: 1 },
+    MS,
+  );
+  assert.deepEqual([r.shapes[0], r.out[0]?.dtype], ["[b,s,3072]", "float16"]);
+});
+
+test("GroupQueryAttention with sliding_window_cache keeps the window's capacity", () => {
+  const r = inferOp(
+    "GroupQueryAttention",
+    [f16([1, 1, 512]), f16([1, 1, 128]), f16([1, 1, 128]), f16([1, 2, 1024, 64]), f16([1, 2, 1024, 64]), i32([1]), constTensor("t", "int32", [], [5000])],
+    { num_heads: 8, kv_num_heads: 2, local_window_size: 1024, sliding_window_cache: 1 },
+    { ...MS, outputs: 2 },
+  );
+  assert.deepEqual(r.shapes, ["[1,1,512]", "[1,2,1024,64]"]);
+});

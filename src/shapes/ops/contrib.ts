@@ -197,6 +197,7 @@ interface GqaDims {
   heads: number;
   kvHeads: number;
   headSize: Dim;
+  cacheHead: Dim;
   total: Dim;
   present: Dim;
 }
@@ -220,13 +221,17 @@ function gqaDims(ctx: InferContext): GqaDims {
   }
   const totalValue = scalarValue(ctx, 6);
   let present: Dim;
+  // A quantized cache (kv_cache_bit_width 4) packs two values a byte: the past's last dim is the truth.
+  let cacheHead: Dim = headSize;
   if (ctx.has(3)) {
     const past = rank(ctx, 3, 4);
-    present = totalValue !== undefined ? max(past[2]!, totalValue) : add(past[2]!, kvLen);
+    cacheHead = past[3]!;
+    if (ctx.int("sliding_window_cache", 0)) present = past[2]!; // a window-sized buffer of fixed capacity
+    else present = totalValue !== undefined ? max(past[2]!, totalValue) : add(past[2]!, kvLen);
   } else {
     present = totalValue ?? kvLen;
   }
-  return { b, s, heads, kvHeads, headSize, total: totalValue ?? present, present };
+  return { b, s, heads, kvHeads, headSize, cacheHead, total: totalValue ?? present, present };
 }
 
 const groupQueryAttention: OpRule = {
@@ -236,7 +241,7 @@ const groupQueryAttention: OpRule = {
     const dtype = ctx.dtype(0);
     // A quantized cache keeps its own type.
     const cache: DType | undefined = ctx.has(3) ? (ctx.input(3).dtype ?? dtype) : dtype;
-    const kv: TensorInfo = { dtype: cache, shape: [d.b, d.kvHeads, d.present, d.headSize] };
+    const kv: TensorInfo = { dtype: cache, shape: [d.b, d.kvHeads, d.present, d.cacheHead] };
     const outs: TensorInfo[] = [
       { dtype, shape: [d.b, d.s, mul(d.heads, d.headSize)] },
       kv,
@@ -427,7 +432,52 @@ const embedLayerNorm: OpRule = {
   flops: (ctx) => mul(10, product([...ctx.shape(0), ctx.shape(2)[1]!])),
 };
 
+/**
+ * GatherBlockQuantized(data, indices, scales, zero_points?): Gather on a block-quantized table, output
+ * data[:axis] + indices + data[axis+1:] in the scales' type; uint8 data with bits < 8 packs 8/bits values
+ * a byte along the last dim, which the output unpacks.
+ */
+const gatherBlockQuantized: OpRule = {
+  domain: MS,
+  infer(ctx) {
+    const data = ctx.shape(0);
+    const indices = ctx.shape(1);
+    if (data.length < 1) ctx.error("data must have rank >= 1");
+    const g = axis(ctx, ctx.int("gather_axis", 0), data.length);
+    const unpacked = data.slice();
+    const bits = ctx.int("bits", 4);
+    if (ctx.dtype(0) === "uint8" && bits < 8) {
+      if (8 % bits !== 0) ctx.error(`bits ${bits} must divide 8`);
+      unpacked[unpacked.length - 1] = mul(unpacked[unpacked.length - 1]!, 8 / bits);
+    }
+    const shape = [...unpacked.slice(0, g), ...indices, ...unpacked.slice(g + 1)];
+    return [{ dtype: ctx.dtype(2), shape }];
+  },
+  flops: (_ctx, outs) => (outs[0]?.shape ? mul(2, numel(outs[0].shape)) : 0),
+};
+
+/** GemmFastGelu(X, W, bias?): MatMul then FastGelu. */
+const gemmFastGelu: OpRule = {
+  domain: MS,
+  infer: (ctx) => [{ dtype: ctx.dtype(0), shape: matmulShape(ctx, ctx.shape(0), ctx.shape(1)).shape }],
+  flops(ctx) {
+    const { m, n, k, batch } = matmulShape(ctx, ctx.shape(0), ctx.shape(1));
+    return add(macFlops(m, n, k, product(batch)), mul(8, product([...batch, m, n])));
+  },
+};
+
+/** GroupNorm / SkipGroupNorm: Y like X (and SkipGroupNorm's optional sum S). */
+const groupNorm: OpRule = {
+  domain: MS,
+  infer: (ctx) => [{ dtype: ctx.dtype(0), shape: ctx.shape(0).slice() }, { dtype: ctx.dtype(0), shape: ctx.shape(0).slice() }].slice(0, Math.max(1, ctx.outputCount)),
+  flops: (ctx) => mul(8, numel(ctx.shape(0))),
+};
+
 export const rules: OpFamily = {
+  GatherBlockQuantized: gatherBlockQuantized,
+  GemmFastGelu: gemmFastGelu,
+  GroupNorm: groupNorm,
+  SkipGroupNorm: groupNorm,
   Attention: attention,
   MultiHeadAttention: multiHeadAttention,
   GroupQueryAttention: groupQueryAttention,

@@ -24,3 +24,13 @@ test("W whose gate dim does not match hidden_size is an error", () => {
   assert.equal(r.out[0]?.shape, undefined);
   assert.match(r.warnings.join("\n"), /expected 4\*hidden_size/);
 });
+
+test("LSTM FLOPs: seq*batch*dirs*(2*4*hidden*(input+hidden) + 4*3*hidden)", async () => {
+  const { infer } = await import("../testing.js");
+  const r = infer({
+    inputs: { x: f32([5, 2, 3]), w: f32([2, 16, 3]), r: f32([2, 16, 4]) },
+    nodes: [{ op: "LSTM", inputs: ["x", "w", "r"], outputs: ["y"], attrs: { hidden_size: 4, direction: "bidirectional" } }],
+    outputs: ["y"],
+  });
+  assert.equal(r.nodes[0]?.flops, 5 * 2 * 2 * (2 * 4 * 4 * (3 + 4) + 4 * 3 * 4));
+});
