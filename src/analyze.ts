@@ -9,6 +9,8 @@ import type { ExternalOpener } from "./formats/onnx/values.js";
 import { inferModel, type InferenceResult } from "./shapes/engine.js";
 import { dimToString, evaluate, isSym, product, symbolsOf, type Dim } from "./sym/expr.js";
 import { SCHEMA, type Layer, type ModelSummary, type Report, type Settings } from "./report/report.js";
+import { findRuntime } from "./memory/runtimes.js";
+import type { MemoryResult, MemorySettings } from "./memory/profile.js";
 
 export interface AnalyzeOptions {
   batch?: number;
@@ -20,7 +22,14 @@ export interface AnalyzeOptions {
   runtime?: string;
   device?: string;
   mode?: string;
+  optimizer?: string;
   openExternal?: ExternalOpener;
+  /** Attach the runtime profile's memory estimate (`memory`, `timeline`); off for callers that only need shapes. */
+  memory?: boolean;
+  /** pytorch-cuda: torch.backends.cudnn.benchmark. */
+  cudnnBenchmark?: boolean;
+  /** pytorch-cuda: CUDA_MODULE_LOADING. */
+  cudaModuleLoading?: "lazy" | "eager";
 }
 
 /** The value a symbol takes when the user gave none (and not the batch): stated in a warning. */
@@ -138,5 +147,25 @@ export function analyzeModel(model: Model, opts: AnalyzeOptions = {}): Analysis 
     dims: bindings,
   };
   const report: Report = { schema: SCHEMA, model: summarizeModel(model), settings, layers, warnings };
+  if (opts.memory) {
+    const result = estimateMemory(model, opts, settings, inference, bindings);
+    report.memory = result.memory;
+    report.timeline = result.timeline;
+    warnings.push(...result.warnings);
+  }
   return { report, inference, bindings };
+}
+
+function memorySettings(opts: AnalyzeOptions, settings: Settings): MemorySettings {
+  const m: MemorySettings = { batch: settings.batch, dtype: settings.dtype, runtime: settings.runtime, device: settings.device, mode: settings.mode };
+  if (opts.optimizer !== undefined) m.optimizer = opts.optimizer;
+  if (opts.cudnnBenchmark !== undefined) m.cudnnBenchmark = opts.cudnnBenchmark;
+  if (opts.cudaModuleLoading !== undefined) m.cudaModuleLoading = opts.cudaModuleLoading;
+  return m;
+}
+
+/** The runtime's estimate at the chosen settings (its profile also splits the total into fixed and per-sample parts). */
+function estimateMemory(model: Model, opts: AnalyzeOptions, settings: Settings, inference: InferenceResult, bindings: Record<string, number>): MemoryResult {
+  const profile = findRuntime(settings.runtime);
+  return profile.estimate({ model, inference, bindings, settings: memorySettings(opts, settings) });
 }

@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { analyzeModel } from "../analyze.js";
-import { renderLayers } from "../report/layers-table.js";
+import { renderExplanation } from "../report/explain.js";
 import { loadForCli } from "./load.js";
 import { analyzeOptions, sharedArgs } from "./options.js";
 
@@ -9,9 +9,9 @@ export default defineCommand({
   args: { ...sharedArgs, html: { type: "string", description: "write a self-contained HTML report to FILE" } },
   run({ args, rawArgs }) {
     const loaded = loadForCli(args.model);
-    const opts = { ...analyzeOptions(args, rawArgs), openExternal: loaded.openExternal };
+    const opts = { ...analyzeOptions(args, rawArgs), openExternal: loaded.openExternal, memory: true };
     const { report } = analyzeModel(loaded.model, opts);
     if (args.json) process.stdout.write(JSON.stringify(report) + "\n");
-    else process.stdout.write(renderLayers(report));
+    else process.stdout.write(renderExplanation(report));
   },
 });

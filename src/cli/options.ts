@@ -14,6 +14,8 @@ export const sharedArgs = {
   mode: { type: "string", description: "inference|train", default: "inference" },
   optimizer: { type: "string", description: "sgd|momentum|adam|adamw" },
   json: { type: "boolean", description: "print the JSON contract" },
+  "cudnn-benchmark": { type: "boolean", description: "pytorch-cuda: torch.backends.cudnn.benchmark=True" },
+  "cuda-module-loading": { type: "string", description: "pytorch-cuda: lazy|eager (CUDA_MODULE_LOADING; lazy is PyTorch's default)" },
 } as const;
 
 /** All values of a repeatable `--name VALUE` / `--name=VALUE` option. */
@@ -66,6 +68,14 @@ export function analyzeOptions(args: Record<string, unknown>, rawArgs: readonly 
   for (const k of ["dtype", "runtime", "device", "mode"] as const) {
     const v = args[k];
     if (typeof v === "string" && v !== "") opts[k] = v;
+  }
+  if (typeof args["optimizer"] === "string" && args["optimizer"] !== "") opts.optimizer = args["optimizer"];
+  if (args["cudnn-benchmark"] === true) opts.cudnnBenchmark = true;
+  const loading = args["cuda-module-loading"];
+  if (typeof loading === "string" && loading !== "") {
+    const l = loading.toLowerCase();
+    if (l !== "lazy" && l !== "eager") throw new UsageError(`--cuda-module-loading must be lazy or eager, got '${loading}'`);
+    opts.cudaModuleLoading = l;
   }
   return opts;
 }

@@ -67,6 +67,17 @@ export function estimateTorch(input: MemoryInput): TorchEstimate {
   return { program, sim, device, weights, cublasWorkspace: sim.usesCublas ? cublasWorkspace : 0, runtimeOverhead, total: runtimeOverhead + sim.reservedAtEnd };
 }
 
+/**
+ * total ~ fixed + perSample x batch. Everything the allocator holds beyond the weights' segments and the
+ * cuBLAS workspace (input, activations, their segments) is taken to grow with the batch, as it does when the
+ * batch is the leading dimension of every activation; the context, kernels, weights and workspace do not.
+ */
+function perBatch(e: TorchEstimate, batch: number): { fixed: number; perSample: number } {
+  const growing = Math.max(0, e.sim.reservedAtEnd - e.sim.weightsReserved - e.cublasWorkspace);
+  const perSample = Math.round(growing / Math.max(1, batch));
+  return { fixed: e.total - perSample * batch, perSample };
+}
+
 export const pytorchCuda: RuntimeProfile = {
   id: "pytorch-cuda",
   description: "eager PyTorch on a CUDA GPU: caching allocator, cuBLAS/cuDNN workspaces, CUDA context",
@@ -87,7 +98,7 @@ export const pytorchCuda: RuntimeProfile = {
         runtimeOverhead: e.runtimeOverhead,
         total: e.total,
         peakAt: { layer: peakOp?.layer ?? "", live: sim.liveness.liveAtPeak },
-        perBatch: { fixed: 0, perSample: 0 },
+        perBatch: perBatch(e, input.settings.batch),
       },
       timeline: program.ops.map((op, i) => ({ layer: op.layer, liveBytes: sim.liveness.timeline[i] ?? 0 })),
       warnings: program.warnings,

@@ -24,6 +24,8 @@ export interface SimulationResult {
   peakReserved: number;
   /** Reserved at the end (what nvidia-smi sees, with the context). */
   reservedAtEnd: number;
+  /** Segments the weights occupy (the part of reserved memory that does not grow with the batch). */
+  weightsReserved: number;
   /** Largest transient scratch (cuDNN) seen in one op. */
   maxWorkspace: number;
   usesCublas: boolean;
@@ -35,6 +37,7 @@ export interface SimulationResult {
 export function simulate(prog: EagerProgram, opts: SimulationOptions): SimulationResult {
   const alloc = new CachingAllocator(opts.capacity);
   for (const w of prog.weights) alloc.malloc(w);
+  const weightsReserved = alloc.snapshot().reserved;
   if (prog.inputBytes > 0) alloc.malloc(prog.inputBytes);
   const forwards = Math.max(2, opts.forwards ?? 3);
   let previousOutputs: number[] = [];
@@ -116,6 +119,7 @@ export function simulate(prog: EagerProgram, opts: SimulationOptions): Simulatio
     peakAllocated,
     peakReserved,
     reservedAtEnd: stats.reserved,
+    weightsReserved,
     maxWorkspace,
     usesCublas: cublas !== undefined,
     liveness: liveness(events, prog.ops.length, roundSize),

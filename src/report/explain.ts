@@ -1,0 +1,72 @@
+/**
+ * The default `memlens analyze` output: the memory report explained the way a person would, in four parts
+ * (activations and their peak, how the batch multiplies them, what the allocator keeps, what the runtime adds),
+ * each a number with a bar. A renderer: it only reads the Report.
+ */
+import type { MemoryReport, Report } from "./report.js";
+import { bar, bytes, shape } from "./format.js";
+
+const BAR_WIDTH = 32;
+
+export function renderExplanation(report: Report): string {
+  const m = report.memory;
+  const s = report.settings;
+  const inputs = Object.entries(s.inputs).map(([k, v]) => `${k} ${shape(v)}`).join(", ");
+  const head = `${report.model.file}: ${s.runtime} on ${s.device}, ${s.dtype}, batch ${s.batch}${inputs ? ` (${inputs})` : ""}`;
+  if (!m) return `${head}\nno memory estimate for this runtime\n`;
+  const lines: string[] = [head, ""];
+  const slack = Math.max(0, m.peakReserved - m.peakAllocated);
+  const parts: [string, number, string][] = [
+    ["weights", m.weights, `${report.model.parameters.toLocaleString("en-US")} parameters as ${s.dtype}`],
+    ["activations", m.activationPeak, peakText(m, s.batch)],
+    ["workspace", m.workspace, "cuBLAS workspace and the largest cuDNN scratch, through the allocator"],
+    ["allocator", slack, `reserves ${bytes(m.peakReserved)} for a peak of ${bytes(m.peakAllocated)} allocated (segments, rounding, blocks cached for reuse)`],
+    ["CUDA runtime", m.runtimeOverhead, "context and library kernels, outside the allocator"],
+  ];
+  if (s.runtime !== "pytorch-cuda") parts.splice(2, 3);
+  const largest = Math.max(...parts.map((p) => p[1]), m.total);
+  const label = Math.max(...parts.map((p) => p[0].length), "total".length);
+  for (const [name, value, why] of parts) {
+    lines.push(`  ${name.padEnd(label)}  ${bytes(value).padStart(10)}  ${bar(value, largest, BAR_WIDTH).padEnd(BAR_WIDTH)}  ${why}`);
+  }
+  lines.push(`  ${"total".padEnd(label)}  ${bytes(m.total).padStart(10)}  ${bar(m.total, largest, BAR_WIDTH).padEnd(BAR_WIDTH)}  what the process holds on the device (nvidia-smi)`);
+  lines.push("");
+  lines.push(summary(report, m));
+  if ("fixed" in m.perBatch && m.perBatch.perSample > 0) {
+    lines.push(`batch: total ≈ ${bytes(m.perBatch.fixed)} + ${bytes(m.perBatch.perSample)} × batch`);
+  }
+  if (typeof m.afterRun1 === "number" && typeof m.afterRun2 === "number") {
+    lines.push(`process growth: ${bytes(m.afterRun1)} after the first run, ${bytes(m.afterRun2)} after the second`);
+  }
+  const timeline = report.timeline ?? [];
+  if (timeline.length > 0) {
+    lines.push("", "live activation memory through the forward (largest layers):");
+    const top = Math.max(...timeline.map((t) => t.liveBytes));
+    const shown = timeline
+      .map((t, i) => ({ ...t, i }))
+      .sort((a, b) => b.liveBytes - a.liveBytes)
+      .slice(0, 8)
+      .sort((a, b) => a.i - b.i);
+    for (const t of shown) lines.push(`  ${bytes(t.liveBytes).padStart(10)}  ${bar(t.liveBytes, top, BAR_WIDTH).padEnd(BAR_WIDTH)}  ${t.layer}`);
+  }
+  if (report.warnings.length > 0) lines.push("", ...report.warnings.map((w) => `warning: ${w}`));
+  return lines.join("\n") + "\n";
+}
+
+function peakText(m: MemoryReport, batch: number): string {
+  const at = m.peakAt.layer ? `peak at ${m.peakAt.layer}` : "peak";
+  return batch > 1 ? `${at} (batch ${batch}: ${bytes(Math.round(m.activationPeak / batch))} per sample)` : at;
+}
+
+/** One sentence a person would say. */
+function summary(report: Report, m: MemoryReport): string {
+  const parts = [
+    `weights ${bytes(m.weights)}`,
+    `activations peak ${bytes(m.activationPeak)}${m.peakAt.layer ? ` at ${m.peakAt.layer}` : ""}`,
+  ];
+  if (report.settings.runtime === "pytorch-cuda") {
+    parts.push(`allocator keeps ${bytes(m.peakReserved)} reserved`, `CUDA context and kernels ${bytes(m.runtimeOverhead)}`);
+  }
+  parts.push(`total ${bytes(m.total)}`);
+  return parts.join("; ");
+}
