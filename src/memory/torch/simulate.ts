@@ -15,6 +15,8 @@ export interface SimulationOptions {
   /** Forward passes to run (the steady state is reached by the second). */
   forwards?: number;
   capacity?: number;
+  /** The caller deletes each forward's output before the next (`del y`), as HF measurement loops do. */
+  deleteOutputs?: boolean;
 }
 
 export interface SimulationResult {
@@ -112,6 +114,11 @@ export function simulate(prog: EagerProgram, opts: SimulationOptions): Simulatio
     if (f === 2) activationPeak = after.peakAllocated - startAllocated;
     peakAllocated = Math.max(peakAllocated, after.peakAllocated);
     peakReserved = Math.max(peakReserved, after.peakReserved);
+    if (opts.deleteOutputs) {
+      // `y = model(x); ...; del y`: nothing of this forward survives into the next.
+      for (const at of outputs) alloc.free(at);
+      previousOutputs = [];
+    }
   }
   const stats = alloc.snapshot();
   return {
