@@ -53,3 +53,13 @@ test("contrib QLinearAdd broadcasts; QLinearGlobalAveragePool honours channels_l
   const r = inferOp("QLinearConcat", [s, zp, t("uint8", [1, 2]), s, z, t("uint8", [1, 5]), s, z], { axis: 1 }, o);
   assert.deepEqual([r.shapes[0], r.out[0]?.dtype], ["[1,7]", "uint8"]);
 });
+
+test("contrib QGemm: (M, N), quantized with y_scale, float without", () => {
+  const s = t("float32", []);
+  const z = t("uint8", []);
+  const o = { domain: "com.microsoft" };
+  const q = inferOp("QGemm", [t("uint8", [3, 1280]), s, z, t("int8", [10, 1280]), s, t("int8", []), t("int32", [10]), s, t("int8", [])], { transB: 1 }, o);
+  assert.deepEqual([q.shapes[0], q.out[0]?.dtype], ["[3,10]", "int8"]);
+  const f = inferOp("QGemm", [t("uint8", [3, 1280]), s, z, t("int8", [1280, 10]), s, t("int8", [])], {}, o);
+  assert.deepEqual([f.shapes[0], f.out[0]?.dtype], ["[3,10]", "float32"]);
+});

@@ -164,6 +164,29 @@ const qlinearConcat: OpRule = {
   },
 };
 
+/**
+ * QGemm (com.microsoft): A, a_scale, a_zp, B, b_scale, b_zp, C?, y_scale?, y_zp?. Y is (M, N): quantized
+ * (y_zp's type, uint8 by default) when y_scale is given, else float32.
+ */
+const qgemm: OpRule = {
+  domain: MS,
+  infer(ctx: InferContext) {
+    const a = ctx.shape(0);
+    const b = ctx.shape(3);
+    if (a.length !== 2 || b.length !== 2) ctx.error(`A and B must be 2-D, got ranks ${a.length} and ${b.length}`);
+    const [m, k] = ctx.int("transA", 0) ? [a[1]!, a[0]!] : [a[0]!, a[1]!];
+    const [k2, n] = ctx.int("transB", 0) ? [b[1]!, b[0]!] : [b[0]!, b[1]!];
+    if (typeof k === "number" && typeof k2 === "number" && k !== k2) ctx.error(`inner dims ${k} and ${k2} differ`);
+    const dtype: DType = ctx.has(7) ? zeroPointType(ctx, 8, "uint8") : "float32";
+    return [{ dtype, shape: [m, n] }];
+  },
+  flops(ctx, outs) {
+    const a = ctx.shape(0);
+    const k = ctx.int("transA", 0) ? a[0]! : a[a.length - 1]!;
+    return outs[0]?.shape ? macFlops(product(outs[0].shape), k) : 0;
+  },
+};
+
 /** MatMulIntegerToFloat / DynamicQuantizeMatMul: int8 matmul with a float result (the scale's type). */
 const toFloat = (scaleIndex: number) => (ctx: InferContext) => ctx.input(scaleIndex).dtype ?? "float32";
 
@@ -180,6 +203,7 @@ export const rules: OpFamily = {
   MatMulInteger: [matmulLike(0, 1, () => "int32"), matmulLike(0, 1, () => "int32", MS)],
   MatMulIntegerToFloat: matmulLike(0, 1, toFloat(2), MS),
   DynamicQuantizeMatMul: matmulLike(0, 1, toFloat(0), MS),
+  QGemm: qgemm,
   QLinearAdd: qlinearBinary,
   QLinearMul: qlinearBinary,
   QLinearSigmoid: qlinearUnary,
