@@ -1,7 +1,7 @@
 /**
  * The `ort-cpu` runtime profile: ONNX Runtime's CPU execution provider with its defaults (ORT_ENABLE_ALL,
  * BFC arena, memory pattern, sequential execution), as onnxruntime-node runs it. Memory is process RSS:
- * - after load: the runtime itself plus the weights as ORT holds them (NCHWc-reordered Conv weights);
+ * - after load: the runtime itself, the weights, and the NCHWc transformer's blocked copies of Conv weights;
  * - afterRun1: the arena pages the first run writes (planned buffers allocated as nodes execute);
  * - afterRun2: plus the memory pattern's block, which the second run asks the arena for in one piece;
  * - both never below the load-time peak already in the process's peak RSS (big weights that ORT copies
@@ -52,7 +52,9 @@ export function estimateOrtCpu(input: MemoryInput, nchwcBlock = AVX2_NCHWC_BLOCK
   const bytesOf = (names: readonly string[]) => names.reduce((a, n) => a + (graph.tensors.get(n)?.bytes ?? 0), 0);
   const inputs = bytesOf(graph.inputs);
   const outputs = bytesOf(graph.outputs);
-  const loaded = ORT_SESSION_BASE_BYTES + graph.constantBytes;
+  // Measured (ort-cpu-memory.json, rss_created): the process keeps the file's Conv weights besides the
+  // blocked copies the NCHWc transformer made of them, so Conv weights count about twice after load.
+  const loaded = ORT_SESSION_BASE_BYTES + graph.constantBytes + graph.reorderedWeightBytes;
   const transient = largestPrepackedWeight(input.model, graph);
   const loadPeak = loaded + (transient >= MMAP_THRESHOLD_MAX ? transient : 0);
   // maxrss after a run minus RSS with the input in place: the load peak shows through when it is higher.

@@ -49,6 +49,8 @@ export interface OrtGraph {
   constants: Set<string>;
   /** Bytes of constants as ORT holds them (reordered Conv weights padded to the block). */
   constantBytes: number;
+  /** Bytes of the Conv weights the NCHWc transformer rewrote into blocked copies at load. */
+  reorderedWeightBytes: number;
   warnings: string[];
 }
 
@@ -105,6 +107,7 @@ export function buildOrtGraph(model: Model, inference: InferenceResult, bindings
   nodes = fuseLevel2(ctx);
   ctx.nodes = nodes;
   let constantBytes = 0;
+  let reorderedWeightBytes = 0;
   for (const c of constants) {
     const t = g.initializers.get(c);
     if (t) constantBytes += t.bytes;
@@ -113,11 +116,12 @@ export function buildOrtGraph(model: Model, inference: InferenceResult, bindings
     const r = applyNchwc(ctx, opts.nchwcBlock);
     nodes = r.nodes;
     constantBytes += r.extraConstantBytes;
+    reorderedWeightBytes = r.reorderedWeightBytes;
   }
   if (unknown.length > 0) {
     warnings.push(`ort-cpu: ${unknown.length} tensor${unknown.length > 1 ? "s" : ""} with unknown shape counted as 0 bytes (first: '${unknown[0]}')`);
   }
-  return { nodes, tensors, inputs, outputs, constants, constantBytes, warnings };
+  return { nodes, tensors, inputs, outputs, constants, constantBytes, reorderedWeightBytes, warnings };
 }
 
 /**

@@ -21,7 +21,7 @@ const BLOCKED_UNARY = new Set(["Relu", "Clip", "Sigmoid", "Tanh", "LeakyRelu", "
 const BLOCKED_BINARY = new Set(["Add", "Sub", "Mul", "Div", "Sum", "Max", "Min"]);
 const CONV_ACTIVATIONS = new Set(["Relu", "Clip", "Sigmoid", "Tanh", "LeakyRelu", "HardSigmoid"]);
 
-export function applyNchwc(ctx: RewriteContext, block: number): { nodes: OrtNode[]; extraConstantBytes: number } {
+export function applyNchwc(ctx: RewriteContext, block: number): { nodes: OrtNode[]; extraConstantBytes: number; reorderedWeightBytes: number } {
   const { tensors, constants } = ctx;
   const roundUp = (c: number) => Math.ceil(c / block) * block;
   /** Original NCHW name -> its blocked twin (made by the producer or by a ReorderInput). */
@@ -30,6 +30,7 @@ export function applyNchwc(ctx: RewriteContext, block: number): { nodes: OrtNode
   const nchwOf = new Map<string, string>();
   const out: OrtNode[] = [];
   let extraConstantBytes = 0;
+  let reorderedWeightBytes = 0;
   let counter = 0;
 
   const t = (name: string): OrtTensor | undefined => tensors.get(name);
@@ -90,6 +91,7 @@ export function applyNchwc(ctx: RewriteContext, block: number): { nodes: OrtNode
       const cout = w[0]!;
       const readNchw = group === 1 && (cin < block || cin % block !== 0);
       const input = readNchw ? x : blockedInput(x);
+      reorderedWeightBytes += t(n.inputs[1]!)!.bytes;
       extraConstantBytes += (roundUp(cout) - cout) * (readNchw ? cin : roundUp(group === 1 ? cin : 1)) * w[2]! * w[3]! * 4;
       const inputs = [input, ...n.inputs.slice(1)];
       const node: OrtNode = { ...n };
@@ -135,7 +137,7 @@ export function applyNchwc(ctx: RewriteContext, block: number): { nodes: OrtNode
     out.push({ ...n, inputs: n.inputs.map((i) => (i === "" || constants.has(i) ? i : plainInput(i))) });
   }
   for (const o of ctx.outputs) if (isBlocked(o)) plainInput(o);
-  return { nodes: out, extraConstantBytes };
+  return { nodes: out, extraConstantBytes, reorderedWeightBytes };
 }
 
 function convertsConv(ctx: RewriteContext, n: OrtNode, block: number): boolean {

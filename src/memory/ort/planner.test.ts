@@ -10,7 +10,7 @@ function graph(nodes: [string, string[], string[]][], shapes: Record<string, num
     tensors.set(name, { name, dtype: "float32", shape, bytes: shape.reduce((a, b) => a * b, 4), staticShape: !dynamic.includes(name) });
   }
   const ns: OrtNode[] = nodes.map(([op, inputs, outs], i) => ({ name: `n${i}`, op, inputs, outputs: outs, attrs: {} }));
-  return { nodes: ns, tensors, inputs: ["x"], outputs, constants: new Set(["w"]), constantBytes: 0, warnings: [] };
+  return { nodes: ns, tensors, inputs: ["x"], outputs, constants: new Set(["w"]), constantBytes: 0, reorderedWeightBytes: 0, warnings: [] };
 }
 
 test("an activation takes over its input's buffer when it is the last reader; Reshape aliases", () => {
