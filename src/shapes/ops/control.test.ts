@@ -158,3 +158,18 @@ test("Loop carrying a sequence that grows: the final length is unknown, the elem
   assert.deepEqual(s.elem?.shape, [2, 3]);
   assert.equal(r.values.get("n")?.value, undefined);
 });
+
+test("an If that returns an outer initializer yields a plain value: its consumers read no parameters", () => {
+  const passWeight = graph({ inputs: {}, nodes: [], outputs: ["w"] });
+  const r = infer({
+    inputs: {},
+    initializers: [constTensor("c", "bool", [], [1]), constTensor("w", "float32", [64], new Array<number>(64).fill(0))],
+    nodes: [
+      { op: "If", inputs: ["c"], outputs: ["y"], attrs: { then_branch: passWeight, else_branch: passWeight } },
+      { op: "Relu", inputs: ["y"], outputs: ["z"] },
+    ],
+    outputs: ["z"],
+  });
+  assert.equal(shapeOf(r, "z"), "[64]");
+  assert.equal(r.nodes.find((n) => n.node.opType === "Relu")?.paramBytes, 0);
+});

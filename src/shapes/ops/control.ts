@@ -68,6 +68,12 @@ function withoutValue(t: TensorInfo): TensorInfo {
   return rest;
 }
 
+function notParameter(t: TensorInfo): TensorInfo {
+  if (!t.initializer) return t;
+  const { initializer: _i, ...rest } = t;
+  return rest;
+}
+
 function requireGraph(ctx: InferContext, name: string): Graph {
   const g = ctx.graph(name);
   if (!g) ctx.error(`attribute '${name}' (a graph) is missing`);
@@ -85,7 +91,8 @@ const ifRule: OpRule = {
     const thenG = requireGraph(ctx, "then_branch");
     const elseG = requireGraph(ctx, "else_branch");
     const cond = ctx.numbers(0);
-    if (cond !== undefined && cond.length === 1) return ctx.inferSubgraph(cond[0] ? thenG : elseG, []);
+    // A branch may return an outer initializer; the If's output is a new value, not a parameter.
+    if (cond !== undefined && cond.length === 1) return ctx.inferSubgraph(cond[0] ? thenG : elseG, []).map(notParameter);
     const a = ctx.inferSubgraph(thenG, []);
     const b = ctx.inferSubgraph(elseG, []);
     if (a.length !== b.length) ctx.error(`branches have ${a.length} and ${b.length} outputs`);
@@ -156,7 +163,7 @@ const loop: OpRule = {
     const trips = tripCount(ctx, body, outs[0]);
     const finals = carried.map((c, i) => {
       const o = outs[i + 1];
-      return trips === 0 ? c : (o ?? { dtype: c.dtype, shape: undefined });
+      return trips === 0 ? c : o ? notParameter(o) : { dtype: c.dtype, shape: undefined };
     });
     const scans = outs.slice(1 + carried.length).map((s) => ({
       dtype: s?.dtype,
@@ -197,7 +204,7 @@ const scan9: OpRule = {
       shape.splice(a, 0, length!);
       return { dtype: s.dtype, shape };
     });
-    return [...outs.slice(0, n), ...scans];
+    return [...outs.slice(0, n).map(notParameter), ...scans];
   },
 };
 
