@@ -1,0 +1,129 @@
+/**
+ * Transformer architectures described by a model hub's config.json: the numbers that decide weights,
+ * activations and the KV cache. One family per code path HF transformers takes in eager mode.
+ */
+import { ModelFormatError } from "../errors.js";
+
+export type Family = "gpt2" | "bert" | "llama";
+
+export interface ArchSpec {
+  family: Family;
+  /** config.json's model_type (llama, mistral, qwen2, qwen3, gpt2, bert). */
+  modelType: string;
+  layers: number;
+  hidden: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  intermediate: number;
+  vocab: number;
+  maxPositions: number;
+  /** BERT token types. */
+  typeVocab: number;
+  tieEmbeddings: boolean;
+  /** Bias on q/k/v projections (qwen2; gpt2 and bert have biases everywhere). */
+  qkvBias: boolean;
+  /** Bias on o_proj and the MLP (llama's attention_bias/mlp_bias). */
+  outBias: boolean;
+  mlpBias: boolean;
+  /** qwen3 normalises q and k per head (q_norm, k_norm). */
+  qkNorm: boolean;
+  /** BERT's pooler (BertModel has one). */
+  pooler: boolean;
+  /** The dtype the checkpoint was saved in (`torch_dtype`/`dtype`), when given. */
+  savedDtype: string | undefined;
+}
+
+const LLAMA_LIKE = new Set(["llama", "mistral", "qwen2", "qwen3", "mixtral-dense", "yi", "internlm2", "granite"]);
+
+function num(cfg: Record<string, unknown>, ...keys: string[]): number | undefined {
+  for (const k of keys) {
+    const v = cfg[k];
+    if (typeof v === "number" && Number.isFinite(v)) return v;
+  }
+  return undefined;
+}
+
+function need(cfg: Record<string, unknown>, what: string, ...keys: string[]): number {
+  const v = num(cfg, ...keys);
+  if (v === undefined || !Number.isSafeInteger(v) || v <= 0) {
+    throw new ModelFormatError(`config.json: ${what} (${keys.join(" or ")}) is missing or not a positive integer`);
+  }
+  return v;
+}
+
+export function archFromConfig(cfg: Record<string, unknown>): ArchSpec {
+  const modelType = String(cfg["model_type"] ?? "");
+  const savedDtype = typeof cfg["torch_dtype"] === "string" ? (cfg["torch_dtype"] as string) : typeof cfg["dtype"] === "string" ? (cfg["dtype"] as string) : undefined;
+  if (modelType === "gpt2") {
+    const hidden = need(cfg, "hidden size", "n_embd", "hidden_size");
+    const heads = need(cfg, "attention heads", "n_head", "num_attention_heads");
+    return {
+      family: "gpt2", modelType, hidden, heads, kvHeads: heads, headDim: hidden / heads,
+      layers: need(cfg, "layers", "n_layer", "num_hidden_layers"),
+      intermediate: num(cfg, "n_inner") ?? 4 * hidden,
+      vocab: need(cfg, "vocabulary", "vocab_size"),
+      maxPositions: need(cfg, "positions", "n_positions", "max_position_embeddings"),
+      typeVocab: 0, tieEmbeddings: cfg["tie_word_embeddings"] !== false,
+      qkvBias: true, outBias: true, mlpBias: true, qkNorm: false, pooler: false, savedDtype,
+    };
+  }
+  if (modelType === "bert") {
+    const hidden = need(cfg, "hidden size", "hidden_size");
+    const heads = need(cfg, "attention heads", "num_attention_heads");
+    return {
+      family: "bert", modelType, hidden, heads, kvHeads: heads, headDim: hidden / heads,
+      layers: need(cfg, "layers", "num_hidden_layers"),
+      intermediate: need(cfg, "intermediate size", "intermediate_size"),
+      vocab: need(cfg, "vocabulary", "vocab_size"),
+      maxPositions: need(cfg, "positions", "max_position_embeddings"),
+      typeVocab: num(cfg, "type_vocab_size") ?? 2, tieEmbeddings: true,
+      qkvBias: true, outBias: true, mlpBias: true, qkNorm: false, pooler: true, savedDtype,
+    };
+  }
+  if (LLAMA_LIKE.has(modelType)) {
+    const hidden = need(cfg, "hidden size", "hidden_size");
+    const heads = need(cfg, "attention heads", "num_attention_heads");
+    const kvHeads = num(cfg, "num_key_value_heads") ?? heads;
+    const headDim = num(cfg, "head_dim") ?? hidden / heads;
+    if (!Number.isSafeInteger(headDim) || heads % kvHeads !== 0) {
+      throw new ModelFormatError(`config.json: ${heads} heads, ${kvHeads} key/value heads and head_dim ${headDim} do not fit together`);
+    }
+    return {
+      family: "llama", modelType, hidden, heads, kvHeads, headDim,
+      layers: need(cfg, "layers", "num_hidden_layers"),
+      intermediate: need(cfg, "intermediate size", "intermediate_size"),
+      vocab: need(cfg, "vocabulary", "vocab_size"),
+      maxPositions: num(cfg, "max_position_embeddings") ?? 4096,
+      typeVocab: 0, tieEmbeddings: cfg["tie_word_embeddings"] === true,
+      qkvBias: modelType === "qwen2" || cfg["attention_bias"] === true,
+      outBias: cfg["attention_bias"] === true,
+      mlpBias: cfg["mlp_bias"] === true,
+      qkNorm: modelType === "qwen3",
+      pooler: false, savedDtype,
+    };
+  }
+  throw new ModelFormatError(
+    `config.json: model_type '${modelType}' is not modelled (supported: gpt2, bert, ${[...LLAMA_LIKE].join(", ")})`,
+  );
+}
+
+/** Parameter count from the config alone, as HF builds the model (tied embeddings counted once). */
+export function parameterCount(a: ArchSpec): number {
+  const h = a.hidden;
+  const q = a.heads * a.headDim;
+  const kv = a.kvHeads * a.headDim;
+  if (a.family === "gpt2") {
+    const layer = 2 * h + (h * 3 * h + 3 * h) + (h * h + h) + 2 * h + (h * a.intermediate + a.intermediate) + (a.intermediate * h + h);
+    return a.vocab * h + a.maxPositions * h + a.layers * layer + 2 * h + (a.tieEmbeddings ? 0 : a.vocab * h);
+  }
+  if (a.family === "bert") {
+    const emb = a.vocab * h + a.maxPositions * h + a.typeVocab * h + 2 * h;
+    const layer = 4 * (h * h + h) + 2 * h + (h * a.intermediate + a.intermediate) + (a.intermediate * h + h) + 2 * h;
+    return emb + a.layers * layer + (a.pooler ? h * h + h : 0);
+  }
+  const attn = h * q + 2 * h * kv + q * h + (a.qkvBias ? q + 2 * kv : 0) + (a.outBias ? h : 0) + (a.qkNorm ? 2 * a.headDim : 0);
+  const mlp = 3 * h * a.intermediate + (a.mlpBias ? 2 * a.intermediate + h : 0);
+  const layer = attn + mlp + 2 * h;
+  return a.vocab * h + a.layers * layer + h + (a.tieEmbeddings ? 0 : a.vocab * h);
+}
