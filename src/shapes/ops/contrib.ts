@@ -187,9 +187,10 @@ const multiHeadAttention: OpRule = {
 /**
  * GroupQueryAttention(query, key?, value?, past_key?, past_value?, seqlens_k, total_sequence_length,
  * cos_cache?, sin_cache?, ...). Query is (B, S, N*H) or packed QKV (B, S, (N + 2*KvN)*H); the KV cache is
- * BNSH with KvN heads. present is past_sequence_length + kv_sequence_length long, or, when the past
- * buffer is shared and total_sequence_length is known, max(past buffer, total_sequence_length) as
- * onnxruntime's own shape inference does.
+ * BNSH with KvN heads. The kernel makes present max(past buffer, total_sequence_length) long, so when
+ * total_sequence_length's value is known that is the answer. When it is not, present is taken as past +
+ * kv_sequence_length: exact without buffer sharing, an upper bound with a shared max-length buffer
+ * (onnxruntime's own shape inference then keeps the past's length, which undercounts the unshared case).
  */
 interface GqaDims {
   b: Dim;
