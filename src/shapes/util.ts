@@ -1,7 +1,7 @@
 /** Shape helpers shared by the op families: broadcasting, axes, element counts, value arithmetic. */
 import { add, compare, equal, floorDiv, isSym, max, mul, product, type Dim } from "../sym/expr.js";
 import type { DType } from "../graph/dtype.js";
-import type { InferContext, TensorInfo } from "./types.js";
+import type { InferContext, OpRule, TensorInfo } from "./types.js";
 
 /** Numpy-style multidirectional broadcasting. A symbolic dim against 1 wins; two different symbols: max(). */
 export function broadcast(ctx: InferContext, shapes: readonly Dim[][]): Dim[] {
@@ -132,4 +132,9 @@ export function compareFold(holds: (sign: -1 | 0 | 1) => boolean): (xs: Dim[]) =
  */
 export function stepsIn(span: Dim, step: number): Dim {
   return floorDiv(add(span, step - 1), step);
+}
+
+/** Moving, viewing, indexing or filling data is not arithmetic: such rules count 0 FLOPs, not "unknown". */
+export function movesData(rule: OpRule): OpRule {
+  return rule.flops ? rule : { ...rule, flops: () => 0 };
 }

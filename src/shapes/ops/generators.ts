@@ -6,7 +6,7 @@
 import { dtypeFromCode, type DType } from "../../graph/dtype.js";
 import { add, dimToString, floorDiv, isSym, lowerBound, sub, type Dim } from "../../sym/expr.js";
 import { MAX_VALUE_ELEMENTS, type InferContext, type OpFamily, type OpRule, type TensorInfo } from "../types.js";
-import { knownNumel, scalarValue, stepsIn } from "../util.js";
+import { knownNumel, movesData, scalarValue, stepsIn } from "../util.js";
 
 /** An optional dtype attribute (a TensorProto.DataType code), else the fallback. */
 function dtypeAttr(ctx: InferContext, name: string, fallback: () => DType): DType {
@@ -135,11 +135,12 @@ const MelWeightMatrix: OpRule = {
   },
 };
 
+/** Constants, fills and ranges write values without arithmetic worth counting: 0 FLOPs. Random and signal ops compute, and stay unknown. */
 export const rules: OpFamily = {
-  Constant,
-  ConstantOfShape,
-  Range,
-  EyeLike,
+  Constant: movesData(Constant),
+  ConstantOfShape: movesData(ConstantOfShape),
+  Range: movesData(Range),
+  EyeLike: movesData(EyeLike),
   Bernoulli: likeInput,
   RandomNormal: randomFromAttrs,
   RandomUniform: randomFromAttrs,

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { constTensor, inferOp } from "../testing.js";
+import { dimToString } from "../../sym/expr.js";
+import { constTensor, infer, inferOp } from "../testing.js";
 
 const i64 = (name: string, values: number[], shape = [values.length]) => constTensor(name, "int64", shape, values);
 
@@ -29,4 +30,12 @@ test("STFT: frames from the signal length, frame step and window", () => {
 test("Det drops the two matrix dims", () => {
   assert.deepEqual(inferOp("Det", [{ dtype: "float32", shape: ["batch", 3, 3] }]).shapes, ["[batch]"]);
   assert.deepEqual(inferOp("Det", [{ dtype: "float32", shape: [3, 3] }]).shapes, ["[]"]);
+});
+
+test("FLOPs: 5·n·log2(n) per FFT, (4/3)·n³ per determinant; a symbolic FFT length is unknown", () => {
+  const flops = (op: string, shape: (number | string)[], opset = 17) =>
+    infer({ inputs: { x: { dtype: "float32", shape } }, nodes: [{ op, inputs: ["x"], outputs: ["y"] }], outputs: ["y"], opset }).nodes[0]?.flops;
+  assert.equal(flops("DFT", [2, 8, 1]), 2 * 5 * 8 * 3);
+  assert.equal(flops("DFT", [2, "seq", 1]), undefined);
+  assert.equal(dimToString(flops("Det", ["batch", 3, 3])!), "36*batch");
 });

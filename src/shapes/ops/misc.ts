@@ -1,7 +1,16 @@
 /** Shape rules: signal processing (DFT, STFT) and linear algebra (Det). */
-import { add, floorDiv, mul, product, sub, type Dim } from "../../sym/expr.js";
+import { add, dimToString, floorDiv, mul, product, sub, type Dim } from "../../sym/expr.js";
 import type { InferContext, OpFamily, OpRule } from "../types.js";
 import { axis, scalarValue } from "../util.js";
+
+/**
+ * An FFT of length n costs about 5·n·log2(n) real flops (the convention FFT benchmarks report). The length
+ * must be a number: a symbolic length has no polynomial log, so the count is left unknown.
+ */
+function fftFlops(ctx: InferContext, n: Dim): number {
+  if (typeof n !== "number") return ctx.unknown(`FFT length ${dimToString(n)} is symbolic`);
+  return n <= 1 ? 0 : Math.round(5 * n * Math.log2(n));
+}
 
 /** One-sided transforms keep floor(n/2) + 1 bins (the rest mirror them). */
 function bins(n: Dim, onesided: boolean): Dim {
@@ -31,6 +40,13 @@ function dft(axisOf: (ctx: InferContext, rank: number) => number): OpRule {
       shape[s.length - 1] = 2;
       return [{ dtype: ctx.dtype(0), shape }];
     },
+    flops(ctx) {
+      const s = ctx.shape(0);
+      const a = axisOf(ctx, s.length);
+      const n = ctx.has(1) ? (scalarValue(ctx, 1) ?? s[a]!) : s[a]!;
+      // One transform per position of the other dims (batch and the other signal axes).
+      return mul(product(s.filter((_, k) => k !== a && k !== s.length - 1)), fftFlops(ctx, n));
+    },
   };
 }
 
@@ -54,6 +70,12 @@ const STFT: OpRule = {
     const frames = add(floorDiv(sub(length, frame), step), 1);
     const onesided = ctx.int("onesided", 1) === 1;
     return [{ dtype: ctx.dtype(0), shape: [batch, frames, bins(frame, onesided), 2] }];
+  },
+  flops(ctx, outs) {
+    const out = outs[0]?.shape;
+    const frame = ctx.has(3) ? scalarValue(ctx, 3) : ctx.has(2) ? ctx.shape(2)[0] : undefined;
+    if (!out || frame === undefined) return ctx.unknown("frames not known");
+    return mul(mul(out[0]!, out[1]!), fftFlops(ctx, frame));
   },
 };
 

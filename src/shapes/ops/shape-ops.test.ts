@@ -257,3 +257,17 @@ test("TorchScript's expand pattern: Where(Equal(target, -1), 1, target) resolves
   assert.equal(r.value("w"), "[batch,1,1]");
   assert.equal(r.shape("y"), "[batch,1,768]");
 });
+
+test("FLOPs: viewing, moving and casting data count 0, not unknown", () => {
+  const r = infer({
+    inputs: { x: { dtype: "float32", shape: ["batch", 3, 4] } },
+    initializers: [i64("t", [0, -1])],
+    nodes: [
+      { op: "Reshape", inputs: ["x", "t"], outputs: ["y"] },
+      { op: "Transpose", inputs: ["x"], outputs: ["z"] },
+      { op: "Cast", inputs: ["x"], outputs: ["h"], attrs: { to: 10 } },
+    ],
+    outputs: ["y", "z", "h"],
+  });
+  assert.deepEqual(r.nodes.map((n) => n.flops), [0, 0, 0]);
+});

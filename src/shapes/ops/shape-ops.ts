@@ -12,6 +12,7 @@ import {
   broadcast,
   isIntegerType,
   isStatic,
+  movesData,
   numel,
   staticValues,
   stepsIn,
@@ -513,7 +514,7 @@ function castRule(target: (ctx: InferContext) => DType): OpRule {
   };
 }
 
-export const rules: OpFamily = {
+const RULES: Record<string, OpRule> = {
   Shape,
   Size,
   Reshape,
@@ -532,3 +533,6 @@ export const rules: OpFamily = {
   Cast: castRule(castTarget),
   CastLike: castRule((ctx) => ctx.dtype(1)),
 };
+
+/** Every op here views, moves or converts data: 0 FLOPs each. */
+export const rules: OpFamily = Object.fromEntries(Object.entries(RULES).map(([op, r]) => [op, movesData(r)]));

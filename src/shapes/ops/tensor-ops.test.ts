@@ -103,3 +103,19 @@ test("CenterCropPad sets the chosen axes to the target", () => {
   assert.deepEqual(inferOp("CenterCropPad", [x, i64("s", [12, 14])], { axes: [0, 1] }).shapes, ["[12,14,3]"]);
   assert.deepEqual(inferOp("CenterCropPad", [x, i64("s", [5, 5, 3])]).shapes, ["[5,5,3]"]);
 });
+
+test("FLOPs: indexing and padding count 0, CumSum one add per element, comparisons (TopK) stay unknown", () => {
+  const r = infer({
+    inputs: { x: { dtype: "float32", shape: ["batch", 16] }, ids: { dtype: "int64", shape: ["batch", 4] } },
+    initializers: [i64("k", [3]), i64("ax", [1], []), i64("p", [0, 1, 0, 1])],
+    nodes: [
+      { op: "GatherElements", inputs: ["x", "ids"], outputs: ["g"], attrs: { axis: 1 } },
+      { op: "Pad", inputs: ["x", "p"], outputs: ["pd"] },
+      { op: "CumSum", inputs: ["x", "ax"], outputs: ["c"] },
+      { op: "TopK", inputs: ["x", "k"], outputs: ["tv", "ti"] },
+    ],
+    outputs: ["g", "pd", "c", "tv", "ti"],
+  });
+  const f = r.nodes.map((n) => (n.flops === undefined ? "?" : dimToString(n.flops)));
+  assert.deepEqual(f, ["0", "0", "16*batch", "?"]);
+});

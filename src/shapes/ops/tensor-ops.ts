@@ -5,7 +5,7 @@
  */
 import { add, dimToString, min, mul, type Dim } from "../../sym/expr.js";
 import type { InferContext, OpFamily, OpRule, TensorInfo } from "../types.js";
-import { axis, knownNumel, numel, same, scalarValue, staticValues, strides, unravel } from "../util.js";
+import { axis, knownNumel, movesData, numel, same, scalarValue, staticValues, strides, unravel } from "../util.js";
 import { passValue, withValue } from "./shape-ops.js";
 
 function needValues(ctx: InferContext, i: number, what: string): Dim[] {
@@ -140,6 +140,8 @@ const CenterCropPad: OpRule = {
 };
 
 const CumSum: OpRule = {
+  /** One addition per element. */
+  flops: (ctx) => numel(ctx.shape(0)),
   infer(ctx) {
     const out = same(ctx);
     const sv = passValue(ctx, 0) && staticValues(ctx, 0);
@@ -238,25 +240,23 @@ const NonMaxSuppression: OpRule = {
   },
 };
 
-const ReverseSequence = sameAsData;
-
+/** Indexing, padding, scattering and selecting are not arithmetic: 0 FLOPs (TopK and NMS compare, and stay unknown). */
 export const rules: OpFamily = {
-  Gather,
-  GatherElements,
-  GatherND,
-  Pad,
-  Trilu: sameAsData,
-  OneHot,
-  Compress,
-  CenterCropPad,
-  ScatterND: sameAsData,
-  ScatterElements: sameAsData,
-  Scatter: sameAsData,
-  ReverseSequence,
+  Gather: movesData(Gather),
+  GatherElements: movesData(GatherElements),
+  GatherND: movesData(GatherND),
+  Pad: movesData(Pad),
+  Trilu: movesData(sameAsData),
+  OneHot: movesData(OneHot),
+  Compress: movesData(Compress),
+  CenterCropPad: movesData(CenterCropPad),
+  ScatterND: movesData(sameAsData),
+  ScatterElements: movesData(sameAsData),
+  Scatter: movesData(sameAsData),
+  ReverseSequence: movesData(sameAsData),
   CumSum,
   TopK,
-  NonZero,
+  NonZero: movesData(NonZero),
   Unique,
   NonMaxSuppression,
 };
-
