@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { dimToString } from "../../sym/expr.js";
+import { dimToString, equal, parseDim } from "../../sym/expr.js";
 import { infer, inferOp, type AttrSpec, type ShapeSpec } from "../testing.js";
 
 interface Case {
@@ -21,7 +21,7 @@ const CASES: Case[] = [
   { name: "SAME_UPPER is ceil(in/stride)", op: "Conv", x: [1, 1, 7, 5], w: [1, 1, 3, 3], attrs: { auto_pad: "SAME_UPPER", strides: [2, 2] }, want: "[1,1,4,3]" },
   { name: "SAME_LOWER symbolic", op: "Conv", x: [1, 1, "H", "W"], w: [1, 1, 3, 3], attrs: { auto_pad: "SAME_LOWER", strides: [2, 1] }, want: "[1,1,ceil(H/2),W]" },
   { name: "VALID", op: "Conv", x: [1, 1, 7, 5], w: [1, 1, 3, 3], attrs: { auto_pad: "VALID", strides: [2, 2] }, want: "[1,1,3,2]" },
-  { name: "symbolic spatial with stride", op: "Conv", x: ["N", 3, "H", 32], w: [8, 3, 3, 3], attrs: { strides: [2, 2], pads: [1, 1, 1, 1] }, want: "[N,8,floor(H + 1/2),16]" },
+  { name: "symbolic spatial with stride", op: "Conv", x: ["N", 3, "H", 32], w: [8, 3, 3, 3], attrs: { strides: [2, 2], pads: [1, 1, 1, 1] }, want: "[N,8,floor(H - 1/2) + 1,16]" },
   { name: "depthwise groups", op: "Conv", x: [2, 32, 112, 112], w: [32, 1, 3, 3], attrs: { group: 32, pads: [1, 1, 1, 1] }, want: "[2,32,112,112]" },
   { name: "1-D", op: "Conv", x: [1, 4, 10], w: [6, 4, 3], want: "[1,6,8]" },
   { name: "3-D", op: "Conv", x: [1, 2, 8, 8, 8], w: [4, 2, 3, 3, 3], attrs: { strides: [2, 2, 2], pads: [1, 1, 1, 1, 1, 1] }, want: "[1,4,4,4,4]" },
@@ -94,4 +94,14 @@ test("window ops: attributes that would give an empty output are an error", () =
   const t = inferOp("ConvTranspose", [{ dtype: "float32", shape: [1, 1, 2, 2] }, { dtype: "float32", shape: [1, 1, 3, 3] }], { pads: [3, 3, 3, 3] });
   assert.equal(t.out[0]?.shape, undefined);
   assert.match(t.warnings.join("\n"), /would be -2/);
+});
+
+test("symbolic window dims equal PyTorch's exporter spelling, term for term", () => {
+  const conv = inferOp("Conv", [{ dtype: "float32", shape: [1, 3, "H", "W"] }, { dtype: "float32", shape: [8, 3, 3, 3] }], { strides: [2, 2], pads: [1, 1, 1, 1] });
+  const pool = inferOp("MaxPool", [{ dtype: "float32", shape: [1, 3, "H", "W"] }], { kernel_shape: [2, 2], strides: [2, 2] });
+  const [, , ch, cw] = conv.out[0]!.shape!;
+  const [, , ph] = pool.out[0]!.shape!;
+  assert.ok(equal(ch!, parseDim("((H - 1)//2) + 1")), dimToString(ch!));
+  assert.ok(equal(cw!, parseDim("1 + ((W - 1)//2)")), dimToString(cw!));
+  assert.ok(equal(ph!, parseDim("(H//2)")), dimToString(ph!));
 });

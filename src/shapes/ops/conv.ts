@@ -50,15 +50,14 @@ function windowDim(ctx: InferContext, x: Dim, i: number, rank: number, w: Window
   const s = w.strides[i]!;
   const ek = extent(w.kernel[i]!, w.dilations[i]!);
   if (w.autoPad === "SAME_UPPER" || w.autoPad === "SAME_LOWER") return ceilDiv(x, s);
-  if (w.autoPad === "VALID") return floorDiv(add(sub(x, ek), s), s);
+  if (w.autoPad === "VALID") return add(floorDivPulled(sub(x, ek), s), 1);
   const pb = w.pads[i]!;
   const pe = w.pads[i + rank]!;
   const span = sub(add(x, pb + pe), ek);
   if (typeof span === "number" && span < 0) ctx.error(`window ${String(ek)} is larger than padded input ${String(add(x, pb + pe))}`);
-  // floor(span/s) + 1 written as floor((span + s)/s): the same integer, and it simplifies symbolically
-  // (a 2x2 stride-2 window over H gives floor(H/2), not floor((H-2)/2) + 1).
-  if (!ceilMode) return floorDiv(add(span, s), s);
-  let out = ceilDiv(add(span, s), s);
+  // ceil(span/s) is written floor((span + s - 1)/s), the form PyTorch uses, so symbolic dims print alike.
+  let out = add(floorDivPulled(ceilMode ? add(span, s - 1) : span, s), 1);
+  if (!ceilMode) return out;
   if (typeof out === "number" && typeof x === "number") {
     if ((out - 1) * s >= x + pb) out -= 1;
   } else if (typeof ek === "number" && pe + s > ek) {
@@ -66,6 +65,17 @@ function windowDim(ctx: InferContext, x: Dim, i: number, rank: number, w: Window
     ctx.warn(`ceil_mode output along spatial dim ${i} may be one smaller than ${String(out)} depending on the input size`);
   }
   return out;
+}
+
+/**
+ * floor(a/s) with a constant term that s divides taken out of the floor: floor((H-2)/2) is floor(H/2) - 1.
+ * PyTorch's symbolic shapes (and so the dynamo exporter's dim names) are simplified the same way, which
+ * keeps a symbolic output dim such as floor(H/2) or floor((H-1)/2) + 1 equal to the exporter's, term for term.
+ */
+function floorDivPulled(a: Dim, s: number): Dim {
+  const k = typeof a === "number" ? a : (a.terms.get("") ?? 0);
+  if (typeof a === "number" || k % s !== 0) return floorDiv(a, s);
+  return add(floorDiv(sub(a, k), s), k / s);
 }
 
 /** A window op's output dims must be positive; a known non-positive one means the attributes do not fit the input. */
