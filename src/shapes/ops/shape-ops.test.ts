@@ -149,6 +149,7 @@ test("Squeeze and Unsqueeze take axes from an attribute before opset 13 and an i
   const all = inferOp("Squeeze", [x], {}, { opset: 13 });
   assert.deepEqual(all.shapes, ["[batch,5]"]);
   assert.match(all.warnings.join("\n"), /batch.*assumed not to be 1/);
+  assert.deepEqual(inferOp("Squeeze", [{ dtype: "float32", shape: [1, 5, 1] }, i64("none", [])]).shapes, ["[5]"]);
   assert.deepEqual(inferOp("Unsqueeze", [{ dtype: "int64", shape: ["seq"] }, i64("a", [0, -1])]).shapes, ["[1,seq,1]"]);
   assert.deepEqual(inferOp("Unsqueeze", [{ dtype: "int64", shape: ["seq"] }], { axes: [1] }, { opset: 11 }).shapes, ["[seq,1]"]);
 });

@@ -144,7 +144,8 @@ const Squeeze: OpRule = {
     const s = ctx.shape(0);
     const axes = axesOf(ctx);
     let shape: Dim[];
-    if (axes === undefined) {
+    // No axes, or an empty list (as onnxruntime reads it), squeezes every dim of size 1.
+    if (axes === undefined || axes.length === 0) {
       const symbolic = s.filter(isSym);
       if (symbolic.length) ctx.warn(`no axes: symbolic dims (${symbolic.map(dimToString).join(", ")}) assumed not to be 1`);
       shape = s.filter((d) => d !== 1);
