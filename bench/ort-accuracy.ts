@@ -2,14 +2,19 @@
  * ORT CPU accuracy: predicted (`--runtime ort-cpu`) vs measured process memory growth after the first and
  * second run (maxrss_runN - rss_input) for every measured row: the shared ground truth
  * (../shared/groundtruth/ort-cpu-memory.json) and held-out rows under bench/groundtruth/ort-cpu-*.json.
- * Prints the table and writes bench/ORT-ACCURACY.md.  usage: node dist/bench/ort-accuracy.js
+ * Then compares the modelled ORT graph with the one onnxruntime writes (writeOptimizedModel) per fixture.
+ * Prints the tables and writes bench/ORT-ACCURACY.md.  usage: node dist/bench/ort-accuracy.js [--no-graphs]
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { analyzeModel } from "../src/analyze.js";
 import { loadModelFile } from "../src/formats/load-node.js";
 import { estimateOrtCpu } from "../src/memory/ort/estimate.js";
+import { buildOrtGraph } from "../src/memory/ort/graph.js";
+import { modelledHistogram, realHistogram } from "../src/memory/ort/compare.js";
+import { materializeWeights } from "./ort-weights.js";
 
 export interface OrtRow {
   model: string;
@@ -106,10 +111,39 @@ function render(lines: AccuracyLine[]): string {
   return out.join("\n");
 }
 
+/** Modelled vs real (writeOptimizedModel, random weights) node counts by op, per legacy fixture. */
+async function graphAgreement(): Promise<string> {
+  const { writeOptimizedModel } = await import("../src/runtime/ort.js");
+  const out = ["| model | nodes modelled | nodes in ORT's graph | ops that differ (modelled/real) |", "| --- | ---: | ---: | --- |"];
+  for (const name of ["mobilenet_v2", "resnet18", "resnet50", "vgg16", "densenet121", "efficientnet_b0", "vit_b_16"]) {
+    const dir = mkdtempSync(join(tmpdir(), "memlens-ortgraph-"));
+    try {
+      const copy = materializeWeights(modelPath(name, "legacy"), dir);
+      const optimized = join(dir, "optimized.onnx");
+      await writeOptimizedModel(copy, optimized, "all");
+      const real = loadModelFile(optimized);
+      const mine = loadModelFile(modelPath(name, "legacy"));
+      const a = analyzeModel(mine.model, { batch: 1, openExternal: mine.openExternal });
+      const hm = modelledHistogram(buildOrtGraph(mine.model, a.inference, a.bindings, { nchwcBlock: 8 }));
+      const hr = realHistogram(real.model.graph);
+      real.source.close();
+      mine.source.close();
+      const diffs = [...new Set([...Object.keys(hm), ...Object.keys(hr)])].filter((k) => hm[k] !== hr[k]).map((k) => `${k} ${hm[k] ?? 0}/${hr[k] ?? 0}`);
+      const total = (h: Record<string, number>) => Object.values(h).reduce((x, y) => x + y, 0);
+      out.push(`| ${name} | ${total(hm)} | ${total(hr)} | ${diffs.join(", ") || "none"} |`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return out.join("\n");
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const lines = accuracyLines();
   const table = render(lines);
   console.log(table);
+  const agreement = process.argv.includes("--no-graphs") ? "(skipped: --no-graphs)" : await graphAgreement();
+  console.log(agreement);
   const doc = [
     "# ONNX Runtime CPU: predicted vs measured process memory",
     "",
@@ -120,6 +154,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     "Predicted by `--runtime ort-cpu --device cpu` from the model file alone.",
     "",
     table,
+    "",
+    "## The modelled graph vs the one ORT builds",
+    "",
+    "Node counts by op (with fused activation and Conv Sum input), from `writeOptimizedModel` on each legacy fixture",
+    "with random weights (ORT_ENABLE_ALL, this machine: AVX2, NCHWc block 8):",
+    "",
+    agreement,
     "",
   ].join("\n");
   writeFileSync(join(REPO, "bench", "ORT-ACCURACY.md"), doc);

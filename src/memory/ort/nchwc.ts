@@ -118,7 +118,15 @@ export function applyNchwc(ctx: RewriteContext, block: number): { nodes: OrtNode
     }
     if ((POOLS.has(n.op) || n.op === "BatchNormalization") && channels(x) !== undefined && (isBlocked(x) || channels(x)! % block === 0)) {
       const pooled = n.op === "BatchNormalization" ? "nchwc.Conv" : `nchwc.${n.op}`;
-      emitBlocked({ ...n, outputs: [n.outputs[0]!] }, pooled, [blockedInput(x), ...(n.op === "BatchNormalization" ? [] : n.inputs.slice(1))], channels(n.outputs[0]!) ?? channels(x)!);
+      const node: OrtNode = { ...n, outputs: [n.outputs[0]!] };
+      // BatchNormalization becomes a depthwise Conv, so a Relu after it fuses like any Conv activation.
+      const after = consumers.get(n.outputs[0]!) ?? [];
+      if (n.op === "BatchNormalization" && after.length === 1 && after[0]!.op === "Relu" && !ctx.outputs.has(n.outputs[0]!)) {
+        node.activation = "Relu";
+        node.outputs = [after[0]!.outputs[0]!];
+        fusedAway.add(after[0]!);
+      }
+      emitBlocked(node, pooled, [blockedInput(x), ...(n.op === "BatchNormalization" ? [] : n.inputs.slice(1))], channels(n.outputs[0]!) ?? channels(x)!);
       continue;
     }
     const live = n.inputs.filter((i) => i !== "");
