@@ -1,5 +1,5 @@
 /** Shape helpers shared by the op families: broadcasting, axes, element counts, value arithmetic. */
-import { add, compare, equal, floorDiv, isSym, max, mul, product, type Dim } from "../sym/expr.js";
+import { add, compare, dimToString, equal, floorDiv, isSym, max, mul, product, type Dim } from "../sym/expr.js";
 import type { DType } from "../graph/dtype.js";
 import type { InferContext, OpRule, TensorInfo } from "./types.js";
 
@@ -137,4 +137,17 @@ export function stepsIn(span: Dim, step: number): Dim {
 /** Moving, viewing, indexing or filling data is not arithmetic: such rules count 0 FLOPs, not "unknown". */
 export function movesData(rule: OpRule): OpRule {
   return rule.flops ? rule : { ...rule, flops: () => 0 };
+}
+
+/** Values of input i that must be known for the op's output shape (Reshape target, Slice starts...). */
+export function needValues(ctx: InferContext, i: number, what: string): Dim[] {
+  const v = ctx.value(i);
+  if (v === undefined) ctx.unknown(`${what} (input ${i}) is computed at run time and its values are not known`);
+  return v;
+}
+
+export function needNumbers(ctx: InferContext, i: number, what: string): number[] {
+  const v = needValues(ctx, i, what);
+  if (v.some(isSym)) ctx.unknown(`${what} (input ${i}) is symbolic: [${v.map(dimToString).join(",")}]`);
+  return v as number[];
 }

@@ -13,6 +13,8 @@ import {
   isIntegerType,
   isStatic,
   movesData,
+  needNumbers,
+  needValues,
   numel,
   staticValues,
   stepsIn,
@@ -36,19 +38,6 @@ export function withValue(info: TensorInfo, value: Dim[] | undefined): TensorInf
   const n = numel(info.shape);
   if (typeof n !== "number" || n !== value.length) return info;
   return { ...info, value };
-}
-
-/** Values of input i that must be known for the op's output shape (Reshape target, Slice starts...). */
-function needValues(ctx: InferContext, i: number, what: string): Dim[] {
-  const v = ctx.value(i);
-  if (v === undefined) ctx.unknown(`${what} (input ${i}) is computed at run time and its values are not known`);
-  return v;
-}
-
-function needNumbers(ctx: InferContext, i: number, what: string): number[] {
-  const v = needValues(ctx, i, what);
-  if (v.some(isSym)) ctx.unknown(`${what} (input ${i}) is symbolic: [${v.map(dimToString).join(",")}]`);
-  return v as number[];
 }
 
 function clampIndex(a: number, r: number): number {

@@ -5,14 +5,8 @@
  */
 import { add, dimToString, min, mul, type Dim } from "../../sym/expr.js";
 import type { InferContext, OpFamily, OpRule, TensorInfo } from "../types.js";
-import { axis, knownNumel, movesData, numel, same, scalarValue, staticValues, strides, unravel } from "../util.js";
+import { axis, knownNumel, movesData, needValues, numel, same, scalarValue, staticValues, strides, unravel } from "../util.js";
 import { passValue, withValue } from "./shape-ops.js";
-
-function needValues(ctx: InferContext, i: number, what: string): Dim[] {
-  const v = ctx.value(i);
-  if (v === undefined) ctx.unknown(`${what} (input ${i}) is computed at run time and its values are not known`);
-  return v;
-}
 
 const Gather: OpRule = {
   infer(ctx) {
