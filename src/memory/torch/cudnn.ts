@@ -1,16 +1,84 @@
 /**
- * cuDNN convolution workspace: scratch a convolution algorithm allocates through the caching allocator
- * while it runs (so it counts in max_memory_allocated), freed when the call returns.
+ * cuDNN convolution workspace: scratch the chosen algorithm allocates through the caching allocator while
+ * the convolution runs (so it counts in max_memory_allocated), freed when the call returns.
+ *
+ * The model (cudnn.benchmark off, cuDNN 9 heuristics on an NCHW model): a dense convolution with a spatial
+ * kernel (3x3, 7x7) and a wide input (>= 64 channels) or an image stem (<= 4 channels) runs an implicit-GEMM
+ * engine that transposes its operands into channels-last scratch, so its workspace is its input plus its
+ * output. 1x1 convolutions are plain GEMMs over NCHW; thin (8-32 channel), grouped and depthwise
+ * convolutions take engines with no workspace. Where this comes from, all in
+ * ../shared/groundtruth/h200-torch2.11.json:
+ * - vgg16 (conv1_2: 64 -> 64 channels at 224x224): the measured peak is the live tensors plus exactly its
+ *   input + output, fp32 and fp16, batch 8 to 128;
+ * - resnet18 (stem: 3 -> 64, 7x7): live + input + output matches the peak to 0.1% at batch 32 and 128;
+ * - resnet50's peak (at its 1x1 convolutions) is the live tensors alone at fp32 batch 32 and 128;
+ * - mobilenet_v2 / efficientnet_b0 (expand 1x1: 16 -> 96 at 112x112): the peak is the live tensors alone.
+ * Known misses: at batch 1 cuDNN picks other engines (vgg16 needs about half, resnet18's stem more), and
+ * resnet50 fp16 (and fp32 at batch <= 8) holds a quarter of a layer1 output more than this explains.
+ *
+ * With cudnn.benchmark on, PyTorch times every engine cuDNN offers, each with its own workspace, so the
+ * allocator's peak also holds the largest workspace of any engine tried. cuDNN's FFT engines are the largest:
+ * operands transformed to the frequency domain as complex64 planes padded to a power of two.
  */
 import type { DType } from "../../graph/dtype.js";
+import { byteSize, isFloat } from "../../graph/dtype.js";
 import type { Node } from "../../graph/ir.js";
 import type { TensorInfo } from "../../shapes/types.js";
 
 export interface ConvWorkspaceOptions {
   benchmark: boolean;
+  /** The --dtype cast of float tensors (model.to(dtype)), if any. */
   dtype: DType | undefined;
 }
 
-export function convWorkspace(_conv: Node, _values: Map<string, TensorInfo>, _opts: ConvWorkspaceOptions): number {
-  return 0;
+/** Input channels at or above which heuristics pick a channels-last engine. */
+const WIDE_INPUT_CHANNELS = 64;
+/** Image stems (RGB, RGBA) take the channels-last engine too. */
+const STEM_MAX_CHANNELS = 4;
+
+export function convWorkspace(conv: Node, values: Map<string, TensorInfo>, opts: ConvWorkspaceOptions): number {
+  const x = values.get(conv.inputs[0] ?? "");
+  const w = values.get(conv.inputs[1] ?? "");
+  const y = values.get(conv.outputs[0] ?? "");
+  const xShape = concrete(x?.shape);
+  const wShape = concrete(w?.shape);
+  const yShape = concrete(y?.shape);
+  if (!x?.dtype || !xShape || !wShape || !yShape || xShape.length !== 4 || yShape.length !== 4) return 0;
+  const dtype = opts.dtype && isFloat(x.dtype) ? opts.dtype : x.dtype;
+  const group = conv.attrs["group"]?.type === "int" ? conv.attrs["group"].value : 1;
+  const cin = xShape[1]!;
+  const inBytes = byteSize(dtype, numel(xShape));
+  const outBytes = byteSize(dtype, numel(yShape));
+  const spatial = (wShape[2] ?? 1) * (wShape[3] ?? 1) > 1;
+  const heuristic = group === 1 && spatial && (cin >= WIDE_INPUT_CHANNELS || cin <= STEM_MAX_CHANNELS) ? inBytes + outBytes : 0;
+  if (!opts.benchmark) return heuristic;
+  return Math.max(heuristic, group === 1 ? fftWorkspace(xShape, wShape, yShape) : 0);
+}
+
+/**
+ * FFT convolution scratch: input, filter and output planes (N*Cin, Cout*Cin, N*Cout) as complex64 over the
+ * padded frame (H + kh - 1 rounded up to a power of two, and half of W's, plus one: a real-to-complex FFT).
+ */
+export function fftWorkspace(x: number[], w: number[], y: number[]): number {
+  const [n, cin, h, wd] = x as [number, number, number, number];
+  const [cout, , kh, kw] = w as [number, number, number, number];
+  const fh = pow2(h + kh - 1);
+  const fw = pow2(wd + kw - 1);
+  const plane = fh * (fw / 2 + 1) * 8;
+  return (n * cin + cout * cin + n * (y[1] ?? cout)) * plane;
+}
+
+function pow2(v: number): number {
+  let p = 1;
+  while (p < v) p *= 2;
+  return p;
+}
+
+function concrete(shape: TensorInfo["shape"]): number[] | undefined {
+  if (!shape || !shape.every((d) => typeof d === "number")) return undefined;
+  return shape as number[];
+}
+
+function numel(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
 }

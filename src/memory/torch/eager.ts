@@ -187,7 +187,19 @@ export function eagerProgram(model: Model, inference: InferenceResult, opts: Eag
   };
   const freeAfter = new Map<string, number>();
   const keep = new Set([...graphOutputs].map(resolve));
-  for (const [id, made] of producedAt) freeAfter.set(id, keep.has(id) ? Number.POSITIVE_INFINITY : made);
+  const leafOps = leafPaths(ops.map((op) => op.path));
+  for (const [id, made] of producedAt) {
+    if (keep.has(id)) {
+      freeAfter.set(id, Number.POSITIVE_INFINITY);
+      continue;
+    }
+    // Made by a module's own forward (not one of its children): a Python local of that forward holds it
+    // until the call returns (densenet's `concated_features`, a block's `x = x + input`). The model's own
+    // forward is left out: it rebinds `x` layer after layer.
+    const path = ops[made]!.path;
+    const local = path.length > 0 && !leafOps.has(path.join("/"));
+    freeAfter.set(id, local ? callEnd(made, path) : made);
+  }
   ops.forEach((op, i) => {
     for (const r of op.reads) {
       const made = producedAt.get(r);

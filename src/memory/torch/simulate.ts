@@ -1,6 +1,6 @@
 /**
  * Runs an eager program through the caching allocator the way a user's process does: weights, then the
- * input, then forwards in a loop (`y = model(x)`: the previous output lives until the next forward returns).
+ * input, then forwards in a loop, each output consumed before the next forward starts.
  * Persistent buffers (the cuBLAS workspace) appear at their first use and stay.
  */
 import { liveness, type LivenessResult, type MemEvent } from "../liveness.js";
@@ -58,6 +58,9 @@ export function simulate(prog: EagerProgram, opts: SimulationOptions): Simulatio
     peakAllocated = Math.max(peakAllocated, before.peakAllocated);
     peakReserved = Math.max(peakReserved, before.peakReserved);
     alloc.resetPeaks();
+    // The caller has consumed the previous forward's output (a server returns it; `del y` in a loop).
+    for (const at of previousOutputs) alloc.free(at);
+    previousOutputs = [];
     const startAllocated = alloc.snapshot().allocated;
     const addr = new Map<string, number>();
     const outputs: number[] = [];
@@ -107,8 +110,6 @@ export function simulate(prog: EagerProgram, opts: SimulationOptions): Simulatio
       }
       releaseDead(i);
     });
-    // `y = model(x)`: the previous forward's output is released only now.
-    for (const at of previousOutputs) alloc.free(at);
     previousOutputs = outputs;
     const after = alloc.snapshot();
     if (f === 2) activationPeak = after.peakAllocated - startAllocated;
