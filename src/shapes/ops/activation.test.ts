@@ -6,6 +6,7 @@ import { infer, inferOp } from "../testing.js";
 const POINTWISE = [
   "Relu", "LeakyRelu", "Elu", "Selu", "Celu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Softplus",
   "Softsign", "Gelu", "Mish", "ThresholdedRelu", "Shrink", "Softmax", "LogSoftmax", "Hardmax",
+  "ImageScaler", "ScaledTanh", "ParametricSoftplus", "Affine",
 ];
 
 for (const op of POINTWISE) {

@@ -67,6 +67,11 @@ export const rules: OpFamily = {
   Mish: pointwise,
   ThresholdedRelu: pointwise,
   Shrink: pointwise,
+  // Experimental ops of opsets 1-9 that older model zoo files still contain (tiny-yolov2's ImageScaler).
+  ImageScaler: pointwise,
+  ScaledTanh: pointwise,
+  ParametricSoftplus: pointwise,
+  Affine: pointwise,
   Softmax: softmaxFamily(5),
   LogSoftmax: softmaxFamily(5),
   Hardmax: softmaxFamily(2),

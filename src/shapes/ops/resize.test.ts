@@ -85,3 +85,9 @@ test("Resize tf_crop_and_resize: sized from the scales alone, as onnxruntime doe
   const r = inferOp("Resize", [f32([1, 1, 10, 10]), roi, scales([1, 1, 2, 2])], { coordinate_transformation_mode: "tf_crop_and_resize" }, { opset: 13 });
   assert.deepEqual(r.shapes, ["[1,1,20,20]"]);
 });
+
+test("Crop (experimental): border cuts H and W, scale gives them", () => {
+  assert.deepEqual(inferOp("Crop", [f32(["N", 3, 10, 12])], { border: [1, 2, 3, 4] }, { opset: 8 }).shapes, ["[N,3,4,8]"]);
+  assert.deepEqual(inferOp("Crop", [f32([1, 3, 10, 12])], { border: [0, 0, 0, 0], scale: [5, 6] }, { opset: 8 }).shapes, ["[1,3,5,6]"]);
+  assert.match(inferOp("Crop", [f32([1, 3, 4, 4])], { border: [2, 2, 2, 2] }, { opset: 8 }).warnings.join("\n"), /leaves nothing/);
+});

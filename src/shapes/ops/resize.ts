@@ -5,7 +5,7 @@
  * of scales/sizes given; 18 adds `axes` and `keep_aspect_ratio_policy`. An output dim is floor(in * scale)
  * with the scale as float32, as onnxruntime computes it.
  */
-import { equal, floorDiv, mul, product, type Dim } from "../../sym/expr.js";
+import { equal, floorDiv, mul, product, sub, type Dim } from "../../sym/expr.js";
 import type { InferContext, OpFamily, OpRule } from "../types.js";
 import { axis, numel } from "../util.js";
 
@@ -174,7 +174,31 @@ const centerCropPad: OpRule = {
   },
 };
 
+/**
+ * Crop (experimental, opsets 1-9): `scale` [h, w] gives the output size directly; otherwise `border`
+ * [left, top, right, bottom] is cut from an [N, C, H, W] input.
+ */
+const crop: OpRule = {
+  infer(ctx: InferContext) {
+    const x = ctx.shape(0);
+    if (x.length !== 4) ctx.error(`input rank ${x.length}, expected 4 (N, C, H, W)`);
+    const scale = ctx.ints("scale");
+    if (scale) {
+      if (scale.length !== 2) ctx.error(`scale has ${scale.length} values, expected 2`);
+      return [{ dtype: ctx.dtype(0), shape: [x[0]!, x[1]!, scale[0]!, scale[1]!] }];
+    }
+    const border = ctx.ints("border");
+    if (!border || border.length !== 4) ctx.error("border must hold 4 values (left, top, right, bottom)");
+    const [left, top, right, bottom] = border as [number, number, number, number];
+    const h = sub(x[2]!, top + bottom);
+    const w = sub(x[3]!, left + right);
+    if ((typeof h === "number" && h <= 0) || (typeof w === "number" && w <= 0)) ctx.error(`border [${border}] leaves nothing of [${x.map(String)}]`);
+    return [{ dtype: ctx.dtype(0), shape: [x[0]!, x[1]!, h, w] }];
+  },
+};
+
 export const rules: OpFamily = {
+  Crop: crop,
   Resize: [resizeV10, resizeV11],
   Upsample: upsample,
   GridSample: gridSample,
