@@ -22,6 +22,7 @@ test("GroupQueryAttention with past_key/past_value: present grows by the new tok
   );
   assert.deepEqual(r.shapes, ["[b,s,4096]", "[b,8,past + s,128]", "[b,8,past + s,128]"]);
   assert.equal(r.out[1]?.dtype, "float16");
+  assert.match(r.warnings.join("\n"), /total_sequence_length unknown/);
 });
 
 test("GroupQueryAttention packed QKV: head_size = d / (num_heads + 2*kv_num_heads)", () => {

@@ -228,7 +228,11 @@ function gqaDims(ctx: InferContext): GqaDims {
     const past = rank(ctx, 3, 4);
     cacheHead = past[3]!;
     if (ctx.int("sliding_window_cache", 0)) present = past[2]!; // a window-sized buffer of fixed capacity
-    else present = totalValue !== undefined ? max(past[2]!, totalValue) : add(past[2]!, kvLen);
+    else if (totalValue !== undefined) present = max(past[2]!, totalValue);
+    else {
+      present = add(past[2]!, kvLen);
+      ctx.warn("total_sequence_length unknown: present KV taken as past + new tokens (a shared max-length buffer would keep the past's length)");
+    }
   } else {
     present = totalValue ?? kvLen;
   }
