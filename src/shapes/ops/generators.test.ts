@@ -90,3 +90,10 @@ test("window functions and MelWeightMatrix", () => {
   const mel = inferOp("MelWeightMatrix", [i64("bins", [80], []), i64("n", [400], []), i64("sr", [16000], []), constTensor("lo", "float32", [], [0]), constTensor("hi", "float32", [], [8000])]);
   assert.deepEqual(mel.shapes, ["[201,80]"]);
 });
+
+test("opset 1's experimental ConstantFill and GivenTensorFill", () => {
+  assert.deepEqual(inferOp("ConstantFill", [], { shape: [2, 3], dtype: 7 }, { opset: 1 }).shapes, ["[2,3]"]);
+  assert.equal(inferOp("ConstantFill", [], { shape: [2, 3], dtype: 7 }, { opset: 1 }).out[0]?.dtype, "int64");
+  assert.deepEqual(inferOp("ConstantFill", [i64("s", [4, 5])], { input_as_shape: 1, extra_shape: [6] }, { opset: 1 }).shapes, ["[4,5,6]"]);
+  assert.deepEqual(inferOp("GivenTensorFill", [{ dtype: "float32", shape: ["batch", 2] }], {}, { opset: 1 }).shapes, ["[batch,2]"]);
+});

@@ -6,7 +6,7 @@
 import { dtypeFromCode, type DType } from "../../graph/dtype.js";
 import { add, dimToString, floorDiv, isSym, lowerBound, sub, type Dim } from "../../sym/expr.js";
 import { MAX_VALUE_ELEMENTS, type InferContext, type OpFamily, type OpRule, type TensorInfo } from "../types.js";
-import { knownNumel, movesData, scalarValue, stepsIn } from "../util.js";
+import { knownNumel, movesData, needValues, scalarValue, stepsIn } from "../util.js";
 
 /** An optional dtype attribute (a TensorProto.DataType code), else the fallback. */
 function dtypeAttr(ctx: InferContext, name: string, fallback: () => DType): DType {
@@ -135,12 +135,29 @@ const MelWeightMatrix: OpRule = {
   },
 };
 
+/**
+ * The experimental fills of opset 1 (ConstantFill, GivenTensorFill, from Caffe2 conversions): the shape is
+ * input 0's values (input_as_shape=1), input 0's shape, or the `shape` attribute; `extra_shape` is appended.
+ */
+function fill(defaultType: DType): OpRule {
+  return {
+    infer(ctx) {
+      let shape: Dim[];
+      if (ctx.has(0)) shape = ctx.int("input_as_shape", 0) === 1 ? needValues(ctx, 0, "the shape") : ctx.shape(0).slice();
+      else shape = ctx.ints("shape") ?? ctx.error("no input and no 'shape' attribute");
+      return [{ dtype: dtypeAttr(ctx, "dtype", () => defaultType), shape: [...shape, ...(ctx.ints("extra_shape") ?? [])] }];
+    },
+  };
+}
+
 /** Constants, fills and ranges write values without arithmetic worth counting: 0 FLOPs. Random and signal ops compute, and stay unknown. */
 export const rules: OpFamily = {
   Constant: movesData(Constant),
   ConstantOfShape: movesData(ConstantOfShape),
   Range: movesData(Range),
   EyeLike: movesData(EyeLike),
+  ConstantFill: movesData(fill("float32")),
+  GivenTensorFill: movesData(fill("float32")),
   Bernoulli: likeInput,
   RandomNormal: randomFromAttrs,
   RandomUniform: randomFromAttrs,

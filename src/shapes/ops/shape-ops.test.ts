@@ -272,3 +272,8 @@ test("FLOPs: viewing, moving and casting data count 0, not unknown", () => {
   });
   assert.deepEqual(r.nodes.map((n) => n.flops), [0, 0, 0]);
 });
+
+test("DynamicSlice (experimental, opsets 1-9) reads starts and ends from inputs", () => {
+  const x = { dtype: "float32" as const, shape: [20, 10] };
+  assert.deepEqual(inferOp("DynamicSlice", [x, i64("s", [2]), i64("e", [-1]), i64("a", [1])], {}, { opset: 9 }).shapes, ["[20,7]"]);
+});

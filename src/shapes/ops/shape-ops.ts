@@ -320,53 +320,56 @@ export function sliceAxis(ctx: InferContext, d: Dim, start: Dim, end: Dim, step:
   return { first, len: typeof len === "number" ? Math.max(0, len) : len };
 }
 
-const Slice: OpRule = {
-  infer(ctx) {
-    const s = ctx.shape(0);
-    let starts: Dim[];
-    let ends: Dim[];
-    let axes: number[] | undefined;
-    let steps: number[] | undefined;
-    if (ctx.opset < 10) {
-      starts = ctx.ints("starts") ?? ctx.error("no 'starts' attribute");
-      ends = ctx.ints("ends") ?? ctx.error("no 'ends' attribute");
-      axes = ctx.ints("axes");
-    } else {
-      starts = needValues(ctx, 1, "starts");
-      ends = needValues(ctx, 2, "ends");
-      axes = ctx.has(3) ? needNumbers(ctx, 3, "axes") : undefined;
-      steps = ctx.has(4) ? needNumbers(ctx, 4, "steps") : undefined;
+/** Slice from opset 10 reads starts/ends/axes/steps from inputs; before, from attributes. */
+const Slice: OpRule = { infer: (ctx) => slice(ctx, ctx.opset >= 10) };
+/** The experimental DynamicSlice (opsets 1-9) is Slice-10 without steps. */
+const DynamicSlice: OpRule = { infer: (ctx) => slice(ctx, true) };
+
+function slice(ctx: InferContext, fromInputs: boolean): TensorInfo[] {
+  const s = ctx.shape(0);
+  let starts: Dim[];
+  let ends: Dim[];
+  let axes: number[] | undefined;
+  let steps: number[] | undefined;
+  if (!fromInputs) {
+    starts = ctx.ints("starts") ?? ctx.error("no 'starts' attribute");
+    ends = ctx.ints("ends") ?? ctx.error("no 'ends' attribute");
+    axes = ctx.ints("axes");
+  } else {
+    starts = needValues(ctx, 1, "starts");
+    ends = needValues(ctx, 2, "ends");
+    axes = ctx.has(3) ? needNumbers(ctx, 3, "axes") : undefined;
+    steps = ctx.has(4) ? needNumbers(ctx, 4, "steps") : undefined;
+  }
+  if (starts.length !== ends.length) ctx.error(`${starts.length} starts but ${ends.length} ends`);
+  const ax = (axes ?? starts.map((_, k) => k)).map((a) => axis(ctx, a, s.length));
+  if (ax.length !== starts.length || (steps && steps.length !== starts.length)) ctx.error("starts, ends, axes and steps differ in length");
+  const shape = s.slice();
+  const first: Dim[] = s.map(() => 0);
+  const step: number[] = s.map(() => 1);
+  ax.forEach((a, k) => {
+    const r = sliceAxis(ctx, s[a]!, starts[k]!, ends[k]!, steps?.[k] ?? 1);
+    shape[a] = r.len;
+    first[a] = r.first;
+    step[a] = steps?.[k] ?? 1;
+  });
+  const out: TensorInfo = { dtype: ctx.dtype(0), shape };
+  const sv = passValue(ctx, 0) && staticValues(ctx, 0);
+  if (sv && isStatic(shape) && isStatic(first)) {
+    const inStr = strides(sv.s);
+    const outStr = strides(shape);
+    const n = shape.reduce((x, y) => x * y, 1);
+    const value: Dim[] = [];
+    for (let flat = 0; flat < n; flat++) {
+      const c = unravel(flat, shape, outStr);
+      let src = 0;
+      c.forEach((x, k) => (src += (first[k]! + x * step[k]!) * inStr[k]!));
+      value.push(sv.v[src]!);
     }
-    if (starts.length !== ends.length) ctx.error(`${starts.length} starts but ${ends.length} ends`);
-    const ax = (axes ?? starts.map((_, k) => k)).map((a) => axis(ctx, a, s.length));
-    if (ax.length !== starts.length || (steps && steps.length !== starts.length)) ctx.error("starts, ends, axes and steps differ in length");
-    const shape = s.slice();
-    const first: Dim[] = s.map(() => 0);
-    const step: number[] = s.map(() => 1);
-    ax.forEach((a, k) => {
-      const r = sliceAxis(ctx, s[a]!, starts[k]!, ends[k]!, steps?.[k] ?? 1);
-      shape[a] = r.len;
-      first[a] = r.first;
-      step[a] = steps?.[k] ?? 1;
-    });
-    const out: TensorInfo = { dtype: ctx.dtype(0), shape };
-    const sv = passValue(ctx, 0) && staticValues(ctx, 0);
-    if (sv && isStatic(shape) && isStatic(first)) {
-      const inStr = strides(sv.s);
-      const outStr = strides(shape);
-      const n = shape.reduce((x, y) => x * y, 1);
-      const value: Dim[] = [];
-      for (let flat = 0; flat < n; flat++) {
-        const c = unravel(flat, shape, outStr);
-        let src = 0;
-        c.forEach((x, k) => (src += (first[k]! + x * step[k]!) * inStr[k]!));
-        value.push(sv.v[src]!);
-      }
-      out.value = value;
-    }
-    return [out];
-  },
-};
+    out.value = value;
+  }
+  return [out];
+}
 
 /** Broadcast a static tensor's values to a static output shape (Expand). */
 function broadcastTo(v: readonly Dim[], s: readonly number[], outShape: readonly number[]): Dim[] {
@@ -515,6 +518,7 @@ const RULES: Record<string, OpRule> = {
   Concat,
   Split,
   Slice,
+  DynamicSlice,
   Expand,
   Tile,
   DepthToSpace,
