@@ -8,6 +8,7 @@ import { MemlensError, UsageError } from "../errors.js";
 const subCommands = {
   analyze: () => import("./analyze.js").then((m) => m.default as CommandDef),
   layers: () => import("./layers.js").then((m) => m.default as CommandDef),
+  fit: () => import("./fit.js").then((m) => m.default as CommandDef),
   predict: () => import("./predict.js").then((m) => m.default as CommandDef),
   profile: () => import("./profile.js").then((m) => m.default as CommandDef),
   quantize: () => import("./quantize.js").then((m) => m.default as CommandDef),

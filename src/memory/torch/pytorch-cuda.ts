@@ -21,6 +21,10 @@ export interface TorchEstimate {
   total: number;
 }
 
+function gib(n: number): string {
+  return `${(n / 2 ** 30).toFixed(2)} GiB`;
+}
+
 export function torchDevice(id: string): Device {
   const d = findDevice(id);
   if (!d || d.computeCapability.value === null) {
@@ -54,7 +58,6 @@ export function estimateTorch(input: MemoryInput): TorchEstimate {
       for (const c of op.convs) ws = Math.max(ws, convWorkspace(c, infos, { benchmark, dtype: cast }));
       return ws;
     },
-    ...(device.capacity.value !== null ? { capacity: device.capacity.value } : {}),
   });
   const eagerLoading = settings.cudaModuleLoading === "eager";
   const usesConv = program.ops.some((op) => op.convs.length > 0);
@@ -64,7 +67,12 @@ export function estimateTorch(input: MemoryInput): TorchEstimate {
   const context = eagerLoading ? device.contextEager.value : device.contextLazy.value;
   const runtimeOverhead = context + libraries;
   const weights = program.weights.reduce((a, b) => a + b, 0);
-  return { program, sim, device, weights, cublasWorkspace: sim.usesCublas ? cublasWorkspace : 0, runtimeOverhead, total: runtimeOverhead + sim.reservedAtEnd };
+  const total = runtimeOverhead + sim.reservedAtEnd;
+  const capacity = device.capacity.value;
+  if (capacity !== null && total > capacity) {
+    program.warnings.push(`needs ${gib(total)} but the ${device.name} has ${gib(capacity)}: PyTorch would raise "CUDA out of memory"`);
+  }
+  return { program, sim, device, weights, cublasWorkspace: sim.usesCublas ? cublasWorkspace : 0, runtimeOverhead, total };
 }
 
 /**
