@@ -83,6 +83,23 @@ function largestPrepackedWeight(model: Model, graph: OrtGraph): number {
   return best;
 }
 
+/** Tensors that exist while node `at` runs (produced by then, read at or after it), largest first. */
+function liveAt(graph: OrtGraph, at: number): string[] {
+  const produced = new Map<string, number>();
+  const lastRead = new Map<string, number>();
+  graph.nodes.forEach((n, i) => {
+    n.outputs.forEach((o) => o !== "" && produced.set(o, i));
+    n.inputs.forEach((x) => x !== "" && lastRead.set(x, i));
+  });
+  const outputs = new Set(graph.outputs);
+  const live: { name: string; bytes: number }[] = [];
+  for (const [name, p] of produced) {
+    const end = outputs.has(name) ? Infinity : (lastRead.get(name) ?? p);
+    if (p <= at && end >= at) live.push({ name, bytes: graph.tensors.get(name)?.bytes ?? 0 });
+  }
+  return live.sort((a, b) => b.bytes - a.bytes).map((t) => t.name);
+}
+
 export const ortCpuProfile: RuntimeProfile = {
   id: "ort-cpu",
   description: "ONNX Runtime CPU provider (onnxruntime-node defaults: all graph optimizations, BFC arena, memory pattern)",
@@ -94,21 +111,20 @@ export const ortCpuProfile: RuntimeProfile = {
     warnings.push(...e.graph.warnings);
     const peakNode = e.graph.nodes[e.runs.peakNode];
     const timeline: TimelinePoint[] = e.graph.nodes.map((n, i) => ({ layer: n.name || n.op, liveBytes: e.runs.liveAfterNode[i] ?? 0 }));
-    const perSample = input.settings.batch > 1 ? 0 : 0;
-    void perSample;
     return {
       memory: {
         weights: e.graph.constantBytes,
         inputs: e.inputs,
         outputs: e.outputs,
-        activationPeak: e.runs.run1PeakInUse,
+        activationPeak: e.runs.run1PeakLive,
         workspace: 0,
         peakAllocated: e.graph.constantBytes + e.inputs + e.runs.run1PeakInUse,
         peakReserved: e.graph.constantBytes + e.runs.arenaReserved,
         runtimeOverhead: ORT_SESSION_BASE_BYTES,
         total: e.loaded + e.inputs + e.afterRun2,
-        peakAt: { layer: peakNode ? peakNode.name || peakNode.op : "", live: [] },
-        perBatch: { formula: "simulated per batch (the arena grows in powers of two)" },
+        peakAt: { layer: peakNode ? peakNode.name || peakNode.op : "", live: liveAt(e.graph, e.runs.peakNode) },
+        // Not linear in the batch: arena regions double, and buffer reuse depends on shapes.
+        perBatch: { formula: "arena simulation per batch (regions grow in powers of two): run analyze at each batch" },
         afterRun1: e.afterRun1,
         afterRun2: e.afterRun2,
         loadPeak: e.loadPeak,

@@ -31,7 +31,6 @@ export function applyNchwc(ctx: RewriteContext, block: number): { nodes: OrtNode
   const out: OrtNode[] = [];
   let extraConstantBytes = 0;
   let reorderedWeightBytes = 0;
-  let counter = 0;
 
   const t = (name: string): OrtTensor | undefined => tensors.get(name);
   const channels = (name: string): number | undefined => {
@@ -40,7 +39,8 @@ export function applyNchwc(ctx: RewriteContext, block: number): { nodes: OrtNode
   };
   const makeBlocked = (like: string, ch: number): string => {
     const src = t(like)!;
-    const name = `nchwc_${counter++}`;
+    // Named after the NCHW tensor it holds, so reports stay readable.
+    const name = `${like} (NCHWc)`;
     const shape = src.shape ? [src.shape[0]!, roundUp(ch), ...src.shape.slice(2)] : undefined;
     const elem = src.shape && src.bytes > 0 ? src.bytes / src.shape.reduce((a, b) => a * b, 1) : 4;
     tensors.set(name, { name, dtype: src.dtype, shape, bytes: shape ? shape.reduce((a, b) => a * b, 1) * elem : 0, nchwc: true, staticShape: src.staticShape });

@@ -15,8 +15,10 @@ export interface SessionRuns {
   /** Arena bytes written by the end of run 1 (page granularity). */
   run1Touched: number;
   run2Touched: number;
-  /** Largest sum of live buffers during run 1 (arena chunk sizes). */
+  /** Largest sum of live buffers during run 1 (arena chunk sizes: rounding and unsplit chunks included). */
   run1PeakInUse: number;
+  /** Largest sum of live buffer bytes during run 1 (while a node runs: its inputs and outputs). */
+  run1PeakLive: number;
   patternPeak: number;
   arenaReserved: number;
   /** The node index at which run 1's live bytes peak. */
@@ -73,5 +75,5 @@ export function simulateRuns(plan: AllocationPlan, nodeCount: number, memPattern
     cursor = 0;
     for (let i = 0; i < nodeCount; i++) runNode(i);
   }
-  return { run1Touched, run2Touched: arena.touchedPages, run1PeakInUse, patternPeak: pattern.peak, arenaReserved: arena.reserved, peakNode, liveAfterNode };
+  return { run1Touched, run2Touched: arena.touchedPages, run1PeakInUse, run1PeakLive: peak, patternPeak: pattern.peak, arenaReserved: arena.reserved, peakNode, liveAfterNode };
 }
