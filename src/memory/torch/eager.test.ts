@@ -1,0 +1,73 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { buildModel, constTensor, type GraphSpec } from "../../shapes/testing.js";
+import { inferModel } from "../../shapes/engine.js";
+import { eagerProgram, modulePath } from "./eager.js";
+
+function program(spec: GraphSpec, scopes: Record<string, string> = {}) {
+  const model = buildModel(spec);
+  for (const n of model.graph.nodes) if (scopes[n.name] !== undefined) n.scope = scopes[n.name]!;
+  return eagerProgram(model, inferModel(model, { trustDeclared: false }));
+}
+
+const w = (name: string, cout: number, cin: number, k: number) => constTensor(name, "float32", [cout, cin, k, k], new Array(cout * cin * k * k).fill(0));
+
+test("TorchScript names: a folded Conv allocates conv and BN outputs; ReLU runs in place; Flatten is a view", () => {
+  const p = program({
+    inputs: { input: { dtype: "float32", shape: [2, 3, 8, 8] } },
+    initializers: [w("onnx::Conv_1", 4, 3, 3), w("head.weight", 4, 4, 1)],
+    nodes: [
+      { name: "/stem/conv/Conv", op: "Conv", inputs: ["input", "onnx::Conv_1"], outputs: ["c"], attrs: { pads: [1, 1, 1, 1] } },
+      { name: "/stem/relu/Relu", op: "Relu", inputs: ["c"], outputs: ["r"] },
+      { name: "/head/Conv", op: "Conv", inputs: ["r", "head.weight"], outputs: ["h"] },
+      { name: "/Flatten", op: "Flatten", inputs: ["h"], outputs: ["y"] },
+    ],
+    outputs: ["y"],
+  });
+  const bytes = 2 * 4 * 8 * 8 * 4;
+  const byLayer = Object.fromEntries(p.ops.map((op) => [op.layer, op.allocs.map((a) => `${a.what}:${a.bytes}`)]));
+  assert.deepEqual(byLayer["/stem/conv/Conv"], [`folded-bn:${bytes}`, `output:${bytes}`]);
+  assert.deepEqual(byLayer["/stem/relu/Relu"], []);
+  assert.deepEqual(byLayer["/head/Conv"], [`output:${bytes}`]);
+  assert.deepEqual(byLayer["/Flatten"], []);
+  assert.equal(p.freeAfter.get("h"), Infinity, "the output's storage (viewed by Flatten) is never freed");
+  // eager holds the folded BN's four vectors and its counter as parameters
+  assert.equal(p.weights.length, 2 + 5);
+});
+
+test("dynamo scopes: the nodes of one aten op are one op, and SiLU on a private input runs in place", () => {
+  const silu = ": M/blk: Block/act: torch.nn.modules.activation.SiLU/silu: aten.silu.default";
+  const p = program(
+    {
+      inputs: { x: { dtype: "float32", shape: [1, 4, 4, 4] } },
+      initializers: [w("blk.conv.weight", 4, 4, 1)],
+      nodes: [
+        { name: "node_Conv_1", op: "Conv", inputs: ["x", "blk.conv.weight"], outputs: ["conv2d"] },
+        { name: "node_Sigmoid_2", op: "Sigmoid", inputs: ["conv2d"], outputs: ["s"] },
+        { name: "node_Mul_3", op: "Mul", inputs: ["conv2d", "s"], outputs: ["silu"] },
+      ],
+      outputs: ["silu"],
+    },
+    { node_Conv_1: ": M/blk: Block/conv: torch.nn.Conv2d/conv2d: aten.conv2d.default", node_Sigmoid_2: silu, node_Mul_3: silu },
+  );
+  assert.equal(p.ops.length, 2);
+  assert.deepEqual(p.ops[1]!.opTypes, ["Sigmoid", "Mul"]);
+  assert.deepEqual(p.ops[1]!.allocs, []);
+  assert.deepEqual(modulePath({ name: "n", opType: "Mul", domain: "", inputs: [], outputs: [], attrs: {}, scope: silu }).module, ["blk", "act"]);
+});
+
+test("a tensor passed into a module lives until the module returns, not just until its last reader", () => {
+  const p = program({
+    inputs: { x: { dtype: "float32", shape: [1, 2, 4, 4] } },
+    initializers: [w("stem.weight", 2, 2, 1), w("block.c1.weight", 2, 2, 1), w("block.c2.weight", 2, 2, 1), w("block.c3.weight", 2, 2, 1)],
+    nodes: [
+      { name: "/stem/Conv", op: "Conv", inputs: ["x", "stem.weight"], outputs: ["s"] },
+      { name: "/block/c1/Conv", op: "Conv", inputs: ["s", "block.c1.weight"], outputs: ["a"] },
+      { name: "/block/c2/Conv", op: "Conv", inputs: ["a", "block.c2.weight"], outputs: ["b"] },
+      { name: "/block/c3/Conv", op: "Conv", inputs: ["b", "block.c3.weight"], outputs: ["y"] },
+    ],
+    outputs: ["y"],
+  });
+  assert.equal(p.freeAfter.get("s"), 3, "block's input is held by the caller until block returns");
+  assert.equal(p.freeAfter.get("a"), 2, "inside the block, c1's output dies after c2");
+});
