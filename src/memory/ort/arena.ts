@@ -118,10 +118,12 @@ export class BfcArena {
 
   private find(rounded: number): Chunk | undefined {
     // Best fit: the bins partition sizes, so the smallest adequate free chunk overall is the answer;
-    // ties go to the lowest address (region order, then offset), as the bins' ordering does.
+    // ties go to the lowest address, as the bins' ordering does. Regions come from mmap, which on Linux
+    // places each new mapping below the previous one: a later region has lower addresses (seen in ORT's
+    // verbose log: "Allocated memory at ..." descends from one extension to the next).
     let best: Chunk | undefined;
-    for (const r of this.regions) {
-      for (const c of r.chunks) {
+    for (let ri = this.regions.length - 1; ri >= 0; ri--) {
+      for (const c of this.regions[ri]!.chunks) {
         if (!c.free || c.size < rounded) continue;
         if (!best || c.size < best.size) best = c;
       }
