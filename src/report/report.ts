@@ -64,6 +64,26 @@ export interface TimelinePoint {
   liveBytes: number;
 }
 
+/** The same analysis at another batch size (the batch-vs-memory chart); every field from its own run. */
+export interface BatchPoint {
+  batch: number;
+  peakAllocated: number;
+  total: number;
+}
+
+export interface BatchSweep {
+  points: BatchPoint[];
+  /** The first batch that was not analysed, and why (out of memory on the device, a shape error). */
+  stoppedAt?: { batch: number; reason: string };
+}
+
+/** A device's memory, for drawing "what fits" lines. */
+export interface DeviceCapacity {
+  id: string;
+  name: string;
+  capacity: number;
+}
+
 export interface Report {
   schema: typeof SCHEMA;
   model: ModelSummary;
@@ -72,4 +92,7 @@ export interface Report {
   memory?: MemoryReport;
   timeline?: TimelinePoint[];
   warnings: string[];
+  /** Filled only for the HTML report and the web page (src/report/sweep.ts), not by `analyze --json`. */
+  batchSweep?: BatchSweep;
+  devices?: DeviceCapacity[];
 }
