@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { analyzeModel } from "../analyze.js";
 import { renderExplanation } from "../report/explain.js";
+import { writeHtmlReport } from "./html-report.js";
 import { loadForCli } from "./load.js";
 import { analyzeOptions, sharedArgs } from "./options.js";
 
@@ -13,5 +14,6 @@ export default defineCommand({
     const { report } = analyzeModel(loaded.model, opts);
     if (args.json) process.stdout.write(JSON.stringify(report) + "\n");
     else process.stdout.write(renderExplanation(report));
+    if (args.html) process.stderr.write(`memlens: wrote ${args.html} (${writeHtmlReport(args.html, args.model, report, loaded.model, opts)} bytes)\n`);
   },
 });
