@@ -50,8 +50,8 @@ export function kvCacheBytes(a: ArchSpec, batch: number, tokens: number, elem: n
 export function estimateLlm(a: ArchSpec, s: LlmSettings, capacity?: number): LlmEstimate {
   const device = llmDevice(s.device);
   const elem = ELEM[s.dtype];
-  if (s.seq > a.maxPositions && a.family !== "llama") {
-    throw new UsageError(`--dim seq=${s.seq}: ${a.modelType} has ${a.maxPositions} positions`);
+  if (s.seq + s.newTokens > a.maxPositions) {
+    throw new UsageError(`--dim seq=${s.seq}${s.newTokens ? ` + ${s.newTokens} new tokens` : ""}: ${a.modelType} has ${a.maxPositions} positions`);
   }
   const program =
     s.mode === "generate"
@@ -83,18 +83,38 @@ export function estimateLlm(a: ArchSpec, s: LlmSettings, capacity?: number): Llm
     perBatch: { fixed: 0, perSample: 0 },
     kvCache,
   };
-  const timeline = program.ops.map((op, i) => ({ layer: op.layer, liveBytes: sim.liveness.timeline[i] ?? 0 }));
+  const timeline = s.mode === "generate" ? stepTimeline(program, sim) : program.ops.map((op, i) => ({ layer: op.layer, liveBytes: sim.liveness.timeline[i] ?? 0 }));
   return { program, sim, memory, timeline, kvCache };
+}
+
+/**
+ * Generation runs the forward once per token: the timeline keeps every op of the prefill, then one point per
+ * decoding step (its largest live total), so it stays readable at thousands of tokens.
+ */
+function stepTimeline(program: EagerProgram, sim: SimulationResult): TimelinePoint[] {
+  const out: TimelinePoint[] = [];
+  let step = 0;
+  let top = 0;
+  program.ops.forEach((op, i) => {
+    const live = sim.liveness.timeline[i] ?? 0;
+    if (step === 0) out.push({ layer: op.layer, liveBytes: live });
+    else top = Math.max(top, live);
+    if (op.layer === "generate/cat_attention_mask") {
+      if (step > 0) out.push({ layer: `decode step ${step}`, liveBytes: top });
+      step++;
+      top = 0;
+    }
+  });
+  return out;
 }
 
 /** The report for an LLM source: same contract as an ONNX analysis; layers are the eager ops. */
 export function llmReport(src: LlmSource, s: LlmSettings): Report {
   const e = estimateLlm(src.arch, s);
-  // perBatch from two batch sizes: the program is linear in the batch up to allocator rounding.
-  const e1 = s.batch === 1 ? e : estimateLlm(src.arch, { ...s, batch: 1 });
-  const e2 = estimateLlm(src.arch, { ...s, batch: 2 });
-  const perSample = e2.memory.total - e1.memory.total;
-  e.memory.perBatch = { fixed: e1.memory.total - perSample, perSample };
+  // Everything reserved beyond the weights' segments and the cuBLAS workspace grows with the batch.
+  const growing = Math.max(0, e.sim.peakReserved - e.sim.weightsReserved - e.memory.workspace);
+  const perSample = Math.round(growing / s.batch);
+  e.memory.perBatch = { fixed: e.memory.total - perSample * s.batch, perSample };
   const layers: Layer[] = e.program.ops.map((op) => ({
     name: op.layer,
     op: op.opTypes[0] ?? "",

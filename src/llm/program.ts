@@ -124,7 +124,23 @@ export function generateProgram(a: ArchSpec, g: GenerateRun): EagerProgram {
   const V = g.batch * a.vocab;
   let ids: string | undefined;
   let mask = p.op("generate/attention_mask", g.batch * g.prompt * 8);
-  for (let t = 0; t < g.newTokens; t++) {
+  // Decoding steps differ only in the cache length, so the program runs the prefill, grows the cache to the
+  // length the last step starts from (one torch.cat per layer, as each step does), then that last step:
+  // the peak is at one of those two, and the program stays small at any number of new tokens.
+  const steps = g.newTokens <= 3 ? [...Array(g.newTokens).keys()] : [0, 1, g.newTokens - 1];
+  for (const t of steps) {
+    if (t === g.newTokens - 1 && t > 1 && cache.past < g.prompt + t - 1) {
+      cache.past = g.prompt + t - 1;
+      for (let l = 0; l < a.layers; l++) {
+        const bytes = g.batch * a.kvHeads * a.headDim * cache.past * g.elem;
+        const k = p.op(`layers.${l}/cache/grow_keys`, bytes);
+        p.free(cache.keys[l]);
+        cache.keys[l] = k;
+        const v = p.op(`layers.${l}/cache/grow_values`, bytes);
+        p.free(cache.values[l]);
+        cache.values[l] = v;
+      }
+    }
     const seq = t === 0 ? g.prompt : 1;
     const out = forward(p, a, { batch: g.batch, seq, elem: g.elem, attn: g.attn, logitsForAll: false, cache });
     cache.past += seq;

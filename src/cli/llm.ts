@@ -1,0 +1,103 @@
+/**
+ * analyze / fit for LLMs given as a hub folder, config.json, safetensors or GGUF (no ONNX graph): the
+ * architecture model in src/llm/. Same Report, same renderers, same JSON contract as ONNX models.
+ */
+import { UsageError } from "../errors.js";
+import { estimateLlm, llmReport, type LlmSettings } from "../llm/estimate.js";
+import { openLlm } from "../llm/source.js";
+import type { AttnImpl } from "../llm/program.js";
+import { findDevice } from "../memory/devices.js";
+import { OutOfMemory } from "../memory/torch/caching-allocator.js";
+import { renderExplanation } from "../report/explain.js";
+import { parseDimSpec, positiveInt, repeated } from "./options.js";
+
+/** The prompt length when none is given: stated in a warning, never silent. */
+export const DEFAULT_SEQ = 512;
+
+function given(rawArgs: readonly string[], name: string): boolean {
+  return rawArgs.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+}
+
+export function llmSettings(args: Record<string, unknown>, rawArgs: readonly string[], savedDtype: string | undefined, warnings: string[]): LlmSettings {
+  const dims = Object.fromEntries(repeated(rawArgs, "dim").map(parseDimSpec));
+  let seq = dims["seq"];
+  if (seq === undefined) {
+    seq = DEFAULT_SEQ;
+    warnings.push(`sequence length not set: using ${DEFAULT_SEQ} tokens (set it with --dim seq=N)`);
+  }
+  const fromFile = savedDtype === "float16" ? "fp16" : savedDtype === "bfloat16" ? "bf16" : "fp32";
+  const dtype = given(rawArgs, "dtype") ? String(args["dtype"]) : fromFile;
+  if (dtype !== "fp32" && dtype !== "fp16" && dtype !== "bf16") throw new UsageError(`--dtype ${dtype}: transformers run fp32, fp16 or bf16`);
+  const mode = String(args["mode"] ?? "inference");
+  if (mode !== "inference" && mode !== "generate") {
+    throw new UsageError(`--mode ${mode}: for config.json/safetensors/GGUF models, inference or generate (training needs an ONNX graph)`);
+  }
+  const attn = String(args["attn"] ?? "sdpa");
+  if (attn !== "eager" && attn !== "sdpa" && attn !== "flash") throw new UsageError(`--attn ${attn}: eager, sdpa or flash`);
+  const runtime = String(args["runtime"] ?? "pytorch-cuda");
+  if (runtime !== "pytorch-cuda") throw new UsageError(`--runtime ${runtime}: config.json/safetensors/GGUF models are estimated for pytorch-cuda`);
+  return {
+    batch: positiveInt(args["batch"] as string | undefined, "--batch") ?? dims["batch"] ?? 1,
+    seq,
+    dtype,
+    device: String(args["device"] ?? "h100"),
+    mode,
+    newTokens: positiveInt(args["new-tokens"] as string | undefined, "--new-tokens") ?? (mode === "generate" ? 128 : 0),
+    attn: attn as AttnImpl,
+  };
+}
+
+export function analyzeLlmCli(path: string, args: Record<string, unknown>, rawArgs: readonly string[]): void {
+  const src = openLlm(path);
+  const warnings: string[] = [];
+  const settings = llmSettings(args, rawArgs, src.arch.savedDtype, warnings);
+  const report = llmReport(src, settings);
+  report.warnings.unshift(...warnings);
+  process.stdout.write(args["json"] ? JSON.stringify(report) + "\n" : renderExplanation(report));
+}
+
+/** Largest batch (or, with --solve seq, context length) whose total fits the device. */
+export function fitLlmCli(path: string, args: Record<string, unknown>, rawArgs: readonly string[]): void {
+  const src = openLlm(path);
+  const warnings: string[] = [];
+  const base = llmSettings(args, rawArgs, src.arch.savedDtype, warnings);
+  const device = findDevice(base.device);
+  const capacity = device?.capacity.value;
+  if (!device || capacity === null || capacity === undefined) throw new UsageError(`--device ${base.device}: fit needs a GPU with a known capacity`);
+  const solveSeq = String(args["solve"] ?? "batch") === "seq";
+  const total = (n: number): number | undefined => {
+    const s = solveSeq ? { ...base, seq: n } : { ...base, batch: n };
+    try {
+      const t = estimateLlm(src.arch, s, capacity).memory.total;
+      return t <= capacity ? t : undefined;
+    } catch (e) {
+      if (e instanceof OutOfMemory || e instanceof UsageError) return undefined;
+      throw e;
+    }
+  };
+  const limit = solveSeq ? src.arch.maxPositions : 1 << 24;
+  let lo = 0;
+  let hi = 1;
+  while (hi <= limit && total(hi) !== undefined) {
+    lo = hi;
+    hi *= 2;
+  }
+  hi = Math.min(hi, limit + 1);
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (total(mid) !== undefined) lo = mid;
+    else hi = mid;
+  }
+  const key = solveSeq ? "maxContext" : "maxBatch";
+  const result = { device: device.id, capacity, [key]: lo, total: lo > 0 ? total(lo)! : 0 };
+  if (args["json"]) process.stdout.write(JSON.stringify(result) + "\n");
+  else {
+    const what = solveSeq ? `context of ${lo} tokens at batch ${base.batch}` : `batch ${lo} at ${base.seq} tokens`;
+    process.stdout.write(
+      lo > 0
+        ? `${src.file} on ${device.name}: the largest ${what} fits, using ${(result.total / 2 ** 30).toFixed(2)} GiB of ${(capacity / 2 ** 30).toFixed(2)} GiB\n`
+        : `${src.file} does not fit on ${device.name} even at ${solveSeq ? "1 token" : "batch 1"}\n`,
+    );
+    for (const w of warnings) process.stdout.write(`warning: ${w}\n`);
+  }
+}
