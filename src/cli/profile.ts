@@ -3,7 +3,7 @@ import { UsageError } from "../errors.js";
 import { bytes, shape } from "../report/format.js";
 import { loadImage } from "../runtime/image.js";
 import { MemlensModel } from "../runtime/model.js";
-import type { HostTensor, TensorType } from "../runtime/ort.js";
+import type { HostTensor, ProviderChoice, TensorType } from "../runtime/ort.js";
 import { profile, type ProfileResult } from "../runtime/profile.js";
 import { parseDimSpec, positiveInt, repeated } from "./options.js";
 
@@ -17,12 +17,13 @@ export default defineCommand({
     "random-weights": { type: "boolean", description: "fill initializers whose external data is absent with random values" },
     resize: { type: "boolean", description: "resize the image to the model's input size" },
     convert: { type: "boolean", description: "convert gray <-> RGB when the channel count differs" },
+    provider: { type: "string", description: "auto|cpu|cuda|webgpu (auto: CUDA where onnxruntime-node has it, else CPU)", default: "auto" },
     json: { type: "boolean", description: "print the profile JSON contract" },
   },
   async run({ args, rawArgs }) {
     const batch = positiveInt(args.batch, "--batch") ?? 1;
     const dims = Object.fromEntries(repeated(rawArgs, "dim").map(parseDimSpec));
-    const model = MemlensModel.load(args.model, { randomWeights: Boolean(args["random-weights"]) });
+    const model = MemlensModel.load(args.model, { provider: providerArg(args.provider), randomWeights: Boolean(args["random-weights"]) });
     try {
       let result: ProfileResult<unknown>;
       if (args.image) {
@@ -41,6 +42,14 @@ export default defineCommand({
     }
   },
 });
+
+const PROVIDERS: readonly ProviderChoice[] = ["auto", "cpu", "cuda", "webgpu"];
+
+export function providerArg(value: string | undefined): ProviderChoice {
+  const v = value ?? "auto";
+  if (!(PROVIDERS as readonly string[]).includes(v)) throw new UsageError(`--provider must be one of ${PROVIDERS.join(", ")}, got '${v}'`);
+  return v as ProviderChoice;
+}
 
 /** Inputs of the shapes the static analysis uses at this batch: the measured run and the prediction agree on them. */
 function randomFeeds(model: MemlensModel, batch: number, dims: Record<string, number>): Record<string, HostTensor> {

@@ -142,6 +142,11 @@ export class MemlensModel {
     return imageSpecFor(this.inputs, this.sidecar?.preprocess, opts);
   }
 
+  /** The provider the session uses and why a requested one was not used; undefined before the first run. */
+  get runtime(): { provider: string; notes: string[] } | undefined {
+    return this.session ? { provider: this.session.provider, notes: this.session.notes } : undefined;
+  }
+
   /** Run the model on tensors. Inside `profile(fn)`, the run is profiled (a fresh profiling session). */
   async run(feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
     const recorder = activeRecorder();
