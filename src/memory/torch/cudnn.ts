@@ -26,7 +26,6 @@ import type { Node } from "../../graph/ir.js";
 import type { TensorInfo } from "../../shapes/types.js";
 
 export interface ConvWorkspaceOptions {
-  benchmark: boolean;
   /** The --dtype cast of float tensors (model.to(dtype)), if any. */
   dtype: DType | undefined;
 }
@@ -50,9 +49,33 @@ export function convWorkspace(conv: Node, values: Map<string, TensorInfo>, opts:
   const inBytes = byteSize(dtype, numel(xShape));
   const outBytes = byteSize(dtype, numel(yShape));
   const spatial = (wShape[2] ?? 1) * (wShape[3] ?? 1) > 1;
-  const heuristic = group === 1 && spatial && (cin >= WIDE_INPUT_CHANNELS || cin <= STEM_MAX_CHANNELS) ? inBytes + outBytes : 0;
-  if (!opts.benchmark) return heuristic;
-  return Math.max(heuristic, group === 1 ? fftWorkspace(xShape, wShape, yShape) : 0);
+  return group === 1 && spatial && (cin >= WIDE_INPUT_CHANNELS || cin <= STEM_MAX_CHANNELS) ? inBytes + outBytes : 0;
+}
+
+/**
+ * cudnn.benchmark: the largest workspace among the engines PyTorch times for this configuration, allocated
+ * once while it benchmarks. Bounded by the FFT engine (stride 1, dense convolutions); 0 for convolutions FFT
+ * does not run (strided, grouped).
+ */
+export function benchmarkTrialWorkspace(conv: Node, values: Map<string, TensorInfo>): number {
+  const xShape = concrete(values.get(conv.inputs[0] ?? "")?.shape);
+  const wShape = concrete(values.get(conv.inputs[1] ?? "")?.shape);
+  const yShape = concrete(values.get(conv.outputs[0] ?? "")?.shape);
+  if (!xShape || !wShape || !yShape || xShape.length !== 4 || wShape.length !== 4) return 0;
+  const group = conv.attrs["group"]?.type === "int" ? conv.attrs["group"].value : 1;
+  const strides = conv.attrs["strides"];
+  const strided = strides?.type === "ints" && strides.value.some((v) => v !== 1);
+  return group === 1 && !strided ? fftWorkspace(xShape, wShape, yShape) : 0;
+}
+
+/** The key cuDNN's and PyTorch's benchmark cache use: shapes and convolution parameters. */
+export function convConfigKey(conv: Node, values: Map<string, TensorInfo>): string {
+  const shape = (n: string) => (values.get(n)?.shape ?? []).map(String).join("x");
+  const a = (k: string) => {
+    const v = conv.attrs[k];
+    return v?.type === "ints" ? v.value.join(",") : v?.type === "int" ? String(v.value) : "";
+  };
+  return [shape(conv.inputs[0] ?? ""), shape(conv.inputs[1] ?? ""), a("strides"), a("pads"), a("dilations"), a("group")].join("|");
 }
 
 /**

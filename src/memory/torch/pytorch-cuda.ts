@@ -7,7 +7,7 @@ import { parseDType, type DType } from "../../graph/dtype.js";
 import { UsageError } from "../../errors.js";
 import { cublasWorkspaceBytes, findDevice, DEVICES, type Device } from "../devices.js";
 import type { MemoryInput, MemoryResult, RuntimeProfile } from "../profile.js";
-import { convWorkspace } from "./cudnn.js";
+import { benchmarkTrialWorkspace, convConfigKey, convWorkspace } from "./cudnn.js";
 import { eagerProgram, type EagerProgram } from "./eager.js";
 import { simulate, type SimulationResult } from "./simulate.js";
 
@@ -50,14 +50,24 @@ export function estimateTorch(input: MemoryInput): TorchEstimate {
   const cublasWorkspace = cublasWorkspaceBytes(cc);
   const benchmark = settings.cudnnBenchmark ?? false;
   const infos = input.inference.values;
+  const benchmarked = new Set<string>();
   const sim = simulate(program, {
     cublasWorkspace,
     workspace: (i) => {
-      const op = program.ops[i]!;
       let ws = 0;
-      for (const c of op.convs) ws = Math.max(ws, convWorkspace(c, infos, { benchmark, dtype: cast }));
+      for (const c of program.ops[i]!.convs) ws = Math.max(ws, convWorkspace(c, infos, { dtype: cast }));
       return ws;
     },
+    ...(benchmark ? { benchmarkTrial: (i: number) => {
+      let ws = 0;
+      for (const c of program.ops[i]!.convs) {
+        const key = convConfigKey(c, infos);
+        if (benchmarked.has(key)) continue;
+        benchmarked.add(key);
+        ws = Math.max(ws, benchmarkTrialWorkspace(c, infos) * (cast ? 0.5 : 1));
+      }
+      return ws;
+    } } : {}),
   });
   const eagerLoading = settings.cudaModuleLoading === "eager";
   const usesConv = program.ops.some((op) => op.convs.length > 0);

