@@ -41,7 +41,9 @@ test("layers: predicted shapes and activation sizes follow the batch", async () 
   assert.equal(first.activationSize({ batch: 1 }), 32 * 16 * 16 * 4);
   const last = model.layers.at(-1)!;
   assert.deepEqual(last.outputShapes({ batch: 7 }), [[7, 10]]);
-  assert.equal(model.memory({ batch: 32, runtime: "pytorch-cuda", device: "h100" }).settings.batch, 32);
+  const report = model.memory({ batch: 32, runtime: "pytorch-cuda", device: "h100" });
+  assert.equal(report.settings.batch, 32);
+  assert.ok(report.memory && report.memory.total > report.memory.weights, "memory() carries the runtime estimate");
 });
 
 test("CLI predict --json on two samples: the contract shape", () => {
@@ -59,4 +61,5 @@ test("memlens with no arguments runs the seed's scenario: predictions, then batc
   assert.ok(m && Number(m[1]) >= 9, out.slice(0, 800));
   assert.match(out, /memory at batch 1, pytorch-cuda on h100/);
   assert.match(out, /memory at batch 32, pytorch-cuda on h100/);
+  assert.match(out, /\n\s+total\s+[\d.]+ MiB/, "the explanation of where the memory goes");
 });

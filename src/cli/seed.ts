@@ -6,9 +6,8 @@
 import { readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Report } from "../report/report.js";
 import { bytes } from "../report/format.js";
-import { renderLayers } from "../report/layers-table.js";
+import { renderExplanation } from "../report/explain.js";
 import { loadImage } from "../runtime/image.js";
 import { MemlensModel } from "../runtime/model.js";
 import { renderPredictions } from "./predict.js";
@@ -34,24 +33,9 @@ export async function runSeedScenario(): Promise<void> {
     for (const batch of [1, 32]) {
       const report = model.memory({ batch, runtime: "pytorch-cuda", device: "h100" });
       out(`\n== memory at batch ${batch}, ${report.settings.runtime} on ${report.settings.device}\n`);
-      out(renderMemory(report));
+      out(renderExplanation(report));
     }
   } finally {
     await model.close();
   }
-}
-
-/** The memory figures when the analysis has them, then the per-layer table it always has. */
-function renderMemory(report: Report): string {
-  const m = report.memory;
-  const lines: string[] = [];
-  if (m) {
-    const rows: [string, number][] = [
-      ["weights", m.weights], ["inputs", m.inputs], ["activation peak", m.activationPeak], ["workspace", m.workspace],
-      ["peak allocated", m.peakAllocated], ["peak reserved", m.peakReserved], ["runtime overhead", m.runtimeOverhead], ["total (process)", m.total],
-    ];
-    for (const [k, v] of rows) lines.push(`  ${k.padEnd(18)} ${bytes(v).padStart(12)}`);
-    lines.push("");
-  }
-  return lines.join("\n") + renderLayers(report);
 }

@@ -52,7 +52,7 @@ export interface ModelLayer {
   activationSize(opts?: SizeOptions): number | null;
 }
 
-export interface MemoryOptions extends SizeOptions {
+export interface MemoryOptions extends SizeOptions, Pick<AnalyzeOptions, "optimizer" | "cudnnBenchmark" | "cudaModuleLoading"> {
   runtime?: string;
   device?: string;
   dtype?: string;
@@ -132,9 +132,9 @@ export class MemlensModel {
     return this.layerList;
   }
 
-  /** The memory report (whatever the analysis computes for these settings). */
+  /** The memory report: the runtime profile's estimate (`memory`, `timeline`) at these settings. */
   memory(opts: MemoryOptions = {}): Report {
-    return this.analyze({ ...sizeKey(opts), ...pick(opts, ["runtime", "device", "dtype", "mode"]) }).report;
+    return this.analyze({ ...sizeKey(opts), ...pick(opts, ["runtime", "device", "dtype", "mode", "optimizer", "cudnnBenchmark", "cudaModuleLoading"]), memory: true }).report;
   }
 
   /** The image input this model takes, with the sidecar's preprocessing and these overrides. */
