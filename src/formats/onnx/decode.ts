@@ -138,6 +138,19 @@ function readOpset(r: ProtoReader): [string, number] {
   return [domain, version];
 }
 
+/** The value of a `namespace` metadata entry, without decoding other entries' values (stack traces). */
+function readNamespace(r: ProtoReader): string | undefined {
+  let key = "";
+  let value: string | undefined;
+  while (!r.done()) {
+    const [f, w] = r.tag();
+    if (f === 1 && w === WIRE_LEN) key = r.string();
+    else if (f === 2 && w === WIRE_LEN && key === "namespace") value = r.string();
+    else r.skip(w);
+  }
+  return key === "namespace" ? value : undefined;
+}
+
 function readStringPair(r: ProtoReader): [string, string] {
   let k = "";
   let v = "";
@@ -232,8 +245,8 @@ function readNode(r: ProtoReader, src: ByteSource, depth: number, st: DecodeStat
         break;
       case 9: {
         // metadata_props: only the module path is kept (memory profiles map nodes back to eager modules).
-        const [k, v] = r.message(readStringPair);
-        if (k === "namespace") n.scope = v;
+        const scope = r.message(readNamespace);
+        if (scope !== undefined) n.scope = scope;
         break;
       }
       default:
