@@ -53,6 +53,7 @@ export function estimateTorch(input: MemoryInput): TorchEstimate {
   const benchmarked = new Set<string>();
   const sim = simulate(program, {
     cublasWorkspace,
+    cublasFirst: true,
     workspace: (i) => {
       let ws = 0;
       for (const c of program.ops[i]!.convs) ws = Math.max(ws, convWorkspace(c, infos, { dtype: cast }));

@@ -18,6 +18,8 @@ export interface SimulationOptions {
   benchmarkTrial?: (opIndex: number) => number;
   /** Bytes of the cuBLAS workspace, allocated at the first op that uses cuBLAS. */
   cublasWorkspace: number;
+  /** The process used cuBLAS before the model was loaded: its workspace is already allocated (own segment). */
+  cublasFirst?: boolean;
   /** Forward passes to run (the steady state is reached by the second). */
   forwards?: number;
   capacity?: number;
@@ -44,12 +46,13 @@ export interface SimulationResult {
 
 export function simulate(prog: EagerProgram, opts: SimulationOptions): SimulationResult {
   const alloc = new CachingAllocator(opts.capacity);
+  let cublas: number | undefined;
+  if (opts.cublasFirst && opts.cublasWorkspace > 0 && prog.ops.some((op) => op.usesCublas)) cublas = alloc.malloc(opts.cublasWorkspace);
   for (const w of prog.weights) alloc.malloc(w);
   const weightsReserved = alloc.snapshot().reserved;
   if (prog.inputBytes > 0) alloc.malloc(prog.inputBytes);
   const forwards = Math.max(2, opts.forwards ?? 3);
   let previousOutputs: number[] = [];
-  let cublas: number | undefined;
   let activationPeak = 0;
   let maxWorkspace = 0;
   const events: MemEvent[] = [];
