@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { loadImage, loadModel, profile, type ProfileResult } from "../src/index.js";
@@ -46,6 +47,22 @@ test("profile --json on a fixture with --random-weights: the contract, and a mis
   assert.equal(json.disagreements, 0);
   const fc = json.layers.find((l) => l.op === "Gemm")!;
   assert.equal(fc.measured!.outputBytes, 2 * 1000 * 4);
+});
+
+const PIXEL_SHUFFLE = "/usr/share/libonnx-testdata/data/pytorch-converted/test_PixelShuffle/model.onnx";
+
+test("unnamed nodes are matched the way onnxruntime names them (<Op>_<index>, Constants not counted)", { skip: existsSync(PIXEL_SHUFFLE) ? false : "libonnx-testdata not installed" }, async () => {
+  const model = await loadModel(PIXEL_SHUFFLE);
+  try {
+    assert.ok(model.graph.graph.nodes.some((n) => n.name === "" && n.opType === "Constant"));
+    const input = model.inputs[0]!;
+    const dims = input.shape as number[];
+    const r = await profile(() => model.run({ [input.name]: { type: "float32", dims, data: new Float32Array(dims.reduce((a, b) => a * b, 1)) } }));
+    assert.equal(r.disagreements, 0, explain(r));
+    assert.deepEqual(r.layers.filter((l) => l.measured).map((l) => l.name), ["Reshape_0", "Transpose_1", "Reshape_2"]);
+  } finally {
+    await model.close();
+  }
 });
 
 for (const name of FIXTURES) {

@@ -45,13 +45,17 @@ const FOLDED_AT_LOAD = new Set(["Constant"]);
 export function compareRun(model: Model, inputShapes: Record<string, number[]>, run: ProfiledRun): RunComparison {
   const lead = Object.values(inputShapes)[0]?.[0];
   const { report, inference } = analyzeModel(model, { inputs: inputShapes, ...(lead !== undefined ? { batch: lead } : {}) });
-  const noOpCasts = new Set<string>();
-  for (const r of inference.nodes) {
-    if (r.node.opType !== "Cast" || r.node.domain !== "") continue;
+  // report.layers[i] is inference.nodes[i]. onnxruntime names an unnamed node `<OpType>_<index>`, counting
+  // the file's nodes after it has turned Constant nodes into initializers.
+  const fileIndex = new Map<object, number>();
+  for (const n of model.graph.nodes) if (!(n.domain === "" && FOLDED_AT_LOAD.has(n.opType))) fileIndex.set(n, fileIndex.size);
+  const runtimeName = inference.nodes.map((r) => r.node.name !== "" ? r.node.name : `${r.node.opType}_${fileIndex.get(r.node) ?? -1}`);
+  const noOpCast = inference.nodes.map((r) => {
+    if (r.node.opType !== "Cast" || r.node.domain !== "") return false;
     const from = inference.values.get(r.node.inputs[0] ?? "")?.dtype;
     const to = inference.values.get(r.node.outputs[0] ?? "")?.dtype;
-    if (from !== undefined && from === to) noOpCasts.add(r.node.name);
-  }
+    return from !== undefined && from === to;
+  });
   const measuredByName = new Map<string, { first: NodeProfile; calls: number; us: number }>();
   for (const n of run.nodes) {
     const m = measuredByName.get(n.name);
@@ -62,14 +66,16 @@ export function compareRun(model: Model, inputShapes: Record<string, number[]>, 
   }
   const layers: LayerComparison[] = [];
   const seen = new Set<string>();
-  for (const layer of report.layers) {
-    seen.add(layer.name);
-    const m = measuredByName.get(layer.name);
+  for (const [i, reported] of report.layers.entries()) {
+    const name = runtimeName[i] ?? reported.name;
+    const layer = { ...reported, name };
+    seen.add(name);
+    const m = measuredByName.get(name);
     const predicted = predictedSide(layer);
     if (!m) {
       const why = FOLDED_AT_LOAD.has(layer.op)
         ? "onnxruntime stores Constant outputs as initializers: not run"
-        : noOpCasts.has(layer.name)
+        : noOpCast[i]
           ? "Cast to its input's own type: onnxruntime removes it at load, at every optimization level"
           : undefined;
       layers.push({
