@@ -12,6 +12,7 @@ const subCommands = {
   predict: () => import("./predict.js").then((m) => m.default as CommandDef),
   profile: () => import("./profile.js").then((m) => m.default as CommandDef),
   quantize: () => import("./quantize.js").then((m) => m.default as CommandDef),
+  serve: () => import("./serve.js").then((m) => m.default as CommandDef),
 };
 
 const main = defineCommand({

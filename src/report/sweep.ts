@@ -7,7 +7,7 @@ import { analyzeModel, type AnalyzeOptions } from "../analyze.js";
 import type { Model } from "../graph/ir.js";
 import { DEVICES } from "../memory/devices.js";
 import { bytes } from "./format.js";
-import type { BatchPoint, BatchSweep, DeviceCapacity, Report } from "./report.js";
+import type { BatchPoint, BatchSweep, DeviceCapacity, MemoryReport, Report } from "./report.js";
 
 /** Powers of two up to this batch; past it a chart on a log axis says nothing new. */
 export const MAX_SWEEP_BATCH = 1024;
@@ -21,13 +21,18 @@ export type SweepStep = { batch: number; point: BatchPoint } | { batch: number; 
  * largest device in the table: past it nothing fits anywhere).
  */
 export function* batchSweepSteps(model: Model, opts: AnalyzeOptions, ceiling = largestCapacity()): Generator<SweepStep> {
+  yield* sweepSteps((batch) => analyzeModel(model, { ...opts, batch, memory: true }).report.memory, ceiling, opts.runtime ?? "pytorch-cuda");
+}
+
+/** The same sweep over any analysis that gives a memory report for a batch (ONNX graphs, LLM architectures). */
+export function* sweepSteps(at: (batch: number) => MemoryReport | undefined, ceiling: number, runtime: string): Generator<SweepStep> {
   let first: BatchPoint | undefined;
   for (let batch = 1; batch <= MAX_SWEEP_BATCH; batch *= 2) {
     let point: BatchPoint;
     try {
-      const m = analyzeModel(model, { ...opts, batch, memory: true }).report.memory;
+      const m = at(batch);
       if (!m) {
-        yield { batch, stop: `no memory estimate for runtime ${opts.runtime ?? "pytorch-cuda"}` };
+        yield { batch, stop: `no memory estimate for runtime ${runtime}` };
         return;
       }
       point = { batch, peakAllocated: m.peakAllocated, total: m.total };
@@ -49,8 +54,12 @@ export function* batchSweepSteps(model: Model, opts: AnalyzeOptions, ceiling = l
 }
 
 export function batchSweep(model: Model, opts: AnalyzeOptions, ceiling?: number): BatchSweep {
+  return collectSweep(batchSweepSteps(model, opts, ceiling));
+}
+
+export function collectSweep(steps: Iterable<SweepStep>): BatchSweep {
   const sweep: BatchSweep = { points: [] };
-  for (const step of batchSweepSteps(model, opts, ceiling)) {
+  for (const step of steps) {
     if ("point" in step) sweep.points.push(step.point);
     else sweep.stoppedAt = { batch: step.batch, reason: step.stop };
   }

@@ -1,0 +1,173 @@
+/**
+ * End to end in a real browser: Debian's chromium (installed with apt when missing; never a browser
+ * download) driven by playwright-core. The web page is built, served on 127.0.0.1, and given fixture
+ * models through its file input; its numbers must be `analyze --json`'s. The HTML report is opened from
+ * disk the same way. Every request other than the page itself is refused and counted, so "works offline"
+ * is checked, not assumed. Screenshots go to bench/out/browser/.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { startServer } from "../src/cli/serve.js";
+
+const ROOT = process.cwd();
+const SHARED = process.env["MEMLENS_SHARED"] ?? join(ROOT, "..", "shared");
+const DYNAMO = join(SHARED, "fixtures", "onnx-dynamo");
+const CHROMIUM = "/usr/bin/chromium";
+const SHOTS = join(ROOT, "bench", "out", "browser");
+const BUDGET = 1_000_000;
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+
+/**
+ * Debian's chromium, installed with apt-get when missing (after refreshing the package lists if the first
+ * try fails). Returns why it is unavailable, or undefined when it is there.
+ */
+function ensureChromium(): string | undefined {
+  if (existsSync(CHROMIUM)) return undefined;
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const apt = (...args: string[]) => spawnSync("apt-get", args, { encoding: "utf8", env, timeout: 600_000 });
+  let last = apt("install", "-y", "-qq", "chromium");
+  if (!existsSync(CHROMIUM)) {
+    apt("update", "-qq");
+    last = apt("install", "-y", "-qq", "chromium");
+  }
+  if (existsSync(CHROMIUM)) return undefined;
+  const why = last.error ? last.error.message : (last.stderr || last.stdout || `exit ${last.status}`).trim().split("\n").pop();
+  return `chromium is not installed and 'apt-get install chromium' failed: ${why}`;
+}
+
+interface JsonReport {
+  memory: { peakAllocated: number; total: number };
+}
+
+function analyzeJson(model: string, ...args: string[]): JsonReport {
+  const r = spawnSync(process.execPath, ["bin/memlens.js", "analyze", model, "--json", ...args], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as JsonReport;
+}
+
+/** Refuses every request that is not for `allowed`, and remembers it. */
+async function offline(page: Page, allowed: (url: string) => boolean): Promise<string[]> {
+  const refused: string[] = [];
+  await page.route("**/*", (route) => {
+    const url = route.request().url();
+    if (allowed(url)) return route.continue();
+    refused.push(url);
+    return route.abort();
+  });
+  return refused;
+}
+
+const bytesOf = (page: Page, id: string) => page.getAttribute(`[data-testid="${id}"]`, "data-bytes").then(Number);
+
+const missing = ["resnet50.onnx", "gpt2.onnx"].filter((f) => !existsSync(join(DYNAMO, f)));
+// Decided before the test starts, so a first-time apt install does not count against its timeout.
+const skip = missing.length > 0 ? `no shared fixtures (${missing.join(", ")})` : ensureChromium();
+
+test("the web page and the HTML report in chromium", { timeout: 180_000, skip: skip ?? false }, async (t) => {
+  mkdirSync(SHOTS, { recursive: true });
+  const tmp = mkdtempSync(join(tmpdir(), "memlens-browser-"));
+  const build = (await import(pathToFileURL(join(ROOT, "scripts", "build-web.mjs")).href)) as { buildWeb(out: string): Promise<{ out: string; size: number }> };
+  const built = await build.buildWeb(join(tmp, "index.html"));
+  assert.ok(built.size < BUDGET, `page ${built.size} bytes`);
+  const served = await startServer(readFileSync(built.out));
+  let browser: Browser | undefined;
+  try {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const refused = await offline(page, (u) => u.startsWith(served.url));
+    const pageErrors: string[] = [];
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    await page.goto(served.url);
+
+    await t.test("resnet50 through the file input: the displayed peak is analyze --json's", async () => {
+      const model = join(DYNAMO, "resnet50.onnx");
+      await page.setInputFiles("#file", model);
+      await page.waitForSelector('[data-testid="status"][data-state="ready"]');
+      const json = analyzeJson(model, "--batch", "1");
+      assert.equal(await bytesOf(page, "peak-allocated"), json.memory.peakAllocated);
+      assert.equal(await bytesOf(page, "total"), json.memory.total);
+
+      await page.fill("#batch", "32");
+      await page.dispatchEvent("#batch", "change");
+      await page.waitForFunction((before) => document.querySelector('[data-testid="peak-allocated"]')?.getAttribute("data-bytes") !== String(before), json.memory.peakAllocated);
+      const json32 = analyzeJson(model, "--batch", "32");
+      const shown = await bytesOf(page, "peak-allocated");
+      assert.notEqual(shown, json.memory.peakAllocated);
+      assert.equal(shown, json32.memory.peakAllocated);
+      assert.equal(await bytesOf(page, "total"), json32.memory.total);
+      await page.waitForSelector('#batch[data-sweep="done"]', { timeout: 60_000 });
+      assert.ok((await page.locator(".series-total-dot").count()) >= 2, "batch chart has points");
+      await page.screenshot({ path: join(SHOTS, "page-resnet50-b32.png"), fullPage: true });
+    });
+
+    await t.test("runtime ort-cpu: the page switches the device to cpu and agrees with analyze --json", async () => {
+      const model = join(DYNAMO, "resnet50.onnx");
+      await page.selectOption("#runtime", "ort-cpu");
+      await page.waitForFunction(() => document.querySelector("#status")?.textContent?.includes("resnet50") && (document.querySelector("#device") as HTMLSelectElement).value === "cpu");
+      await page.waitForSelector('[data-testid="status"][data-state="ready"]');
+      const json = analyzeJson(model, "--batch", "32", "--runtime", "ort-cpu", "--device", "cpu");
+      assert.equal(await bytesOf(page, "peak-allocated"), json.memory.peakAllocated);
+      await page.selectOption("#runtime", "pytorch-cuda");
+    });
+
+    await t.test("gpt2 is analysed within 2 s of the file being chosen", async () => {
+      await page.fill("#batch", "1");
+      const start = Date.now();
+      await page.setInputFiles("#file", join(DYNAMO, "gpt2.onnx"));
+      await page.waitForFunction(() => {
+        const s = document.querySelector('[data-testid="status"]');
+        return s?.getAttribute("data-state") === "ready" && s.textContent?.startsWith("gpt2.onnx");
+      });
+      const inPage = Number(await page.getAttribute('[data-testid="status"]', "data-ms"));
+      const outside = Date.now() - start;
+      process.stdout.write(`# gpt2.onnx (${statSync(join(DYNAMO, "gpt2.onnx")).size} bytes): analysed ${inPage} ms after the file was chosen (in-page); ${outside} ms seen by the test driver\n`);
+      assert.ok(inPage < 2000, `gpt2 took ${inPage} ms in the page`);
+      const json = analyzeJson(join(DYNAMO, "gpt2.onnx"), "--batch", "1");
+      assert.equal(await bytesOf(page, "peak-allocated"), json.memory.peakAllocated);
+      // seq is gpt2's other symbol: the page offers it, and setting it changes the numbers.
+      await page.fill('input[data-dim="seq"]', "256");
+      await page.dispatchEvent('input[data-dim="seq"]', "change");
+      const json256 = analyzeJson(join(DYNAMO, "gpt2.onnx"), "--batch", "1", "--dim", "seq=256");
+      await page.waitForFunction((want) => document.querySelector('[data-testid="peak-allocated"]')?.getAttribute("data-bytes") === String(want), json256.memory.peakAllocated);
+    });
+
+    await t.test("a file that is not a model gives one clear error", async () => {
+      await page.setInputFiles("#file", { name: "notes.onnx", mimeType: "application/octet-stream", buffer: Buffer.from("this is not a protobuf at all") });
+      await page.waitForSelector('[data-testid="status"][data-state="error"]');
+      const text = (await page.textContent('[data-testid="status"]')) ?? "";
+      assert.ok(text.length > 0 && text.length < 500, text);
+    });
+
+    assert.deepEqual(refused, [], "the page asked for nothing beyond itself");
+    assert.deepEqual(pageErrors, []);
+
+    await t.test("report.html for resnet50 at batch 32 opens from disk with no network", async () => {
+      const file = join(tmp, "report.html");
+      const model = join(DYNAMO, "resnet50.onnx");
+      const r = spawnSync(process.execPath, ["bin/memlens.js", "analyze", model, "--batch", "32", "--html", file], { encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+      const size = statSync(file).size;
+      process.stdout.write(`# report.html for resnet50 batch 32: ${size} bytes; web page: ${built.size} bytes\n`);
+      assert.ok(size < BUDGET);
+      const report = await browser!.newPage({ viewport: { width: 1100, height: 900 } });
+      const blocked = await offline(report, (u) => u.startsWith("file:"));
+      await report.goto(pathToFileURL(file).href);
+      const json = analyzeJson(model, "--batch", "32");
+      assert.equal(await bytesOf(report, "peak-allocated"), json.memory.peakAllocated);
+      assert.match((await report.textContent('[data-testid="timeline-peak"]')) ?? "", /^peak .* allocated at /);
+      assert.ok(await report.isVisible('[data-testid="waterfall-total"]'));
+      await report.screenshot({ path: join(SHOTS, "report-resnet50-b32.png"), fullPage: true });
+      assert.deepEqual(blocked, []);
+    });
+  } finally {
+    await browser?.close();
+    await served.close();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});

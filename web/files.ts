@@ -1,0 +1,120 @@
+/**
+ * The files a user drops or chooses, turned into something the core can analyse, in the browser.
+ * Nothing here touches node:fs: bytes come from `File` objects. Weights are not read unless the shape
+ * engine may need their values (small external tensors), and a safetensors file is read only up to the
+ * end of its JSON header, so a 15 GB checkpoint costs a few kilobytes.
+ */
+import { ModelFormatError } from "../src/errors.js";
+import { openModel } from "../src/formats/index.js";
+import type { ExternalOpener } from "../src/formats/onnx/values.js";
+import { readSafetensorsHeader, MAX_HEADER_BYTES } from "../src/formats/safetensors.js";
+import { MemorySource, type ByteSource } from "../src/formats/source.js";
+import type { Model } from "../src/graph/ir.js";
+import { archFromConfig, parameterCount } from "../src/llm/arch.js";
+import type { LlmSource } from "../src/llm/source.js";
+
+/** External tensors at most this big are read up front: the shape engine reads values of small constants only. */
+const EXTERNAL_PRELOAD_BYTES = 1 << 20;
+
+export type Loaded = { kind: "onnx"; model: Model; openExternal: ExternalOpener } | { kind: "llm"; source: LlmSource };
+
+export async function loadFiles(files: readonly File[]): Promise<Loaded> {
+  const onnx = files.find((f) => /\.onnx$/i.test(f.name));
+  if (onnx) return loadOnnx(onnx, files.filter((f) => f !== onnx));
+  if (files.some((f) => /\.gguf$/i.test(f.name))) {
+    throw new ModelFormatError("GGUF in the browser is not supported yet: its metadata-to-architecture mapping is still Node-only (use `memlens analyze FILE.gguf`)");
+  }
+  const config = files.find((f) => /(^|\/)config\.json$/i.test(f.name)) ?? files.find((f) => /\.json$/i.test(f.name) && !/index\.json$/i.test(f.name));
+  if (config) return { kind: "llm", source: await loadLlm(config, files.filter((f) => /\.safetensors$/i.test(f.name))) };
+  if (files.some((f) => /\.safetensors$/i.test(f.name))) {
+    throw new ModelFormatError("a safetensors file holds weights but not the architecture: choose its config.json too");
+  }
+  const first = files[0];
+  if (!first) throw new ModelFormatError("no file chosen");
+  // Unknown extension: let the ONNX reader say precisely why it is not a model.
+  return loadOnnx(first, files.slice(1));
+}
+
+async function loadOnnx(file: File, others: readonly File[]): Promise<Loaded> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const model = openModel(new MemorySource(bytes, file.name), file.name);
+  const byName = new Map(others.map((f) => [f.name, f]));
+  const ranges = new Map<string, { offset: number; bytes: Uint8Array }[]>();
+  const sizes = new Map<string, number>();
+  for (const t of model.graph.initializers.values()) {
+    if (t.data.kind !== "external" || t.bytes > EXTERNAL_PRELOAD_BYTES) continue;
+    // The browser hands over files without folders: a location is matched by its last path segment.
+    const f = byName.get(t.data.location.split("/").pop() ?? "");
+    if (!f) continue;
+    const offset = t.data.offset;
+    const chunk = new Uint8Array(await f.slice(offset, offset + t.bytes).arrayBuffer());
+    ranges.set(t.data.location, [...(ranges.get(t.data.location) ?? []), { offset, bytes: chunk }]);
+    sizes.set(t.data.location, f.size);
+  }
+  const openExternal: ExternalOpener = (location) => {
+    const size = sizes.get(location);
+    if (size === undefined) throw new ModelFormatError(`external data ${JSON.stringify(location)} was not chosen with the model`);
+    return rangesSource(location, size, ranges.get(location) ?? []);
+  };
+  return { kind: "onnx", model, openExternal };
+}
+
+/** A source that holds only some ranges of a file (read ahead, asynchronously): reads elsewhere fail. */
+function rangesSource(name: string, size: number, parts: readonly { offset: number; bytes: Uint8Array }[]): ByteSource {
+  return {
+    name,
+    size,
+    read(offset: number, length: number): Uint8Array {
+      for (const p of parts) {
+        if (offset >= p.offset && offset + length <= p.offset + p.bytes.length) return p.bytes.subarray(offset - p.offset, offset - p.offset + length);
+      }
+      throw new ModelFormatError(`${name}: bytes [${offset}, +${length}) were not read in the browser (only small tensors are)`);
+    },
+  };
+}
+
+async function loadLlm(config: File, shards: readonly File[]): Promise<LlmSource> {
+  if (config.size > 16 << 20) throw new ModelFormatError(`${config.name}: ${config.size} bytes is too large for a config.json`);
+  let cfg: unknown;
+  try {
+    cfg = JSON.parse(await config.text());
+  } catch (e) {
+    throw new ModelFormatError(`${config.name}: not JSON (${(e as Error).message})`);
+  }
+  if (typeof cfg !== "object" || cfg === null || Array.isArray(cfg)) throw new ModelFormatError(`${config.name}: not a JSON object`);
+  const arch = archFromConfig(cfg as Record<string, unknown>);
+  const fromConfig = parameterCount(arch);
+  const warnings: string[] = [];
+  if (shards.length === 0) {
+    return { file: config.name, format: "hf-config", arch, parameters: fromConfig, weightBytes: undefined, storedTypes: {}, warnings };
+  }
+  let parameters = 0;
+  let weightBytes = 0;
+  const storedTypes: Record<string, number> = {};
+  for (const shard of shards) {
+    for (const t of (await safetensorsHeader(shard)).tensors) {
+      parameters += t.elements;
+      weightBytes += t.bytes;
+      storedTypes[t.dtype] = (storedTypes[t.dtype] ?? 0) + t.bytes;
+    }
+  }
+  if (parameters !== fromConfig) warnings.push(`safetensors hold ${parameters} parameters, config.json implies ${fromConfig}: using the files' count`);
+  return { file: shards.length === 1 ? shards[0]!.name : config.name, format: "safetensors", arch, parameters, weightBytes, storedTypes, warnings };
+}
+
+/** Reads the 8-byte length and the JSON header only; the header reader sees the file's real size. */
+async function safetensorsHeader(file: File): Promise<ReturnType<typeof readSafetensorsHeader>> {
+  const head = new Uint8Array(await file.slice(0, 8).arrayBuffer());
+  if (head.length < 8) throw new ModelFormatError(`${file.name}: too short for a safetensors file (${file.size} bytes)`);
+  const n = Number(new DataView(head.buffer).getBigUint64(0, true));
+  if (n > MAX_HEADER_BYTES) throw new ModelFormatError(`${file.name}: safetensors header of ${n} bytes exceeds ${MAX_HEADER_BYTES}`);
+  const prefix = new Uint8Array(await file.slice(0, Math.min(file.size, 8 + n)).arrayBuffer());
+  return readSafetensorsHeader({
+    name: file.name,
+    size: file.size,
+    read(offset: number, length: number): Uint8Array {
+      if (offset < 0 || offset + length > prefix.length) throw new RangeError(`read [${offset}, ${offset + length}) past the header`);
+      return prefix.subarray(offset, offset + length);
+    },
+  });
+}
