@@ -119,3 +119,18 @@ test("symbolic values stay integer polynomials: a fractional factor drops the va
   assert.deepEqual(run(2), ["2*N", "8"]);
   assert.equal(run(0.5), undefined);
 });
+
+test("Floor/Ceil/Round keep a symbolic (integer) value: an exported upsample's sizes stay symbolic", () => {
+  const r = infer({
+    inputs: { x: { dtype: "float32", shape: [1, 3, "H", "W"] } },
+    initializers: [constTensor("two", "float32", [], [2])],
+    nodes: [
+      { op: "Shape", inputs: ["x"], outputs: ["s"] },
+      { op: "Cast", inputs: ["s"], outputs: ["f"], attrs: { to: 1 } },
+      { op: "Mul", inputs: ["f", "two"], outputs: ["m"] },
+      { op: "Floor", inputs: ["m"], outputs: ["y"] },
+    ],
+    outputs: ["y"],
+  });
+  assert.deepEqual(r.values.get("y")?.value?.map(String), ["2", "6", "2*H", "2*W"]);
+});

@@ -153,6 +153,12 @@ function unaryFold(f: (x: Dim) => Dim | undefined): OpRule {
 
 const onNumber = (f: (x: number) => number) => (x: Dim) => (typeof x === "number" ? f(x) : undefined);
 
+/**
+ * Rounding ops: a symbolic value is an integer polynomial (folding never makes fractional coefficients),
+ * so it rounds to itself. This keeps Floor(Mul(Cast(Shape), 2.0)) symbolic in exported upsample sizes.
+ */
+const rounding = (f: (x: number) => number) => (x: Dim) => (typeof x === "number" ? f(x) : x);
+
 /** Round half to even, as ONNX Round does. */
 function roundHalfEven(x: number): number {
   const r = Math.round(x);
@@ -192,9 +198,9 @@ export const rules: OpFamily = {
   ...Object.fromEntries(UNARY_OPS.map((op) => [op, unary])),
   Neg: unaryFold((x) => mul(x, -1)),
   Abs: unaryFold((x) => (typeof x === "number" ? Math.abs(x) : x)),
-  Floor: unaryFold(onNumber(Math.floor)),
-  Ceil: unaryFold(onNumber(Math.ceil)),
-  Round: unaryFold(onNumber(roundHalfEven)),
+  Floor: unaryFold(rounding(Math.floor)),
+  Ceil: unaryFold(rounding(Math.ceil)),
+  Round: unaryFold(rounding(roundHalfEven)),
   Sqrt: unaryFold(onNumber(Math.sqrt)),
   Sign: unaryFold(onNumber(Math.sign)),
   Reciprocal: unaryFold(onNumber((x) => 1 / x)),
