@@ -87,12 +87,12 @@ export function estimateTorch(input: MemoryInput): TorchEstimate {
 }
 
 /**
- * total ~ fixed + perSample x batch. Everything the allocator holds beyond the weights' segments and the
- * cuBLAS workspace (input, activations, their segments) is taken to grow with the batch, as it does when the
+ * total ~ fixed + perSample x batch. Everything the allocator holds beyond the segments of the cuBLAS workspace
+ * and the weights (input, activations, their segments) is taken to grow with the batch, as it does when the
  * batch is the leading dimension of every activation; the context, kernels, weights and workspace do not.
  */
 function perBatch(e: TorchEstimate, batch: number): { fixed: number; perSample: number } {
-  const growing = Math.max(0, e.sim.reservedAtEnd - e.sim.weightsReserved - e.cublasWorkspace);
+  const growing = Math.max(0, e.sim.reservedAtEnd - e.sim.weightsReserved);
   const perSample = Math.round(growing / Math.max(1, batch));
   return { fixed: e.total - perSample * batch, perSample };
 }

@@ -34,7 +34,7 @@ export interface SimulationResult {
   peakReserved: number;
   /** Reserved at the end (what nvidia-smi sees, with the context). */
   reservedAtEnd: number;
-  /** Segments the weights occupy (the part of reserved memory that does not grow with the batch). */
+  /** Segments of what is allocated before the input: the weights, and the cuBLAS workspace when `cublasFirst`; they do not grow with the batch. */
   weightsReserved: number;
   /** Largest transient scratch (cuDNN) seen in one op. */
   maxWorkspace: number;
