@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { constTensor, inferOp, type ShapeSpec } from "../testing.js";
+import { constTensor, infer, inferOp, type ShapeSpec } from "../testing.js";
 
 const f32 = (shape: ShapeSpec) => ({ dtype: "float32" as const, shape });
 const scales = (v: number[]) => constTensor("scales", "float32", [v.length], v);
@@ -90,4 +90,21 @@ test("Crop (experimental): border cuts H and W, scale gives them", () => {
   assert.deepEqual(inferOp("Crop", [f32(["N", 3, 10, 12])], { border: [1, 2, 3, 4] }, { opset: 8 }).shapes, ["[N,3,4,8]"]);
   assert.deepEqual(inferOp("Crop", [f32([1, 3, 10, 12])], { border: [0, 0, 0, 0], scale: [5, 6] }, { opset: 8 }).shapes, ["[1,3,5,6]"]);
   assert.match(inferOp("Crop", [f32([1, 3, 4, 4])], { border: [2, 2, 2, 2] }, { opset: 8 }).warnings.join("\n"), /leaves nothing/);
+});
+
+test("Resize: sizes computed from the input's shape (TorchScript's upsample pattern) stay symbolic", () => {
+  const r = infer({
+    inputs: { x: { dtype: "float32", shape: ["N", 3, "H", "W"] } },
+    initializers: [constTensor("k", "float32", [4], [1, 1, 2, 2])],
+    nodes: [
+      { op: "Shape", inputs: ["x"], outputs: ["s"] },
+      { op: "Cast", inputs: ["s"], outputs: ["f"], attrs: { to: 1 } },
+      { op: "Mul", inputs: ["f", "k"], outputs: ["m"] },
+      { op: "Floor", inputs: ["m"], outputs: ["fl"] },
+      { op: "Cast", inputs: ["fl"], outputs: ["sizes"], attrs: { to: 7 } },
+      { op: "Resize", inputs: ["x", "", "", "sizes"], outputs: ["y"], attrs: { mode: "nearest" } },
+    ],
+    outputs: ["y"],
+  });
+  assert.deepEqual(r.values.get("y")?.shape?.map(String), ["N", "3", "2*H", "2*W"], r.warnings.join("; "));
 });
