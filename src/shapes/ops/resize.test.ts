@@ -108,3 +108,17 @@ test("Resize: sizes computed from the input's shape (TorchScript's upsample patt
   });
   assert.deepEqual(r.values.get("y")?.shape?.map(String), ["N", "3", "2*H", "2*W"], r.warnings.join("; "));
 });
+
+test("Resize FLOPs: nearest copies; linear blends 2 inputs per resized axis (multiply-add each)", () => {
+  const flops = (mode: string) =>
+    String(
+      infer({
+        inputs: { x: { dtype: "float32", shape: [1, 3, 4, 4] } },
+        initializers: [emptyRoi, scales([1, 1, 2, 2])],
+        nodes: [{ op: "Resize", inputs: ["x", "roi", "scales"], outputs: ["y"], attrs: { mode } }],
+        outputs: ["y"],
+      }).nodes[0]!.flops,
+    );
+  assert.equal(flops("nearest"), "0");
+  assert.equal(flops("linear"), String(3 * 8 * 8 * 2 * 4));
+});

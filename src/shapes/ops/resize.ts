@@ -6,7 +6,7 @@
  * with the scale as float32, as onnxruntime computes it.
  */
 import { equal, floorDiv, mul, product, sub, type Dim } from "../../sym/expr.js";
-import type { InferContext, OpFamily, OpRule } from "../types.js";
+import type { InferContext, OpFamily, OpRule, TensorInfo } from "../types.js";
 import { axis, numel } from "../util.js";
 
 /** Largest denominator tried when turning a float scale into p/q for a symbolic dim. */
@@ -69,6 +69,18 @@ function fromScales(ctx: InferContext, x: readonly Dim[], axes: number[], scales
   return out;
 }
 
+/** Interpolation cost: nearest copies (0); linear and cubic blend 2^r or 4^r inputs per output (r axes). */
+function resizeFlops(ctx: InferContext, outs: readonly (TensorInfo | undefined)[]): Dim {
+  const y = outs[0]?.shape;
+  const x = ctx.input(0).shape;
+  if (!y || !x) return 0;
+  const mode = ctx.string("mode", "nearest");
+  if (mode === "nearest") return 0;
+  const resized = y.filter((d, i) => !equal(d, x[i]!)).length;
+  const taps = (mode === "cubic" ? 4 : 2) ** resized;
+  return mul(numel(y), 2 * taps);
+}
+
 const resizeV10: OpRule = {
   since: 10,
   infer(ctx: InferContext) {
@@ -77,7 +89,7 @@ const resizeV10: OpRule = {
     if (!scales) ctx.unknown("scales input is not a known constant");
     return [{ dtype: ctx.dtype(0), shape: fromScales(ctx, x, resizeAxes(ctx, x.length), scales) }];
   },
-  flops: (_ctx, outs) => (outs[0]?.shape ? mul(numel(outs[0].shape), 4) : 0),
+  flops: resizeFlops,
 };
 
 const resizeV11: OpRule = {
@@ -95,7 +107,7 @@ const resizeV11: OpRule = {
     if (!scales) ctx.unknown("scales input is not a known constant");
     return [{ dtype: ctx.dtype(0), shape: fromScales(ctx, x, axes, scales) }];
   },
-  flops: (_ctx, outs) => (outs[0]?.shape ? mul(numel(outs[0].shape), 4) : 0),
+  flops: resizeFlops,
 };
 
 /** Upsample: scales as an attribute (opset 7) or input (opset 9); deprecated in 10 by Resize. */
