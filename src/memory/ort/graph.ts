@@ -14,6 +14,7 @@ import type { Model, Node } from "../../graph/ir.js";
 import type { InferenceResult } from "../../shapes/engine.js";
 import { evaluate } from "../../sym/expr.js";
 import { applyNchwc } from "./nchwc.js";
+import { ortExecutionOrder } from "./order.js";
 
 export interface OrtTensor {
   name: string;
@@ -118,6 +119,7 @@ export function buildOrtGraph(model: Model, inference: InferenceResult, bindings
     constantBytes += r.extraConstantBytes;
     reorderedWeightBytes = r.reorderedWeightBytes;
   }
+  nodes = ortExecutionOrder(nodes, outputs);
   if (unknown.length > 0) {
     warnings.push(`ort-cpu: ${unknown.length} tensor${unknown.length > 1 ? "s" : ""} with unknown shape counted as 0 bytes (first: '${unknown[0]}')`);
   }
@@ -244,18 +246,25 @@ function fuseLevel2(ctx: RewriteContext): OrtNode[] {
   }
   for (const n of ctx.nodes) {
     if (removed.has(n) || n.op !== "MatMul") continue;
-    // Transpose of the last two axes, and scaling by a constant scalar, fold into FusedMatMul.
-    for (let k = 0; k < 2; k++) {
+    // Transposes (last two axes; batch axis moved, rank 3) and scaling by a constant scalar fold into
+    // FusedMatMul (transA/transB, transBatchA/transBatchB, alpha).
+    // A scale and a transpose can both sit on one input: look again after each absorption.
+    for (let k = 0, tries = 0; k < 2 && tries < 8; tries++) {
       const src = ctx.nodes.find((p) => !removed.has(p) && p.outputs[0] === n.inputs[k]);
-      if (!src || only(src.outputs[0]!) !== n) continue;
+      if (!src || only(src.outputs[0]!) !== n) {
+        k++;
+        continue;
+      }
       const perm = src.attrs["perm"]?.type === "ints" ? src.attrs["perm"].value : undefined;
       const swapsLast = perm !== undefined && perm.length >= 2 && perm.every((p, i) => (i < perm.length - 2 ? p === i : p === (i === perm.length - 1 ? perm.length - 2 : perm.length - 1)));
+      // Rank 3: the batch axis moved to the middle (transBatch), with or without the last two swapped.
+      const movesBatch = perm !== undefined && perm.length === 3 && ((perm[0] === 1 && perm[1] === 0 && perm[2] === 2) || (perm[0] === 1 && perm[1] === 2 && perm[2] === 0));
       const scalar = (src.op === "Mul" || src.op === "Div") && src.inputs.some((i) => ctx.constants.has(i) && (ctx.tensors.get(i)?.shape ?? [2]).every((d) => d === 1));
-      if ((src.op === "Transpose" && swapsLast) || scalar) {
+      if ((src.op === "Transpose" && (swapsLast || movesBatch)) || scalar) {
         n.inputs[k] = src.inputs.find((i) => !ctx.constants.has(i))!;
         n.op = "ms.FusedMatMul";
         removed.add(src);
-      }
+      } else k++;
     }
   }
   return ctx.nodes.filter((n) => !removed.has(n));

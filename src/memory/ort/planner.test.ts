@@ -51,3 +51,22 @@ test("the second run's pattern block comes on top of what the first run wrote", 
   assert.ok(s.run1Touched >= 6 * MiB && s.run1Touched < 7 * MiB, `run1 ${s.run1Touched}`);
   assert.ok(s.run2Touched >= s.run1Touched + s.patternPeak, `run2 ${s.run2Touched}`);
 });
+
+test("ORT's order: post-order DFS from the sinks, the highest-index producer first (V after the softmax)", async () => {
+  const { ortExecutionOrder } = await import("./order.js");
+  const g = graph(
+    [
+      ["MatMul", ["x", "w"], ["qkv"]],
+      ["Slice", ["qkv"], ["v"]],
+      ["Slice", ["qkv"], ["q"]],
+      ["Softmax", ["q"], ["p"]],
+      ["MatMul", ["p", "v"], ["y"]],
+    ],
+    { x: [4, 8], qkv: [4, 24], v: [4, 8], q: [4, 8], p: [4, 8], y: [4, 8] },
+    ["y"],
+  );
+  // The last MatMul's producers: Softmax (index 3) is walked before V's Slice (index 1).
+  assert.deepEqual(ortExecutionOrder(g.nodes, g.outputs).map((n) => n.outputs[0]), ["qkv", "q", "p", "v", "y"]);
+  const swapped = [g.nodes[0]!, g.nodes[2]!, g.nodes[3]!, g.nodes[1]!, g.nodes[4]!];
+  assert.deepEqual(ortExecutionOrder(swapped, g.outputs).map((n) => n.outputs[0]), ["qkv", "v", "q", "p", "y"]);
+});
