@@ -71,3 +71,23 @@ test("a tensor passed into a module lives until the module returns, not just unt
   assert.equal(p.freeAfter.get("s"), 3, "block's input is held by the caller until block returns");
   assert.equal(p.freeAfter.get("a"), 2, "inside the block, c1's output dies after c2");
 });
+
+test("a reshape of a transposed tensor copies; LayerNorm of a permuted tensor makes a contiguous copy for the call", () => {
+  const p = program({
+    inputs: { x: { dtype: "float32", shape: [2, 4, 3, 5] } },
+    initializers: [constTensor("shape", "int64", [3], [2, 4, 15]), constTensor("ln.weight", "float32", [4], [1, 1, 1, 1])],
+    nodes: [
+      { name: "/perm/Transpose", op: "Transpose", inputs: ["x"], outputs: ["t"], attrs: { perm: [0, 2, 3, 1] } },
+      { name: "/ln/LayerNormalization", op: "LayerNormalization", inputs: ["t", "ln.weight"], outputs: ["n"], attrs: { axis: -1 } },
+      { name: "/perm2/Transpose", op: "Transpose", inputs: ["n"], outputs: ["u"], attrs: { perm: [0, 3, 1, 2] } },
+      { name: "/Reshape", op: "Reshape", inputs: ["u", "shape"], outputs: ["y"] },
+    ],
+    outputs: ["y"],
+  });
+  const bytes = 2 * 4 * 3 * 5 * 4;
+  const byLayer = Object.fromEntries(p.ops.map((op) => [op.layer, op.allocs.map((a) => `${a.what}:${a.bytes}`)]));
+  assert.deepEqual(byLayer["/perm/Transpose"], []);
+  assert.deepEqual(byLayer["/ln/LayerNormalization"], [`copy:${bytes}`, `output:${bytes}`]);
+  assert.deepEqual(byLayer["/perm2/Transpose"], []);
+  assert.deepEqual(byLayer["/Reshape"], [`output:${bytes}`]);
+});

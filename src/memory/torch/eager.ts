@@ -19,6 +19,10 @@ import type { TensorInfo } from "../../shapes/types.js";
 const VIEW_OPS = new Set(["Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout", "Transpose", "Slice", "Split", "Expand", "Gather"]);
 /** Views that keep a contiguous input contiguous; the others leave strides a later reshape must copy. */
 const CONTIGUOUS_VIEWS = new Set(["Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout"]);
+/** Views that must copy a strided (permuted) input. */
+const RESHAPES = new Set(["Reshape", "Flatten"]);
+/** Kernels that make a strided input contiguous first. */
+const NEEDS_CONTIGUOUS = new Set(["LayerNormalization", "Softmax", "Conv"]);
 /** Activations torchvision builds with inplace=True (ReLU, ReLU6, SiLU, Hardswish, ...), as ONNX spells them. */
 const INPLACE_ACTIVATION_OPS = new Set(["Relu", "Clip", "LeakyRelu", "HardSwish", "Elu", "Selu", "Celu", "Sigmoid", "HardSigmoid", "Mul"]);
 /** Activations that a lone Sigmoid/HardSigmoid/Mul must combine into to count as in place (x * sigmoid(x)). */
@@ -30,7 +34,7 @@ export interface EagerAlloc {
   bytes: number;
   /** Freed again before the op returns (the conv output under a folded BatchNorm, a workspace). */
   transient: boolean;
-  what: "output" | "folded-bn" | "workspace";
+  what: "output" | "folded-bn" | "copy" | "workspace";
 }
 
 export interface EagerOp {
@@ -143,22 +147,28 @@ export function eagerProgram(model: Model, inference: InferenceResult, opts: Eag
     const dataIn = first.inputs[0] ?? "";
     const single = grp.nodes.length === 1;
     if (single && VIEW_OPS.has(first.opType) && dataIn !== "" && !host.has(dataIn) && isView(first, info)) {
-      const src = resolve(dataIn);
-      const mustCopy = !CONTIGUOUS_VIEWS.has(first.opType) ? false : nonContiguous.has(src) && first.opType !== "Identity" && first.opType !== "Dropout";
-      if (!mustCopy) {
+      const inputStrided = nonContiguous.has(dataIn);
+      // x.transpose(...).reshape(...) must copy: a reshape can not describe the strides a permutation left.
+      if (!(RESHAPES.has(first.opType) && inputStrided)) {
+        const strided = inputStrided || (!CONTIGUOUS_VIEWS.has(first.opType) && !leadingAxisView(first, info));
         for (const o of outs) {
-          storageOf.set(o, src);
-          if (!CONTIGUOUS_VIEWS.has(first.opType) && !leadingAxisView(first, info)) nonContiguous.add(src);
+          storageOf.set(o, resolve(dataIn));
+          if (strided) nonContiguous.add(o);
         }
         ops.push(op);
         continue;
       }
     }
     if (inPlaceActivation(opTypes, externalIns, graphInputs, valueReaders) && outs.length === 1) {
-      const src = resolve(externalIns[0]!);
-      storageOf.set(outs[0]!, src);
+      storageOf.set(outs[0]!, resolve(externalIns[0]!));
+      if (nonContiguous.has(externalIns[0]!)) nonContiguous.add(outs[0]!);
       ops.push(op);
       continue;
+    }
+    // layer_norm, softmax and convolution call .contiguous() on a strided input: a copy for the call's duration.
+    if (single && NEEDS_CONTIGUOUS.has(first.opType) && nonContiguous.has(dataIn)) {
+      const b = bytesOf(dataIn);
+      if (b !== undefined) op.allocs.push({ id: `${dataIn}#contiguous`, bytes: b, transient: true, what: "copy" });
     }
     const foldedBn = first.opType === "Conv" && single && foldedBatchNorm(first, g.initializers);
     for (const o of outs) {

@@ -90,7 +90,7 @@ export function simulate(prog: EagerProgram, opts: SimulationOptions): Simulatio
       };
       for (const a of op.allocs) {
         // Conv then BatchNorm are two calls: the conv's input dies (if this was its last use) before BN allocates.
-        if (a.what === "output" && transient.length > 0) {
+        if (a.what === "output" && op.allocs.some((x) => x.what === "folded-bn")) {
           releaseDead(i);
         }
         const at = alloc.malloc(a.bytes);
