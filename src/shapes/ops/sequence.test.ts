@@ -120,3 +120,19 @@ test("SequenceLength of a non-sequence is an error, not a guess", () => {
   assert.equal(r.out[0]?.shape, undefined);
   assert.match(r.warnings.join("\n"), /not a sequence/);
 });
+
+test("an empty Optional takes its element type from the 'type' attribute and says it has no element", () => {
+  const r = infer({
+    inputs: {},
+    nodes: [
+      { op: "Optional", inputs: [], outputs: ["o"], attrs: { type: { type: "type", value: { kind: "tensor", dtype: "float32", shape: [2] } } } },
+      { op: "OptionalHasElement", inputs: ["o"], outputs: ["h"] },
+      { op: "OptionalGetElement", inputs: ["o"], outputs: ["g"] },
+    ],
+    outputs: ["h"],
+  });
+  assert.deepEqual(r.values.get("o")?.elem?.shape, [2]);
+  assert.deepEqual(r.values.get("h")?.value, [0]);
+  assert.equal(r.values.get("g")?.shape, undefined);
+  assert.match(r.warnings.join("\n"), /known to be empty/);
+});
