@@ -62,10 +62,14 @@ function peakText(m: MemoryReport, batch: number): string {
 function summary(report: Report, m: MemoryReport): string {
   const parts = [
     `weights ${bytes(m.weights)}`,
-    `activations peak ${bytes(m.activationPeak)}${m.peakAt.layer ? ` at ${m.peakAt.layer}` : ""}`,
+    `activations peak ${bytes(m.activationPeak)}${m.peakAt.layer ? ` at ${m.peakAt.layer}` : ""}${report.settings.batch > 1 ? ` (batch ${report.settings.batch}: ${bytes(Math.round(m.activationPeak / report.settings.batch))} per sample)` : ""}`,
   ];
   if (report.settings.runtime === "pytorch-cuda") {
-    parts.push(`allocator keeps ${bytes(m.peakReserved)} reserved`, `CUDA context and kernels ${bytes(m.runtimeOverhead)}`);
+    const context = typeof m["cudaContext"] === "number" ? m["cudaContext"] : undefined;
+    const runtime = context !== undefined && context < m.runtimeOverhead
+      ? `CUDA context ${bytes(context)} + library kernels ${bytes(m.runtimeOverhead - context)}`
+      : `CUDA context ${bytes(m.runtimeOverhead)}`;
+    parts.push(`allocator keeps ${bytes(m.peakReserved)} reserved`, runtime);
   }
   parts.push(`total ${bytes(m.total)}`);
   return parts.join("; ");

@@ -18,6 +18,8 @@ export interface TorchEstimate {
   weights: number;
   cublasWorkspace: number;
   runtimeOverhead: number;
+  /** The part of runtimeOverhead that is the CUDA context itself (the rest: library kernels). */
+  context: number;
   total: number;
 }
 
@@ -83,7 +85,7 @@ export function estimateTorch(input: MemoryInput): TorchEstimate {
   if (capacity !== null && total > capacity) {
     program.warnings.push(`needs ${gib(total)} but the ${device.name} has ${gib(capacity)}: PyTorch would raise "CUDA out of memory"`);
   }
-  return { program, sim, device, weights, cublasWorkspace: sim.usesCublas ? cublasWorkspace : 0, runtimeOverhead, total };
+  return { program, sim, device, weights, cublasWorkspace: sim.usesCublas ? cublasWorkspace : 0, runtimeOverhead, context, total };
 }
 
 /**
@@ -103,6 +105,10 @@ export const pytorchCuda: RuntimeProfile = {
   estimate(input: MemoryInput): MemoryResult {
     const e = estimateTorch(input);
     const { sim, program } = e;
+    const warnings = [...program.warnings];
+    if (input.settings.mode !== "inference") {
+      warnings.push(`--mode ${input.settings.mode}: the pytorch-cuda profile simulates inference forwards only; training steps (gradients, optimizer state, saved activations) are not in these numbers`);
+    }
     const peakStep = sim.liveness.peakStep;
     const peakOp = peakStep >= 0 ? program.ops[peakStep] : undefined;
     return {
@@ -115,12 +121,13 @@ export const pytorchCuda: RuntimeProfile = {
         peakAllocated: sim.peakAllocated,
         peakReserved: sim.peakReserved,
         runtimeOverhead: e.runtimeOverhead,
+        cudaContext: e.context,
         total: e.total,
         peakAt: { layer: peakOp?.layer ?? "", live: sim.liveness.liveAtPeak },
         perBatch: perBatch(e, input.settings.batch),
       },
       timeline: program.ops.map((op, i) => ({ layer: op.layer, liveBytes: sim.liveness.timeline[i] ?? 0 })),
-      warnings: program.warnings,
+      warnings,
     };
   },
 };
