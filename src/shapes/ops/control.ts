@@ -9,13 +9,18 @@ import { equal, max, sub, type Dim } from "../../sym/expr.js";
 import type { InferContext, OpFamily, OpRule, TensorInfo } from "../types.js";
 import { axis } from "../util.js";
 
-/** Join two infos that may each be the value at run time (If branches, loop iterations, sequence items). */
+/**
+ * Join two infos that may each be the value at run time (If branches, loop iterations, sequence items).
+ * A dim that differs becomes a fresh symbol, bounded by the larger of the two when the two are the only
+ * possibilities (`bounded`); a loop-carried dim that grew once may grow again, so it gets no bound.
+ */
 export function joinInfo(
   ctx: InferContext,
   a: TensorInfo | undefined,
   b: TensorInfo | undefined,
   hint: string,
   notes: string[],
+  bounded = true,
 ): TensorInfo {
   if (!a || !b) return { dtype: a?.dtype ?? b?.dtype, shape: undefined };
   // A value flowing into an optional (a loop-carried optional fed a sequence) is an optional holding it.
@@ -26,7 +31,7 @@ export function joinInfo(
     notes.push(`${hint}: a ${kind} on one path and a ${b.kind ?? "tensor"} on the other`);
     return { dtype: undefined, shape: undefined };
   }
-  if (kind !== "tensor") return joinContainers(ctx, a, b, hint, notes);
+  if (kind !== "tensor") return joinContainers(ctx, a, b, hint, notes, bounded);
   // An unknown type on one side is not a conflict: the known one is kept.
   const dtype = a.dtype === undefined || b.dtype === undefined || a.dtype === b.dtype ? (a.dtype ?? b.dtype) : undefined;
   if (a.dtype && b.dtype && a.dtype !== b.dtype) notes.push(`${hint}: element types ${a.dtype} and ${b.dtype} differ`);
@@ -38,8 +43,9 @@ export function joinInfo(
   const shape = a.shape.map((d, i) => {
     const e = b.shape![i]!;
     if (equal(d, e)) return d;
-    const fresh = ctx.fresh(hint, max(d, e));
-    notes.push(`${hint}: dim ${i} is ${String(d)} or ${String(e)}; ${String(fresh)} <= ${String(max(d, e))}`);
+    const fresh = bounded ? ctx.fresh(hint, max(d, e)) : ctx.fresh(hint);
+    const range = bounded ? ` <= ${String(max(d, e))}` : " (unbounded)";
+    notes.push(`${hint}: dim ${i} is ${String(d)} or ${String(e)}; ${String(fresh)}${range}`);
     return fresh;
   });
   const out: TensorInfo = { dtype, shape };
@@ -50,13 +56,13 @@ export function joinInfo(
 }
 
 /** Sequences and optionals: items joined pairwise when both lengths are known and equal, else dropped. */
-function joinContainers(ctx: InferContext, a: TensorInfo, b: TensorInfo, hint: string, notes: string[]): TensorInfo {
+function joinContainers(ctx: InferContext, a: TensorInfo, b: TensorInfo, hint: string, notes: string[], bounded: boolean): TensorInfo {
   // An empty container says nothing about its element: the other side's element is the join.
   const elem =
-    a.items?.length === 0 ? b.elem : b.items?.length === 0 ? a.elem : joinInfo(ctx, a.elem, b.elem, hint, notes);
+    a.items?.length === 0 ? b.elem : b.items?.length === 0 ? a.elem : joinInfo(ctx, a.elem, b.elem, hint, notes, bounded);
   const out: TensorInfo = { kind: a.kind, dtype: undefined, shape: undefined, ...(elem ? { elem } : {}) };
   if (a.items && b.items) {
-    if (a.items.length === b.items.length) out.items = a.items.map((x, i) => joinInfo(ctx, x, b.items![i], hint, notes));
+    if (a.items.length === b.items.length) out.items = a.items.map((x, i) => joinInfo(ctx, x, b.items![i], hint, notes, bounded));
     else notes.push(`${hint}: ${a.kind} of ${a.items.length} or ${b.items.length} items`);
   }
   return out;
@@ -154,7 +160,7 @@ const loop: OpRule = {
     // A carried value whose shape changes between iterations (a growing concat): generalise the dims
     // that changed and run the body once more with the general shape.
     const notes: string[] = [];
-    const general = carried.map((c, i) => joinInfo(ctx, c, outs[i + 1], "loop_dim", notes));
+    const general = carried.map((c, i) => joinInfo(ctx, c, outs[i + 1], "loop_dim", notes, false));
     if (notes.length) {
       ctx.warn(`loop-carried shapes change per iteration (${notes.join("; ")})`);
       carried = general;
