@@ -89,8 +89,10 @@ export function applyNchwc(ctx: RewriteContext, block: number): { nodes: OrtNode
       const group = n.attrs["group"]?.type === "int" ? n.attrs["group"].value : 1;
       const cin = w[1]! * group;
       const cout = w[0]!;
-      const readNchw = group === 1 && (cin < block || cin % block !== 0);
-      const input = readNchw ? x : blockedInput(x);
+      // Fewer input channels than the block: MLAS reads NCHW directly (a blocked producer needs a
+      // ReorderOutput). A multiple of 4 that is not one of the block reads the padded blocked tensor.
+      const readNchw = group === 1 && cin < block;
+      const input = readNchw ? plainInput(x) : blockedInput(x);
       reorderedWeightBytes += t(n.inputs[1]!)!.bytes;
       extraConstantBytes += (roundUp(cout) - cout) * (readNchw ? cin : roundUp(group === 1 ? cin : 1)) * w[2]! * w[3]! * 4;
       const inputs = [input, ...n.inputs.slice(1)];
@@ -159,7 +161,7 @@ function convertsConv(ctx: RewriteContext, n: OrtNode, block: number): boolean {
   const cout = w[0]!;
   const cin = w[1]! * group;
   if (group > 1) return group === cin && group === cout && cout % block === 0;
-  // Input channels need only be a multiple of 4 (read as NCHW when not a multiple of the block).
+  // Input channels need only be a multiple of 4 (ORT 1.30 converts Cin 20 and 28, not 10).
   return cin < block || cin % 4 === 0;
 }
 
