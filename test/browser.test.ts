@@ -14,6 +14,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { startServer } from "../src/cli/serve.js";
+import { archFromConfig, parameterCount } from "../src/llm/arch.js";
+import { llmReport } from "../src/llm/estimate.js";
 
 const ROOT = process.cwd();
 const SHARED = process.env["MEMLENS_SHARED"] ?? join(ROOT, "..", "shared");
@@ -135,6 +137,19 @@ test("the web page and the HTML report in chromium", { timeout: 180_000, skip: s
       await page.dispatchEvent('input[data-dim="seq"]', "change");
       const json256 = analyzeJson(join(DYNAMO, "gpt2.onnx"), "--batch", "1", "--dim", "seq=256");
       await page.waitForFunction((want) => document.querySelector('[data-testid="peak-allocated"]')?.getAttribute("data-bytes") === String(want), json256.memory.peakAllocated);
+    });
+
+    await t.test("a config.json (no ONNX graph): the page shows llmReport's numbers", async () => {
+      const cfg = { model_type: "gpt2", n_embd: 768, n_layer: 12, n_head: 12, n_positions: 1024, vocab_size: 50257 };
+      await page.setInputFiles("#file", { name: "config.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(cfg)) });
+      await page.waitForFunction(() => document.querySelector('[data-testid="status"]')?.textContent?.startsWith("config.json"));
+      const want = llmReport(
+        { file: "config.json", format: "hf-config", arch: archFromConfig(cfg), parameters: parameterCount(archFromConfig(cfg)), weightBytes: undefined, storedTypes: {}, warnings: [] },
+        { batch: 1, seq: 512, dtype: "fp32", device: "h100", mode: "inference", newTokens: 0, attn: "sdpa" },
+      );
+      assert.equal(await bytesOf(page, "peak-allocated"), want.memory!.peakAllocated);
+      assert.equal(await bytesOf(page, "total"), want.memory!.total);
+      assert.match((await page.textContent('[data-testid="warnings"]')) ?? "", /sequence length not set: using 512/);
     });
 
     await t.test("a file that is not a model gives one clear error", async () => {

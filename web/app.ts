@@ -4,13 +4,13 @@
  * page: there is no server call, and the page's CSP forbids any.
  */
 import { analyzeModel, type AnalyzeOptions } from "../src/analyze.js";
-import { estimateLlm, llmReport, type LlmSettings } from "../src/llm/estimate.js";
+import { llmReport, type LlmSettings } from "../src/llm/estimate.js";
 import { DEVICES } from "../src/memory/devices.js";
 import { RUNTIMES } from "../src/memory/runtimes.js";
 import { batchChart } from "../src/report/charts.js";
 import { REPORT_CSS, reportSections } from "../src/report/html.js";
 import type { BatchSweep, Report } from "../src/report/report.js";
-import { batchSweepSteps, deviceCapacities, largestCapacity, sweepSteps, type SweepStep } from "../src/report/sweep.js";
+import { batchSweepSteps, deviceCapacities, llmSweepSteps, type SweepStep } from "../src/report/sweep.js";
 import { symbolsOf } from "../src/sym/expr.js";
 import { loadFiles, type Loaded } from "./files.js";
 
@@ -161,7 +161,7 @@ function analyse(loaded: Loaded): Analysed {
   const report = llmReport(loaded.source, s);
   if (dims["seq"] === undefined) report.warnings.unshift(`sequence length not set: using ${DEFAULT_LLM_SEQ} tokens`);
   const arch = loaded.source.arch;
-  return { report, sweep: sweepSteps((b) => estimateLlm(arch, { ...s, batch: b }).memory, largestCapacity(), "pytorch-cuda") };
+  return { report, sweep: llmSweepSteps(arch, s) };
 }
 
 function run(t0: number): void {

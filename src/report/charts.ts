@@ -19,19 +19,22 @@ export function heldThroughForward(m: MemoryReport): number {
   return Math.max(0, m.peakAllocated - m.weights - m.inputs - m.activationPeak);
 }
 
-/** Timeline index of the peak: the report's peak layer when the timeline has it, else the largest point. */
+/**
+ * Timeline index of the peak: the layer the report names (the runtime knows where, within a step, its peak
+ * falls), the largest such point when the name repeats; else the timeline's largest point.
+ */
 export function peakIndex(report: Report): number {
   const t = report.timeline ?? [];
-  let best = -1;
-  t.forEach((p, i) => {
-    if (best < 0 || p.liveBytes > t[best]!.liveBytes) best = i;
-  });
   const named = report.memory?.peakAt.layer;
-  if (named && best >= 0) {
-    const i = t.findIndex((p) => p.layer === named && p.liveBytes === t[best]!.liveBytes);
-    if (i >= 0) return i;
-  }
-  return best;
+  const largest = (ok: (layer: string) => boolean) => {
+    let best = -1;
+    t.forEach((p, i) => {
+      if (ok(p.layer) && (best < 0 || p.liveBytes > t[best]!.liveBytes)) best = i;
+    });
+    return best;
+  };
+  const at = named ? largest((l) => l === named) : -1;
+  return at >= 0 ? at : largest(() => true);
 }
 
 export function timelineChart(report: Report): string {

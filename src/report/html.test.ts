@@ -85,6 +85,10 @@ test("the timeline stacks workspace held through the forward, and marks the repo
   assert.equal(heldThroughForward(r.memory!), 48 * MiB - 10 * MiB - 1 * MiB - 5 * MiB);
   // Two points tie at the maximum: the one the report names is marked.
   assert.equal(peakIndex(r), 1);
+  // The runtime's peak layer wins even where its after-step value is not the largest (ort-cpu's timeline).
+  assert.equal(peakIndex({ ...r, memory: { ...r.memory!, peakAt: { layer: "a", live: [] } } }), 0);
+  // A name the timeline does not hold: the largest point.
+  assert.equal(peakIndex({ ...r, memory: { ...r.memory!, peakAt: { layer: "gone", live: [] } } }), 1);
   const html = renderHtml(r);
   assert.match(html, /data-testid="timeline-peak">peak 48\.0 MiB allocated at &#60;img/);
   assert.match(html, /live at the peak \(2\)/);

@@ -5,6 +5,8 @@
  */
 import { analyzeModel, type AnalyzeOptions } from "../analyze.js";
 import type { Model } from "../graph/ir.js";
+import { estimateLlm, type LlmSettings } from "../llm/estimate.js";
+import type { ArchSpec } from "../llm/arch.js";
 import { DEVICES } from "../memory/devices.js";
 import { bytes } from "./format.js";
 import type { BatchPoint, BatchSweep, DeviceCapacity, MemoryReport, Report } from "./report.js";
@@ -22,6 +24,11 @@ export type SweepStep = { batch: number; point: BatchPoint } | { batch: number; 
  */
 export function* batchSweepSteps(model: Model, opts: AnalyzeOptions, ceiling = largestCapacity()): Generator<SweepStep> {
   yield* sweepSteps((batch) => analyzeModel(model, { ...opts, batch, memory: true }).report.memory, ceiling, opts.runtime ?? "pytorch-cuda");
+}
+
+/** The sweep for an architecture-only LLM (config.json, safetensors): the eager program at each batch. */
+export function* llmSweepSteps(arch: ArchSpec, settings: LlmSettings, ceiling = largestCapacity()): Generator<SweepStep> {
+  yield* sweepSteps((batch) => estimateLlm(arch, { ...settings, batch }).memory, ceiling, "pytorch-cuda");
 }
 
 /** The same sweep over any analysis that gives a memory report for a batch (ONNX graphs, LLM architectures). */
@@ -80,4 +87,9 @@ export function largestCapacity(): number {
 /** The report with its batch sweep and device capacities, for the HTML renderers. */
 export function withCharts(report: Report, model: Model, opts: AnalyzeOptions): Report {
   return { ...report, batchSweep: batchSweep(model, opts), devices: deviceCapacities() };
+}
+
+/** The same for an LLM report (llmReport): `analyze config.json --html`. */
+export function withLlmCharts(report: Report, arch: ArchSpec, settings: LlmSettings): Report {
+  return { ...report, batchSweep: collectSweep(llmSweepSteps(arch, settings)), devices: deviceCapacities() };
 }
