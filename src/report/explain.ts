@@ -29,7 +29,7 @@ export function renderExplanation(report: Report): string {
   for (const [name, value, why] of parts) {
     lines.push(`  ${name.padEnd(label)}  ${bytes(value).padStart(10)}  ${bar(value, largest, BAR_WIDTH).padEnd(BAR_WIDTH)}  ${why}`);
   }
-  lines.push(`  ${"total".padEnd(label)}  ${bytes(m.total).padStart(10)}  ${bar(m.total, largest, BAR_WIDTH).padEnd(BAR_WIDTH)}  what the process holds on the device (nvidia-smi)`);
+  lines.push(`  ${"total".padEnd(label)}  ${bytes(m.total).padStart(10)}  ${bar(m.total, largest, BAR_WIDTH).padEnd(BAR_WIDTH)}  ${s.runtime === "pytorch-cuda" ? "what the process holds on the device (nvidia-smi)" : "what the process holds in memory"}`);
   lines.push("");
   lines.push(summary(report, m));
   if ("fixed" in m.perBatch && m.perBatch.perSample > 0) {
