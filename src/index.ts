@@ -14,7 +14,7 @@ export { loadImage, imageFromPixels } from "./runtime/image.js";
 export type { LoadedImage, LoadImageOptions } from "./runtime/image.js";
 export type { ImageSpec, PreprocessOptions } from "./runtime/preprocess.js";
 export { profile } from "./runtime/profile.js";
-export type { ProfileResult, ProfiledLayer } from "./runtime/profile.js";
+export type { ArenaStats, ProfileResult, ProfiledLayer } from "./runtime/profile.js";
 export type { LayerComparison } from "./runtime/compare.js";
 export type { HostTensor } from "./runtime/ort.js";
 export type { Scored } from "./runtime/topk.js";

@@ -98,7 +98,7 @@ function toJson(r: ProfileResult<unknown>) {
     peakRss: r.peakRss,
     rssBefore: r.rss.before,
     disagreements: r.disagreements,
-    runs: r.runs.map((run) => ({ inputs: run.inputShapes, provider: run.provider, ms: run.ms, initMs: run.initMs, disagreements: run.disagreements })),
+    runs: r.runs.map((run) => ({ inputs: run.inputShapes, provider: run.provider, ms: run.ms, initMs: run.initMs, disagreements: run.disagreements, ...(run.arena ? { arena: run.arena } : {}) })),
   };
 }
 
@@ -116,6 +116,9 @@ function renderProfile(r: ProfileResult<unknown>, file: string): string {
       const mshape = l.measured ? l.measured.shapes.map((s) => shape(s)).join(" ") : "-";
       lines.push(`  ${name}  ${l.op.padEnd(18)} ${mshape.padEnd(22)} ${bytes(l.measured?.outputBytes).padStart(10)} ${bytes(l.predicted?.outputBytes).padStart(10)} ${ms.padStart(8)}${l.agree ? "" : `  DIFFERS: ${l.reason}`}`);
     }
+  }
+  for (const run of r.runs) {
+    if (run.arena) lines.push(`onnxruntime arena: ${bytes(run.arena.heldBytes)} held, ${bytes(run.arena.inUsePeakBytes)} in use at its peak`);
   }
   if (r.runs.length === 0) lines.push(`${file}: the profiled call ran no model`);
   lines.push(`${r.layers.length} layers, ${r.disagreements} disagreement${r.disagreements === 1 ? "" : "s"} between measured and predicted output sizes`);
