@@ -15,7 +15,15 @@ const LABELS_MAGIC = 0x801;
 export function ensureFashionMnist(): void {
   if (existsSync(`${FASHION_DIR}/t10k-images-idx3-ubyte.gz`)) return;
   // The acceptance test installs its data itself (root on CI and on the dev machine).
-  execFileSync("apt-get", ["install", "-y", "-q", "dataset-fashion-mnist"], { stdio: "ignore", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const install = () => execFileSync("apt-get", ["install", "-y", "-q", "dataset-fashion-mnist"], { stdio: "ignore", env });
+  try {
+    install();
+  } catch {
+    // A fresh machine may have no package lists yet.
+    execFileSync("apt-get", ["update", "-q"], { stdio: "ignore", env });
+    install();
+  }
   if (!existsSync(`${FASHION_DIR}/t10k-images-idx3-ubyte.gz`)) throw new Error(`apt-get installed dataset-fashion-mnist but ${FASHION_DIR} has no test set`);
 }
 
