@@ -4,8 +4,8 @@
  * - after load: the runtime itself, the weights, and the NCHWc transformer's blocked copies of Conv weights;
  * - afterRun1: the arena pages the first run writes (planned buffers allocated as nodes execute);
  * - afterRun2: plus the memory pattern's block, which the second run asks the arena for in one piece;
- * - both never below the load-time peak already in the process's peak RSS (big weights that ORT copies
- *   while prepacking Gemm/MatMul operands are released after load, so the peak RSS keeps them).
+ * - both never below the load-time peak already in the process's peak RSS (a big Gemm/MatMul weight is
+ *   held twice while MLAS packs it: the peak RSS keeps that).
  * Pure and synchronous: everything comes from the graph and the settings.
  */
 import type { Model } from "../../graph/ir.js";
@@ -24,13 +24,6 @@ export const AVX2_NCHWC_BLOCK = 8;
  * created minus weights for vit_b_16 and mobilenet_v2 (29-33 MiB), onnxruntime-node 1.30, node 20.
  */
 export const ORT_SESSION_BASE_BYTES = 30 * (1 << 20);
-
-/**
- * glibc serves allocations of at least its dynamic mmap threshold's ceiling (32 MiB on 64-bit) with
- * mmap and unmaps them on free, so a buffer that big freed during load leaves the peak RSS above the
- * resident one. Smaller transients stay in the heap and are reused (no visible peak).
- */
-export const MMAP_THRESHOLD_MAX = 32 * (1 << 20);
 
 export interface OrtCpuEstimate {
   graph: OrtGraph;
@@ -55,8 +48,7 @@ export function estimateOrtCpu(input: MemoryInput, nchwcBlock = AVX2_NCHWC_BLOCK
   // Measured (ort-cpu-memory.json, rss_created): the process keeps the file's Conv weights besides the
   // blocked copies the NCHWc transformer made of them, so Conv weights count about twice after load.
   const loaded = ORT_SESSION_BASE_BYTES + graph.constantBytes + graph.reorderedWeightBytes;
-  const transient = largestPrepackedWeight(input.model, graph);
-  const loadPeak = loaded + (transient >= MMAP_THRESHOLD_MAX ? transient : 0);
+  const loadPeak = loaded + prepackingPeakExcess(input.model, graph);
   // maxrss after a run minus RSS with the input in place: the load peak shows through when it is higher.
   const fromLoad = Math.max(0, loadPeak - loaded - inputs);
   return {
@@ -71,16 +63,31 @@ export function estimateOrtCpu(input: MemoryInput, nchwcBlock = AVX2_NCHWC_BLOCK
   };
 }
 
-/** The biggest constant B operand of a Gemm/MatMul (MLAS packs a copy; the original goes after load). */
-function largestPrepackedWeight(model: Model, graph: OrtGraph): number {
-  let best = 0;
+/**
+ * How far the load peak rises above the loaded session while MLAS packs constant Gemm/MatMul B operands.
+ * Measured (ORT verbose log + maxrss, vgg16): each packed copy is reserved as the kernel is prepared, the
+ * original is mapped from the external data file while it is packed and unmapped after, so the peak
+ * comes while packing weight k: packed(1..k) + original(k), against packed(all) once loaded, i.e.
+ * original(k) minus what is packed after it. Kernels are prepared in node order, and ORT's fused nodes
+ * (FusedGemm, FusedMatMul) are new nodes, numbered after the original ones. vgg16: fc3, fc1, fc2 packed in
+ * that order gives 392 - 64 = 328 MiB (measured 327.9).
+ */
+function prepackingPeakExcess(model: Model, graph: OrtGraph): number {
+  const sizes: { fused: boolean; bytes: number }[] = [];
   for (const n of graph.nodes) {
     if (!/^(Gemm|MatMul|ms\.FusedGemm|ms\.FusedMatMul)$/.test(n.op)) continue;
     const b = n.inputs[1];
     const t = b ? model.graph.initializers.get(b) : undefined;
-    if (t) best = Math.max(best, t.bytes);
+    if (t) sizes.push({ fused: n.op.startsWith("ms."), bytes: t.bytes });
   }
-  return best;
+  const order = [...sizes.filter((s) => !s.fused), ...sizes.filter((s) => s.fused)].map((s) => s.bytes);
+  let after = 0;
+  let excess = 0;
+  for (let k = order.length - 1; k >= 0; k--) {
+    excess = Math.max(excess, order[k]! - after);
+    after += order[k]!;
+  }
+  return excess;
 }
 
 /** Tensors that exist while node `at` runs (produced by then, read at or after it), largest first. */
