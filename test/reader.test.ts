@@ -398,3 +398,29 @@ function concat(chunks: Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+test("node metadata: the 'namespace' entry is kept as the node's scope; an oversized one is ignored, not fatal", () => {
+  const modelWithNamespace = (value: string): Uint8Array => {
+    const entry = new ProtoWriter();
+    entry.string(1, "namespace");
+    entry.string(2, value);
+    const node = new ProtoWriter();
+    node.string(1, "x");
+    node.string(2, "y");
+    node.string(4, "Relu");
+    node.message(9, entry);
+    const graph = new ProtoWriter();
+    graph.message(1, node);
+    const opset = new ProtoWriter();
+    opset.int(2, 17);
+    const model = new ProtoWriter();
+    model.int(1, 8);
+    model.message(7, graph);
+    model.message(8, opset);
+    return finishBytes(model);
+  };
+  assert.equal(decode(modelWithNamespace("encoder.layer.0: Linear")).graph.nodes[0]!.scope, "encoder.layer.0: Linear");
+  const huge = decode(modelWithNamespace("m".repeat(MAX_NAME_BYTES + 1)));
+  assert.equal(huge.graph.nodes[0]!.scope, undefined);
+  assert.equal(huge.graph.nodes[0]!.opType, "Relu");
+});

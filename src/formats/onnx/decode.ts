@@ -138,18 +138,27 @@ function readOpset(r: ProtoReader): [string, number] {
   return [domain, version];
 }
 
-/** The value of a `namespace` metadata entry, without decoding other entries' values (stack traces). */
+/**
+ * The value of a `namespace` metadata entry, without decoding other entries' values (stack traces).
+ * Metadata is optional: an entry over MAX_NAME_BYTES is ignored (skipped unread), not an error.
+ */
 function readNamespace(r: ProtoReader): string | undefined {
   let key = "";
   let value: string | undefined;
   while (!r.done()) {
     const [f, w] = r.tag();
-    if (f === 1 && w === WIRE_LEN) key = r.string();
-    else if (f === 2 && w === WIRE_LEN && key === "namespace") value = r.string();
-    else r.skip(w);
+    if (f === 1 && w === WIRE_LEN) {
+      const k = r.bytesIfAtMost(MAX_NAME_BYTES);
+      key = typeof k === "number" ? "" : utf8.decode(k);
+    } else if (f === 2 && w === WIRE_LEN && key === "namespace") {
+      const v = r.bytesIfAtMost(MAX_NAME_BYTES);
+      value = typeof v === "number" ? undefined : utf8.decode(v);
+    } else r.skip(w);
   }
   return key === "namespace" ? value : undefined;
 }
+
+const utf8 = new TextDecoder("utf-8", { fatal: false });
 
 function readStringPair(r: ProtoReader): [string, string] {
   let k = "";
