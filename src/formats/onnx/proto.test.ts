@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ModelFormatError } from "../../errors.js";
 import { MemorySource } from "../source.js";
-import { ProtoReader } from "./proto.js";
+import { ProtoReader, WIRE_FIXED32, WIRE_VARINT } from "./proto.js";
 
 test("varints, negative int64 and lengths decode", () => {
   // field 1 varint 300; field 2 varint -1 (10 bytes); field 3 bytes "ab"
@@ -35,4 +35,35 @@ test("skipped payloads are not read", () => {
   r.tag();
   assert.equal(r.varint(), 7);
   assert.equal(reads, 1);
+});
+
+test("repeated fields: packed and unpacked, refused past maxCount and on a wrong wire type", () => {
+  // field 1 packed [1, 2, 3]; field 1 unpacked 4
+  const bytes = new Uint8Array([0x0a, 0x03, 1, 2, 3, 0x08, 4]);
+  const r = new ProtoReader(new MemorySource(bytes));
+  const out: number[] = [];
+  let [, w] = r.tag();
+  r.repeated(w, WIRE_VARINT, () => r.varint(), out, 4, "dims");
+  [, w] = r.tag();
+  r.repeated(w, WIRE_VARINT, () => r.varint(), out, 4, "dims");
+  assert.deepEqual(out, [1, 2, 3, 4]);
+  const capped = new ProtoReader(new MemorySource(bytes));
+  [, w] = capped.tag();
+  assert.throws(() => capped.repeated(w, WIRE_VARINT, () => capped.varint(), [], 2, "dims"), /dims has more than 2 values/);
+  // A float list sent as varints (wire 0) is not misread as fixed32.
+  const wrong = new ProtoReader(new MemorySource(new Uint8Array([0x08, 0x05])));
+  [, w] = wrong.tag();
+  assert.throws(() => wrong.repeated(w, WIRE_FIXED32, () => wrong.float32(), [], 10, "floats"), /floats has wire type 0/);
+});
+
+test("a payload over a limit is skipped unread by bytesIfAtMost, refused by bytes(max)", () => {
+  const bytes = new Uint8Array([0x0a, 0x05, 1, 2, 3, 4, 5, 0x0a, 0x01, 9]);
+  const r = new ProtoReader(new MemorySource(bytes));
+  r.tag();
+  assert.equal(r.bytesIfAtMost(4), 5);
+  r.tag();
+  assert.deepEqual([...(r.bytesIfAtMost(4) as Uint8Array)], [9]);
+  const strict = new ProtoReader(new MemorySource(bytes));
+  strict.tag();
+  assert.throws(() => strict.bytes(4, "name"), /name of 5 bytes is longer than the limit of 4/);
 });
