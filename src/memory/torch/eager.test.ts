@@ -91,3 +91,23 @@ test("a reshape of a transposed tensor copies; LayerNorm of a permuted tensor ma
   assert.deepEqual(byLayer["/perm2/Transpose"], []);
   assert.deepEqual(byLayer["/Reshape"], [`output:${bytes}`]);
 });
+
+test("an inline attention leaf is many ops (scores materialised); nn.MultiheadAttention is one fused op", () => {
+  const spec = (bias: string): GraphSpec => ({
+    inputs: { q: { dtype: "float32", shape: [2, 4, 8] }, k: { dtype: "float32", shape: [2, 8, 4] }, v: { dtype: "float32", shape: [2, 4, 8] } },
+    initializers: [constTensor(bias, "float32", [8], new Array(8).fill(0))],
+    nodes: [
+      { name: "/attn/MatMul", op: "MatMul", inputs: ["q", "k"], outputs: ["s"] },
+      { name: "/attn/Softmax", op: "Softmax", inputs: ["s"], outputs: ["p"], attrs: { axis: -1 } },
+      { name: "/attn/MatMul_1", op: "MatMul", inputs: ["p", "v"], outputs: ["o"] },
+      { name: "/attn/Add", op: "Add", inputs: ["o", bias], outputs: ["y"] },
+    ],
+    outputs: ["y"],
+  });
+  const inline = program(spec("attn.bias"));
+  assert.equal(inline.ops.length, 4);
+  assert.deepEqual(inline.ops.map((op) => op.allocs.length), [1, 1, 1, 1]);
+  const mha = program(spec("attn.in_proj_bias"));
+  assert.equal(mha.ops.length, 1);
+  assert.deepEqual(mha.ops[0]!.allocs.map((a) => a.id), ["y"]);
+});

@@ -19,6 +19,8 @@ import type { TensorInfo } from "../../shapes/types.js";
 const VIEW_OPS = new Set(["Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout", "Transpose", "Slice", "Split", "Expand", "Gather"]);
 /** Views that keep a contiguous input contiguous; the others leave strides a later reshape must copy. */
 const CONTIGUOUS_VIEWS = new Set(["Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout"]);
+/** Kernels of their own: a module that runs two of them is not one aten op. */
+const HEAVY_OPS = new Set(["MatMul", "Gemm", "Conv", "ConvTranspose", "Softmax", "LayerNormalization", "BatchNormalization"]);
 /** Views that must copy a strided (permuted) input. */
 const RESHAPES = new Set(["Reshape", "Flatten"]);
 /** Kernels that make a strided input contiguous first. */
@@ -90,11 +92,30 @@ export function eagerProgram(model: Model, inference: InferenceResult, opts: Eag
   // Group nodes into eager ops.
   const paths = device.map((n) => modulePath(n));
   const leafModules = leafPaths(paths.map((p) => p.module));
+  // A TorchScript leaf module is one aten op when it is an activation, a norm or a Linear (MatMul + Add); a leaf
+  // that runs several heavy kernels (attention written inline: projections, scores, softmax) is a function of
+  // many ops, each allocating its own result.
+  const heavyCount = new Map<string, number>();
+  device.forEach((n, i) => {
+    if (!HEAVY_OPS.has(n.opType)) return;
+    const k = paths[i]!.module.join("/");
+    heavyCount.set(k, (heavyCount.get(k) ?? 0) + 1);
+  });
+  // nn.MultiheadAttention (it owns `in_proj_weight`/`in_proj_bias`) runs as one fused op in inference: the
+  // native fast path with fused SDPA, which never materialises the attention scores the export spells out.
+  const fusedAttention = new Set<string>();
+  device.forEach((n, i) => {
+    if (n.inputs.some((x) => /\.in_proj_(weight|bias)$/.test(x) && g.initializers.has(x))) fusedAttention.add(paths[i]!.module.join("/"));
+  });
+  const oneOp = (module: string[]): boolean => {
+    const k = module.join("/");
+    return module.length > 0 && leafModules.has(k) && ((heavyCount.get(k) ?? 0) <= 1 || fusedAttention.has(k));
+  };
   const groups: { nodes: Node[]; path: string[] }[] = [];
   let lastKey: string | undefined;
   device.forEach((n, i) => {
     const p = paths[i]!;
-    const key = p.op ?? (leafModules.has(p.module.join("/")) && p.module.length > 0 ? `module:${p.module.join("/")}` : undefined);
+    const key = p.op ?? (oneOp(p.module) ? `module:${p.module.join("/")}` : undefined);
     const last = groups[groups.length - 1];
     if (key !== undefined && key === lastKey && last) last.nodes.push(n);
     else groups.push({ nodes: [n], path: p.module });
