@@ -106,6 +106,9 @@ export const pytorchCuda: RuntimeProfile = {
     const e = estimateTorch(input);
     const { sim, program } = e;
     const warnings = [...program.warnings];
+    if (e.device.contextLazy.source === "assumed") {
+      warnings.push(`CUDA context and kernel sizes for ${e.device.id} are assumed, not measured: ${e.device.contextLazy.note}`);
+    }
     if (input.settings.mode !== "inference") {
       warnings.push(`--mode ${input.settings.mode}: the pytorch-cuda profile simulates inference forwards only; training steps (gradients, optimizer state, saved activations) are not in these numbers`);
     }
