@@ -108,6 +108,11 @@ function render(lines: AccuracyLine[]): string {
     const m = (k: "run1" | "run2" | "loadPeak") => (median(ls.map((l) => Math.abs(l.error[k]))) * 100).toFixed(1);
     out.push(`**${set}** (${ls.length} rows): median |error| afterRun1 ${m("run1")}%, afterRun2 ${m("run2")}%, load peak ${m("loadPeak")}%  `);
   }
+  const held = lines.filter((l) => l.set !== "shared");
+  if (held.length > 0) {
+    const m = (k: "run1" | "run2" | "loadPeak") => (median(held.map((l) => Math.abs(l.error[k]))) * 100).toFixed(1);
+    out.push(`**all held-out rows** (${held.length}): median |error| afterRun1 ${m("run1")}%, afterRun2 ${m("run2")}%, load peak ${m("loadPeak")}%  `);
+  }
   return out.join("\n");
 }
 
