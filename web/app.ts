@@ -3,7 +3,7 @@
  * `--html`, computed here by the same core (bundled by scripts/build-web.mjs). The model never leaves the
  * page: there is no server call, and the page's CSP forbids any.
  */
-import { analyzeModel, type AnalyzeOptions } from "../src/analyze.js";
+import { analyzeModel, DEFAULT_SYMBOL_VALUE, type AnalyzeOptions } from "../src/analyze.js";
 import { llmReport, type LlmSettings } from "../src/llm/estimate.js";
 import { DEVICES } from "../src/memory/devices.js";
 import { RUNTIMES } from "../src/memory/runtimes.js";
@@ -120,7 +120,7 @@ function dimInputs(loaded: Loaded): HTMLElement[] {
     input.type = "number";
     input.min = "1";
     input.dataset["dim"] = name;
-    input.placeholder = loaded.kind === "llm" ? String(DEFAULT_LLM_SEQ) : "128";
+    input.placeholder = String(loaded.kind === "llm" ? DEFAULT_LLM_SEQ : DEFAULT_SYMBOL_VALUE);
     label.append(`${name} `, input);
     return label;
   });
