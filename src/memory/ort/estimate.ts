@@ -150,6 +150,11 @@ export const ortCpuProfile: RuntimeProfile = {
         afterLoad: e.loaded,
         arenaReserved: e.runs.arenaReserved,
         memoryPatternBlock: e.runs.patternPeak,
+        assumptions: [
+          "onnxruntime-node 1.30 CPU provider defaults: ORT_ENABLE_ALL, BFC arena (kNextPowerOfTwo), memory pattern, 2 intra-op threads",
+          `x86-64 with AVX2: NCHWc block ${AVX2_NCHWC_BLOCK} (AVX-512 machines use 16, ARM has no NCHWc layout)`,
+          "process memory is RSS on Linux/glibc: only written pages count",
+        ],
       },
       timeline,
       warnings,
