@@ -11,6 +11,42 @@ const W = 960;
 const PAD = { left: 78, right: 16, top: 22, bottom: 34 };
 
 /**
+ * At most this many columns per chart: wider than the plot has pixels for, and it keeps a 20,000-layer
+ * model's page under the 1 MB budget. Beyond it consecutive layers share a column that shows their largest.
+ */
+export const MAX_COLUMNS = 480;
+
+export interface Column {
+  /** Layers [from, to) in this column. */
+  from: number;
+  to: number;
+  /** The index of the largest value among them. */
+  top: number;
+}
+
+export function columns(values: readonly number[], max = MAX_COLUMNS): Column[] {
+  const n = values.length;
+  const per = Math.max(1, Math.ceil(n / max));
+  const out: Column[] = [];
+  for (let from = 0; from < n; from += per) {
+    const to = Math.min(n, from + per);
+    let top = from;
+    for (let i = from + 1; i < to; i++) if (values[i]! > values[top]!) top = i;
+    out.push({ from, to, top });
+  }
+  return out;
+}
+
+/** The largest value (0 for none), without spreading a 100,000-element array into arguments. */
+export function maxOf(values: readonly number[]): number {
+  let m = 0;
+  for (const v of values) if (v > m) m = v;
+  return m;
+}
+
+const span = (c: Column) => (c.to - c.from > 1 ? `layers #${c.from}-#${c.to - 1}, largest ` : `#${c.from} `);
+
+/**
  * Memory the runtime holds for the whole forward besides weights and inputs (cuBLAS workspace, the previous
  * forward's output): the report's peak allocation minus the parts it names. Zero for runtimes without one.
  */
@@ -49,12 +85,13 @@ export function timelineChart(report: Report): string {
     ["workspace", "workspace & kept buffers", held],
   ];
   const fixed = base.reduce((a, b) => a + b[2], 0);
-  const top = fixed + Math.max(...t.map((p) => p.liveBytes));
+  const top = fixed + maxOf(t.map((p) => p.liveBytes));
   const ticks = byteTicks(top * 1.08);
   const yMax = Math.max(ticks[ticks.length - 1]!, top * 1.08);
   const x0 = PAD.left;
   const x1 = W - PAD.right;
-  const step = (x1 - x0) / t.length;
+  const cols = columns(t.map((p) => p.liveBytes));
+  const step = (x1 - x0) / cols.length;
   const y = (v: number) => H - PAD.bottom - (v / yMax) * (H - PAD.top - PAD.bottom);
   const parts: string[] = [svgOpen(W, H, "memory timeline, stacked by category"), yGrid(ticks, y, x0, x1)];
   let below = 0;
@@ -65,18 +102,20 @@ export function timelineChart(report: Report): string {
   }
   // Activations as one stepped area over the fixed bands.
   let d = `M${r(x0)} ${r(y(fixed))}`;
-  t.forEach((p, i) => {
-    d += `V${r(y(fixed + p.liveBytes))}H${r(x0 + (i + 1) * step)}`;
+  cols.forEach((c, i) => {
+    d += `V${r(y(fixed + t[c.top]!.liveBytes))}H${r(x0 + (i + 1) * step)}`;
   });
   d += `V${r(y(fixed))}Z`;
   parts.push(`<path d="${d}" fill="${COLORS.activations}"/>`);
-  // Hover targets: one column per layer.
-  t.forEach((p, i) => {
-    parts.push(`<rect x="${r(x0 + i * step)}" y="${PAD.top}" width="${r(Math.max(step, 0.5))}" height="${H - PAD.top - PAD.bottom}" class="hit"><title>${esc(`#${i} ${p.layer}: activations ${bytes(p.liveBytes)}, allocated ${bytes(fixed + p.liveBytes)}`)}</title></rect>`);
+  // Hover targets: one per column.
+  cols.forEach((c, i) => {
+    const p = t[c.top]!;
+    parts.push(`<rect x="${r(x0 + i * step)}" y="${PAD.top}" width="${r(Math.max(step, 0.5))}" height="${H - PAD.top - PAD.bottom}" class="hit"><title>${esc(`${span(c)}${p.layer}: activations ${bytes(p.liveBytes)}, allocated ${bytes(fixed + p.liveBytes)}`)}</title></rect>`);
   });
   const pi = peakIndex(report);
   const peakP = t[pi]!;
-  const px = x0 + (pi + 0.5) * step;
+  const pc = cols.findIndex((c) => pi >= c.from && pi < c.to);
+  const px = x0 + (pc + 0.5) * step;
   const py = y(fixed + peakP.liveBytes);
   const anchor = px > W * 0.6 ? "end" : "start";
   const dx = anchor === "end" ? -8 : 8;
@@ -116,14 +155,15 @@ export function layerChart(report: Report): string {
   const H = 260;
   const act = ls.map((l) => l.outputs.reduce((a, o) => a + (o.bytes ?? 0), 0));
   const par = ls.map((l) => l.paramBytes);
-  const maxA = Math.max(1, ...act);
-  const maxP = Math.max(1, ...par);
+  const maxA = Math.max(1, maxOf(act));
+  const maxP = Math.max(1, maxOf(par));
   const x0 = PAD.left;
   const x1 = W - PAD.right;
   const mid = PAD.top + (H - PAD.top - PAD.bottom) * 0.62;
   const upH = mid - PAD.top;
   const downH = H - PAD.bottom - mid;
-  const step = (x1 - x0) / ls.length;
+  const cols = columns(act);
+  const step = (x1 - x0) / cols.length;
   const w = Math.max(step * 0.8, 0.4);
   const parts: string[] = [svgOpen(W, H, "activation and parameter bytes per layer")];
   parts.push(
@@ -131,11 +171,16 @@ export function layerChart(report: Report): string {
     `<text x="${r(x0 - 6)}" y="${H - PAD.bottom}" class="tick" text-anchor="end">${esc(bytes(maxP))}</text>`,
     `<line x1="${x0}" x2="${x1}" y1="${r(mid)}" y2="${r(mid)}" class="axis"/>`,
   );
-  ls.forEach((l, i) => {
+  cols.forEach((c, i) => {
     const x = x0 + i * step;
-    const title = `<title>${esc(`${l.name} (${l.op}): outputs ${bytes(act[i]!)}, parameters ${bytes(par[i]!)}`)}</title>`;
-    const a = (act[i]! / maxA) * upH;
-    const p = (par[i]! / maxP) * downH;
+    // Parameters: the column's largest too (a merged column shows both maxima, named in its tooltip).
+    let pTop = c.from;
+    for (let k = c.from; k < c.to; k++) if (par[k]! > par[pTop]!) pTop = k;
+    const l = ls[c.top]!;
+    const more = c.to - c.from > 1 ? `; largest parameters ${bytes(par[pTop]!)} (${ls[pTop]!.name})` : `, parameters ${bytes(par[c.top]!)}`;
+    const title = `<title>${esc(`${span(c)}${l.name} (${l.op}): outputs ${bytes(act[c.top]!)}${more}`)}</title>`;
+    const a = (act[c.top]! / maxA) * upH;
+    const p = (par[pTop]! / maxP) * downH;
     if (a > 0) parts.push(`<rect x="${r(x)}" y="${r(mid - a)}" width="${r(w)}" height="${r(Math.max(a, 0.5))}" fill="${COLORS.activations}">${title}</rect>`);
     if (p > 0) parts.push(`<rect x="${r(x)}" y="${r(mid)}" width="${r(w)}" height="${r(Math.max(p, 0.5))}" fill="${COLORS.params}">${title}</rect>`);
   });

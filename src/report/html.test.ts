@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { analyzeModel } from "../analyze.js";
 import { loadModelFile } from "../formats/load-node.js";
-import { heldThroughForward, peakIndex, waterfallSteps } from "./charts.js";
+import { columns, heldThroughForward, MAX_COLUMNS, peakIndex, waterfallSteps } from "./charts.js";
 import { renderHtml } from "./html.js";
 import { SCHEMA, type Report } from "./report.js";
 import { batchSweep, deviceCapacities, withCharts } from "./sweep.js";
@@ -113,6 +113,29 @@ test("a report without memory still renders its layers and says why there is no 
   assert.match(html, /No memory estimate for runtime pytorch-cuda/);
   assert.match(html, /No timeline/);
   assert.match(html, /No batch sweep in this report/);
+});
+
+test("columns: at most MAX_COLUMNS, each showing its largest layer, covering every layer once", () => {
+  assert.deepEqual(columns([1, 5, 2]), [{ from: 0, to: 1, top: 0 }, { from: 1, to: 2, top: 1 }, { from: 2, to: 3, top: 2 }]);
+  assert.deepEqual(columns([1, 5, 2, 7, 3], 2), [{ from: 0, to: 3, top: 1 }, { from: 3, to: 5, top: 3 }]);
+  const many = columns(Array.from({ length: 10_001 }, (_, i) => i % 97));
+  assert.ok(many.length <= MAX_COLUMNS);
+  assert.equal(many[0]!.from, 0);
+  assert.equal(many[many.length - 1]!.to, 10_001);
+  for (let i = 1; i < many.length; i++) assert.equal(many[i]!.from, many[i - 1]!.to);
+});
+
+test("a 30,000-layer model with 5,000 warnings stays under the 1 MB budget, its peak still marked", () => {
+  const r = sample();
+  const n = 30_000;
+  r.layers = Array.from({ length: n }, (_, i) => ({ name: `/model/layers.${i}/some/long/module/path/MatMul_${i}`, op: "MatMul", outputs: [{ name: `t${i}`, shape: [1, 4096], dtype: "fp16", bytes: 8192 + (i % 13) }], paramBytes: i % 7 === 0 ? 1 << 25 : 0, flops: 1 }));
+  r.timeline = r.layers.map((l, i) => ({ layer: l.name, liveBytes: i === 20_123 ? 9 * MiB : 1 * MiB + (i % 100) }));
+  r.memory = { ...r.memory!, activationPeak: 9 * MiB, peakAt: { layer: r.layers[20_123]!.name, live: [] } };
+  r.warnings = Array.from({ length: 5000 }, (_, i) => `node ${i}: something was bounded`);
+  const html = renderHtml(r);
+  assert.ok(Buffer.byteLength(html) < 1_000_000, `${Buffer.byteLength(html)} bytes`);
+  assert.match(html, /peak 48\.0 MiB allocated at \/model\/layers\.20123\//);
+  assert.match(html, /… 4800 more/);
 });
 
 const SHARED = process.env["MEMLENS_SHARED"] ?? join(process.cwd(), "..", "shared");

@@ -43,9 +43,14 @@ export function summaryTable(report: Report): string {
   return `<table class="summary"><tbody>${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join("")}</tbody></table>`;
 }
 
+/** Warnings listed in the page; a model with thousands (one per unknown node) would otherwise blow the size budget. */
+export const MAX_WARNINGS = 200;
+
 export function warningsList(report: Report): string {
   if (report.warnings.length === 0) return `<p class="note" data-testid="warnings">No warnings: every shape was inferred exactly.</p>`;
-  return `<ul class="warnings" data-testid="warnings">${report.warnings.map((w) => `<li>${esc(w)}</li>`).join("")}</ul>`;
+  const shown = report.warnings.slice(0, MAX_WARNINGS).map((w) => `<li>${esc(w)}</li>`);
+  if (report.warnings.length > MAX_WARNINGS) shown.push(`<li>… ${report.warnings.length - MAX_WARNINGS} more (all of them are in analyze --json)</li>`);
+  return `<ul class="warnings" data-testid="warnings">${shown.join("")}</ul>`;
 }
 
 /** Every section of the report, in reading order; the web page puts these under its controls. */
