@@ -52,6 +52,8 @@ export interface EagerOp {
   convs: Node[];
   /** Uses cuBLAS (MatMul, Gemm, Linear): the process holds a cuBLAS workspace. */
   usesCublas: boolean;
+  /** The ONNX nodes of the op (the training model reads their parameters and op types). */
+  nodes?: Node[];
 }
 
 export interface EagerProgram {
@@ -163,6 +165,7 @@ export function eagerProgram(model: Model, inference: InferenceResult, opts: Eag
       allocs: [],
       convs: grp.nodes.filter((n) => n.opType === "Conv"),
       usesCublas: opTypes.some((t) => t === "MatMul" || t === "Gemm"),
+      nodes: grp.nodes,
     };
     const first = grp.nodes[0]!;
     const dataIn = first.inputs[0] ?? "";
