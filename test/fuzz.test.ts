@@ -117,7 +117,9 @@ function runWorker(from: number, to: number, only: number | undefined): Promise<
         if (done) return;
         done = true;
         clearTimeout(timer);
-        outcomes.push({ i: current, file: "", what: [], ms: WATCHDOG_MS, result: "crash", detail: why });
+        // Rebuild the case here (it is deterministic) so the failure names the file and the mutation.
+        const c = caseBytes(fixtures(), new Map(), current);
+        outcomes.push({ i: current, file: c.file, what: c.what, ms: WATCHDOG_MS, result: "crash", detail: why });
         void w.terminate();
         start(current + 1);
       };
