@@ -39,3 +39,11 @@ test("FLOPs: 5·n·log2(n) per FFT, (4/3)·n³ per determinant; a symbolic FFT l
   assert.equal(flops("DFT", [2, "seq", 1]), undefined);
   assert.equal(dimToString(flops("Det", ["batch", 3, 3])!), "36*batch");
 });
+
+test("ImageDecoder: fresh height and width (the size is in the bytes), channels from pixel_format", () => {
+  const r = inferOp("ImageDecoder", [{ dtype: "uint8", shape: ["n"] }], { pixel_format: "Grayscale" });
+  assert.deepEqual(r.shapes, ["[image_height_1,image_width_1,1]"]);
+  assert.equal(r.out[0]?.dtype, "uint8");
+  assert.match(r.warnings.join("\n"), /no upper bound/);
+  assert.deepEqual(inferOp("ImageDecoder", [{ dtype: "uint8", shape: [100] }]).shapes, ["[image_height_1,image_width_1,3]"]);
+});

@@ -1,4 +1,4 @@
-/** Shape rules: signal processing (DFT, STFT) and linear algebra (Det). */
+/** Shape rules: signal processing (DFT, STFT), image decoding and linear algebra (Det). */
 import { add, dimToString, floorDiv, mul, product, sub, type Dim } from "../../sym/expr.js";
 import type { InferContext, OpFamily, OpRule } from "../types.js";
 import { axis, scalarValue } from "../util.js";
@@ -93,7 +93,24 @@ const Det: OpRule = {
   },
 };
 
+/**
+ * ImageDecoder (opset 20): [height, width, channels] uint8. The size is in the encoded bytes, which shape
+ * inference does not decode, so height and width are fresh symbols; channels follow pixel_format.
+ */
+const ImageDecoder: OpRule = {
+  infer(ctx) {
+    ctx.shape(0);
+    const format = ctx.string("pixel_format", "RGB");
+    if (format !== "RGB" && format !== "BGR" && format !== "Grayscale") ctx.error(`unknown pixel_format '${format}'`);
+    const h = ctx.fresh("image_height");
+    const w = ctx.fresh("image_width");
+    ctx.warn(`the decoded size is in the image bytes: ${dimToString(h)} x ${dimToString(w)}, no upper bound`);
+    return [{ dtype: "uint8", shape: [h, w, format === "Grayscale" ? 1 : 3] }];
+  },
+};
+
 export const rules: OpFamily = {
+  ImageDecoder,
   DFT: [
     { since: 17, ...dft17 },
     { since: 20, ...dft20 },
