@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { analyzeModel } from "../src/analyze.js";
@@ -423,4 +423,30 @@ test("node metadata: the 'namespace' entry is kept as the node's scope; an overs
   const huge = decode(modelWithNamespace("m".repeat(MAX_NAME_BYTES + 1)));
   assert.equal(huge.graph.nodes[0]!.scope, undefined);
   assert.equal(huge.graph.nodes[0]!.opType, "Relu");
+});
+
+test("external data files are not held open: 300 side files read, no descriptor kept; a vanished file is a typed error", () => {
+  const dir = tempDir();
+  try {
+    const shapes: Tensor[] = [];
+    for (let k = 0; k < 300; k++) {
+      const data = new Uint8Array(8);
+      new DataView(data.buffer).setBigInt64(0, BigInt(k + 1), true);
+      writeFileSync(join(dir, `t${k}.bin`), data);
+      shapes.push(externalTensor(`t${k}`, `t${k}.bin`, 0, [k + 1]));
+    }
+    const model = buildModel({ inputs: {}, initializers: shapes, nodes: [], outputs: [] });
+    writeModelFile(join(dir, "m.onnx"), model);
+    const loaded = loadModelFile(join(dir, "m.onnx"));
+    const fds = () => readdirSync("/proc/self/fd").length;
+    const before = fds();
+    for (const t of loaded.model.graph.initializers.values()) readTensorValues(t, loaded.openExternal);
+    assert.equal(fds(), before);
+    assert.deepEqual(readTensorValues(loaded.model.graph.initializers.get("t41")!, loaded.openExternal), [42]);
+    rmSync(join(dir, "t7.bin"));
+    assert.throws(() => readTensorValues(loaded.model.graph.initializers.get("t7")!, loaded.openExternal), (e: unknown) => e instanceof ModelFormatError && /ENOENT/.test(e.message));
+    loaded.source.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -7,7 +7,7 @@ import { openModel } from "./index.js";
 import { quote } from "./quote.js";
 import { checkExternalLocation } from "./onnx/decode.js";
 import type { ExternalOpener } from "./onnx/values.js";
-import { FileSource } from "./source-node.js";
+import { FileSource, ReopeningFileSource } from "./source-node.js";
 
 export interface LoadedModel {
   model: Model;
@@ -27,8 +27,12 @@ export function loadModelFile(path: string): LoadedModel {
     const model = openModel(source, source.name);
     const openExternal = externalOpener(path);
     // Check every external location now (symlinks included), so a hostile model is refused at load.
+    // Each location once: exporters put hundreds of tensors in one file.
+    const checked = new Set<string>();
     for (const t of model.graph.initializers.values()) {
-      if (t.data.kind === "external") resolveExternal(path, t.data.location, t.name, false);
+      if (t.data.kind !== "external" || checked.has(t.data.location)) continue;
+      resolveExternal(path, t.data.location, t.name, false);
+      checked.add(t.data.location);
     }
     return { model, source, path, openExternal };
   } catch (e) {
@@ -62,14 +66,19 @@ export function resolveExternal(modelPath: string, location: string, tensor: str
   return real;
 }
 
+/** External files by location, checked once; each read opens and closes its file (no descriptor is held). */
 function externalOpener(modelPath: string): ExternalOpener {
-  const open = new Map<string, FileSource>();
+  const sources = new Map<string, ReopeningFileSource>();
   return (location) => {
-    let s = open.get(location);
+    let s = sources.get(location);
     if (!s) {
       const real = resolveExternal(modelPath, location, location, true)!;
-      s = new FileSource(real);
-      open.set(location, s);
+      try {
+        s = new ReopeningFileSource(real);
+      } catch (e) {
+        throw new ModelFormatError(`external data ${quote(location)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+      sources.set(location, s);
     }
     return s;
   };
