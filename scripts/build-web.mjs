@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * Builds the web page: bundles web/app.ts (and the core it imports from src/) for the browser with
- * esbuild, and inlines the script into web/index.html, so the page is one file that works offline.
+ * Builds the web page: bundles web/app.ts and its analysis worker web/worker.ts (and the core they import
+ * from src/) for the browser with esbuild, and inlines them into web/index.html, so the page is one file
+ * that works offline.
  * Usage: node scripts/build-web.mjs [--out FILE]   (default dist/web/index.html)
  * Fails when the page would reach the 1 MB budget, or when anything in the bundle imports a Node module.
  */
@@ -13,17 +14,15 @@ import { build } from "esbuild";
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const PAGE_BUDGET_BYTES = 1_000_000;
 
+const BUNDLE = { bundle: true, platform: "browser", format: "iife", target: "es2022", minify: true, legalComments: "none", write: false, logLevel: "silent" };
+
 export async function buildWeb(out = join(ROOT, "dist", "web", "index.html")) {
+  // The analysis worker first: the page starts it from a blob of this source (no second file to fetch).
+  const worker = await build({ ...BUNDLE, entryPoints: [join(ROOT, "web", "worker.ts")] });
   const result = await build({
+    ...BUNDLE,
     entryPoints: [join(ROOT, "web", "app.ts")],
-    bundle: true,
-    platform: "browser",
-    format: "iife",
-    target: "es2022",
-    minify: true,
-    legalComments: "none",
-    write: false,
-    logLevel: "silent",
+    define: { __MEMLENS_WORKER__: JSON.stringify(worker.outputFiles[0].text) },
   });
   const js = result.outputFiles[0].text.replace(/<\/(script)/gi, "<\\/$1");
   const template = readFileSync(join(ROOT, "web", "index.html"), "utf8");

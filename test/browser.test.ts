@@ -91,6 +91,7 @@ test("the web page and the HTML report in chromium", { timeout: 180_000, skip: s
       const model = join(DYNAMO, "resnet50.onnx");
       await page.setInputFiles("#file", model);
       await page.waitForSelector('[data-testid="status"][data-state="ready"]');
+      assert.equal(await page.getAttribute("html", "data-engine"), "worker", "the analysis runs in a Web Worker");
       const json = analyzeJson(model, "--batch", "1");
       assert.equal(await bytesOf(page, "peak-allocated"), json.memory.peakAllocated);
       assert.equal(await bytesOf(page, "total"), json.memory.total);
@@ -161,6 +162,30 @@ test("the web page and the HTML report in chromium", { timeout: 180_000, skip: s
 
     assert.deepEqual(refused, [], "the page asked for nothing beyond itself");
     assert.deepEqual(pageErrors, []);
+
+    await t.test("the page opened from disk (file://) works the same, offline", async () => {
+      const local = await browser!.newPage();
+      const blocked = await offline(local, (u) => u.startsWith("file:"));
+      await local.goto(pathToFileURL(built.out).href);
+      const model = join(DYNAMO, "resnet50.onnx");
+      await local.setInputFiles("#file", model);
+      await local.waitForSelector('[data-testid="status"][data-state="ready"]');
+      assert.equal(await bytesOf(local, "peak-allocated"), analyzeJson(model, "--batch", "1").memory.peakAllocated);
+      process.stdout.write(`# file:// page: analysis engine '${await local.getAttribute("html", "data-engine")}'\n`);
+      // Where no worker can start, the same engine runs in the page.
+      await local.goto(`${pathToFileURL(built.out).href}#no-worker`);
+      await local.reload();
+      assert.equal(await local.getAttribute("html", "data-engine"), "page");
+      await local.setInputFiles("#file", model);
+      await local.waitForSelector('[data-testid="status"][data-state="ready"]');
+      await local.fill("#batch", "32");
+      await local.dispatchEvent("#batch", "change");
+      const json32 = analyzeJson(model, "--batch", "32");
+      await local.waitForFunction((want) => document.querySelector('[data-testid="peak-allocated"]')?.getAttribute("data-bytes") === String(want), json32.memory.peakAllocated);
+      await local.waitForSelector('#batch[data-sweep="done"]', { timeout: 60_000 });
+      assert.deepEqual(blocked, []);
+      await local.close();
+    });
 
     await t.test("report.html for resnet50 at batch 32 opens from disk with no network", async () => {
       const file = join(tmp, "report.html");

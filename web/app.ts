@@ -1,21 +1,16 @@
 /**
  * The web page: choose or drop a model, pick the settings, and see the same report the CLI writes with
- * `--html`, computed here by the same core (bundled by scripts/build-web.mjs). The model never leaves the
- * page: there is no server call, and the page's CSP forbids any.
+ * `--html`, computed here by the same core (bundled by scripts/build-web.mjs). The analysis runs in a Web
+ * Worker started from an inline blob (in the page itself where a worker cannot start). The model never
+ * leaves the page: there is no server call, and the page's CSP forbids any.
  */
-import { analyzeModel, DEFAULT_SYMBOL_VALUE, type AnalyzeOptions } from "../src/analyze.js";
-import { llmReport, type LlmSettings } from "../src/llm/estimate.js";
 import { DEVICES } from "../src/memory/devices.js";
 import { RUNTIMES } from "../src/memory/runtimes.js";
 import { batchChart } from "../src/report/charts.js";
 import { REPORT_CSS, reportSections } from "../src/report/html.js";
-import type { BatchSweep, Report } from "../src/report/report.js";
-import { batchSweepSteps, deviceCapacities, llmSweepSteps, type SweepStep } from "../src/report/sweep.js";
-import { symbolsOf } from "../src/sym/expr.js";
-import { loadFiles, type Loaded } from "./files.js";
-
-/** The prompt length for config.json/safetensors models when none is set (as the CLI's default). */
-const DEFAULT_LLM_SEQ = 512;
+import type { Report } from "../src/report/report.js";
+import { deviceCapacities } from "../src/report/sweep.js";
+import { createEngine, type EngineReply, type EngineRequest, type PageSettings } from "./engine.js";
 
 const el = <T extends HTMLElement>(id: string): T => {
   const e = document.getElementById(id);
@@ -35,14 +30,33 @@ const ui = {
   report: el<HTMLElement>("report"),
 };
 
-interface Current {
-  name: string;
-  loaded: Loaded;
-}
+/** The request in flight or last answered: replies to older ones are dropped. */
+let latest = { id: 0, t0: 0, newModel: false };
+let loadedName: string | undefined;
+let shown: Report | undefined;
 
-let current: Current | undefined;
-/** Bumped on every new analysis, so a sweep still running for old settings stops. */
-let generation = 0;
+const send = startEngine(receive);
+
+/** A worker from the inline bundle; the same engine in the page where workers are unavailable. */
+function startEngine(onReply: (r: EngineReply) => void): (req: EngineRequest) => void {
+  try {
+    // #no-worker: the in-page path on purpose (the browser test checks it this way).
+    if (location.hash === "#no-worker") throw new Error("worker disabled");
+    const url = URL.createObjectURL(new Blob([__MEMLENS_WORKER__], { type: "text/javascript" }));
+    const worker = new Worker(url);
+    worker.onmessage = (e: MessageEvent<EngineReply>) => onReply(e.data);
+    worker.onerror = (e) => {
+      e.preventDefault();
+      onReply({ id: latest.id, kind: "error", message: `analysis failed: ${e.message || "the worker stopped"}` });
+    };
+    document.documentElement.dataset["engine"] = "worker";
+    return (req) => worker.postMessage(req);
+  } catch {
+    document.documentElement.dataset["engine"] = "page";
+    const handle = createEngine((reply) => setTimeout(() => onReply(reply), 0));
+    return (req) => void handle(req);
+  }
+}
 
 function setup(): void {
   const style = document.createElement("style");
@@ -51,7 +65,7 @@ function setup(): void {
   for (const r of RUNTIMES) ui.runtime.append(new Option(r.id, r.id));
   for (const d of DEVICES) ui.device.append(new Option(`${d.id} (${d.name})`, d.id));
   ui.device.value = "h100";
-  ui.file.addEventListener("change", () => void choose([...(ui.file.files ?? [])]));
+  ui.file.addEventListener("change", () => choose([...(ui.file.files ?? [])]));
   ui.drop.addEventListener("dragover", (e) => {
     e.preventDefault();
     ui.drop.classList.add("over");
@@ -60,7 +74,7 @@ function setup(): void {
   ui.drop.addEventListener("drop", (e) => {
     e.preventDefault();
     ui.drop.classList.remove("over");
-    void choose([...(e.dataTransfer?.files ?? [])]);
+    choose([...(e.dataTransfer?.files ?? [])]);
   });
   ui.runtime.addEventListener("change", () => {
     // ort-cpu runs on the host; a GPU runtime needs a GPU.
@@ -70,6 +84,7 @@ function setup(): void {
   });
   for (const c of [ui.batch, ui.dtype, ui.device]) c.addEventListener("change", rerun);
   ui.dims.addEventListener("change", rerun);
+  status("idle", "choose or drop a model: .onnx (with its external data files), or config.json (+ .safetensors)");
 }
 
 function status(state: "idle" | "loading" | "ready" | "error", text: string, ms?: number): void {
@@ -79,51 +94,35 @@ function status(state: "idle" | "loading" | "ready" | "error", text: string, ms?
   ui.status.textContent = text;
 }
 
-async function choose(files: File[]): Promise<void> {
+function choose(files: File[]): void {
   if (files.length === 0) return;
   const t0 = performance.now();
-  status("loading", `reading ${files.map((f) => f.name).join(", ")}…`);
+  let settings: PageSettings;
   try {
-    const loaded = await loadFiles(files);
-    current = { name: loaded.kind === "onnx" ? loaded.model.file : loaded.source.file, loaded };
-    ui.dims.replaceChildren(...dimInputs(loaded));
-    run(t0);
+    // A new model has its own symbols: their inputs are rebuilt when its report arrives.
+    ui.dims.replaceChildren();
+    settings = readSettings();
   } catch (e) {
-    current = undefined;
-    ui.report.replaceChildren();
     status("error", message(e));
+    return;
   }
+  status("loading", `reading ${files.map((f) => f.name).join(", ")}…`);
+  latest = { id: latest.id + 1, t0, newModel: true };
+  send({ id: latest.id, files, settings });
 }
 
 function rerun(): void {
-  if (current) run(performance.now());
-}
-
-/** Inputs for the symbols that are not the batch (seq, past length...), each with its current value. */
-function dimInputs(loaded: Loaded): HTMLElement[] {
-  const names = new Set<string>();
-  if (loaded.kind === "llm") names.add("seq");
-  else {
-    for (const vi of loaded.model.graph.inputs) {
-      if (vi.type.kind !== "tensor" || !vi.type.shape || loaded.model.graph.initializers.has(vi.name)) continue;
-      // The leading dim is bound by the batch (as the CLI does); the others are set here.
-      vi.type.shape.slice(1).forEach((d) => symbolsOf(d, names));
-    }
-    for (const vi of loaded.model.graph.inputs) {
-      const lead = vi.type.kind === "tensor" ? vi.type.shape?.[0] : undefined;
-      if (lead !== undefined) for (const s of symbolsOf(lead)) names.delete(s);
-    }
+  if (loadedName === undefined) return;
+  let settings: PageSettings;
+  try {
+    settings = readSettings();
+  } catch (e) {
+    status("error", message(e));
+    return;
   }
-  return [...names].sort().map((name) => {
-    const label = document.createElement("label");
-    const input = document.createElement("input");
-    input.type = "number";
-    input.min = "1";
-    input.dataset["dim"] = name;
-    input.placeholder = String(loaded.kind === "llm" ? DEFAULT_LLM_SEQ : DEFAULT_SYMBOL_VALUE);
-    label.append(`${name} `, input);
-    return label;
-  });
+  latest = { id: latest.id + 1, t0: performance.now(), newModel: false };
+  status("loading", `analysing ${loadedName}…`);
+  send({ id: latest.id, settings });
 }
 
 function positive(text: string, what: string): number | undefined {
@@ -133,75 +132,65 @@ function positive(text: string, what: string): number | undefined {
   return n;
 }
 
-function dimValues(): Record<string, number> {
-  const out: Record<string, number> = {};
+function readSettings(): PageSettings {
+  const dims: Record<string, number> = {};
   for (const input of ui.dims.querySelectorAll<HTMLInputElement>("input[data-dim]")) {
     const v = positive(input.value, input.dataset["dim"]!);
-    if (v !== undefined) out[input.dataset["dim"]!] = v;
+    if (v !== undefined) dims[input.dataset["dim"]!] = v;
   }
-  return out;
+  return { batch: positive(ui.batch.value, "batch") ?? 1, dtype: ui.dtype.value, runtime: ui.runtime.value, device: ui.device.value, dims };
 }
 
-interface Analysed {
-  report: Report;
-  sweep: Generator<SweepStep>;
+function dimInputs(names: readonly string[], placeholder: number): HTMLElement[] {
+  return names.map((name) => {
+    const label = document.createElement("label");
+    const input = document.createElement("input");
+    input.type = "number";
+    input.min = "1";
+    input.dataset["dim"] = name;
+    input.placeholder = String(placeholder);
+    label.append(`${name} `, input);
+    return label;
+  });
 }
 
-function analyse(loaded: Loaded): Analysed {
-  const batch = positive(ui.batch.value, "batch") ?? 1;
-  const dims = dimValues();
-  if (loaded.kind === "onnx") {
-    const opts: AnalyzeOptions = { batch, dims, dtype: ui.dtype.value, runtime: ui.runtime.value, device: ui.device.value, openExternal: loaded.openExternal, memory: true };
-    return { report: analyzeModel(loaded.model, opts).report, sweep: batchSweepSteps(loaded.model, opts) };
-  }
-  const dtype = ui.dtype.value;
-  if (dtype !== "fp32" && dtype !== "fp16" && dtype !== "bf16") throw new Error(`dtype ${dtype}: transformers run fp32, fp16 or bf16`);
-  if (ui.runtime.value !== "pytorch-cuda") throw new Error(`runtime ${ui.runtime.value}: config.json/safetensors models are estimated for pytorch-cuda`);
-  const s: LlmSettings = { batch, seq: dims["seq"] ?? DEFAULT_LLM_SEQ, dtype, device: ui.device.value, mode: "inference", newTokens: 0, attn: "sdpa" };
-  const report = llmReport(loaded.source, s);
-  if (dims["seq"] === undefined) report.warnings.unshift(`sequence length not set: using ${DEFAULT_LLM_SEQ} tokens`);
-  const arch = loaded.source.arch;
-  return { report, sweep: llmSweepSteps(arch, s) };
-}
-
-function run(t0: number): void {
-  const cur = current;
-  if (!cur) return;
-  const gen = ++generation;
-  let analysed: Analysed;
-  try {
-    analysed = analyse(cur.loaded);
-  } catch (e) {
-    ui.report.replaceChildren();
-    status("error", message(e));
+function receive(reply: EngineReply): void {
+  if (reply.id !== latest.id) return;
+  if (reply.kind === "error") {
+    if (latest.newModel) {
+      loadedName = undefined;
+      ui.report.replaceChildren();
+    }
+    status("error", reply.message);
     return;
   }
-  const sweep: BatchSweep = { points: [] };
-  const report: Report = { ...analysed.report, batchSweep: sweep, devices: deviceCapacities() };
-  ui.report.innerHTML = reportSections(report);
-  const ms = performance.now() - t0;
-  status("ready", `${cur.name}: analysed in ${Math.round(ms)} ms, in this page (nothing was uploaded)`, ms);
-  continueSweep(gen, report, analysed.sweep);
+  if (reply.kind === "report") {
+    if (latest.newModel) ui.dims.replaceChildren(...dimInputs(reply.symbols, reply.symbolDefault));
+    loadedName = reply.name;
+    shown = { ...reply.report, batchSweep: { points: [] }, devices: deviceCapacities() };
+    ui.report.innerHTML = reportSections(shown);
+    const section = sweepSection();
+    if (section) {
+      section.dataset["sweep"] = "running";
+      section.innerHTML = `<h2>Memory against the batch</h2><p class="note">analysing batch sizes 1, 2, 4, …</p>`;
+    }
+    const ms = performance.now() - latest.t0;
+    status("ready", `${reply.name}: analysed in ${Math.round(ms)} ms, in this page (nothing was uploaded)`, ms);
+    return;
+  }
+  const section = sweepSection();
+  if (!shown?.batchSweep || !section) return;
+  if (reply.kind === "sweep") {
+    const step = reply.step;
+    if ("point" in step) shown.batchSweep.points.push(step.point);
+    else shown.batchSweep.stoppedAt = { batch: step.batch, reason: step.stop };
+  } else if (reply.error) shown.batchSweep.stoppedAt = { batch: 0, reason: reply.error };
+  section.innerHTML = `<h2>Memory against the batch</h2>${batchChart(shown)}`;
+  if (reply.kind === "sweep-end") section.dataset["sweep"] = "done";
 }
 
-/** One batch size per task, so the page stays responsive; the chart redraws as points arrive. */
-function continueSweep(gen: number, report: Report, steps: Generator<SweepStep>): void {
-  const section = ui.report.querySelector<HTMLElement>("#batch");
-  if (!section) return;
-  section.dataset["sweep"] = "running";
-  const tick = (): void => {
-    if (gen !== generation) return;
-    const next = steps.next();
-    if (!next.done) {
-      const step = next.value;
-      if ("point" in step) report.batchSweep!.points.push(step.point);
-      else report.batchSweep!.stoppedAt = { batch: step.batch, reason: step.stop };
-    }
-    section.innerHTML = `<h2>Memory against the batch</h2>${batchChart(report)}`;
-    if (next.done || "stop" in next.value) section.dataset["sweep"] = "done";
-    else setTimeout(tick, 0);
-  };
-  setTimeout(tick, 0);
+function sweepSection(): HTMLElement | null {
+  return ui.report.querySelector<HTMLElement>("#batch");
 }
 
 function message(e: unknown): string {
@@ -209,4 +198,3 @@ function message(e: unknown): string {
 }
 
 setup();
-status("idle", "choose or drop a model: .onnx (with its external data files), or config.json (+ .safetensors)");

@@ -18,9 +18,13 @@ const EXTERNAL_PRELOAD_BYTES = 1 << 20;
 
 export type Loaded = { kind: "onnx"; model: Model; openExternal: ExternalOpener } | { kind: "llm"; source: LlmSource };
 
-export async function loadFiles(files: readonly File[]): Promise<Loaded> {
+/**
+ * `openOnnx` reads an ONNX file lazily where the host can read a File synchronously (a worker); without
+ * it the file is read whole into memory first.
+ */
+export async function loadFiles(files: readonly File[], openOnnx?: (file: File) => ByteSource): Promise<Loaded> {
   const onnx = files.find((f) => /\.onnx$/i.test(f.name));
-  if (onnx) return loadOnnx(onnx, files.filter((f) => f !== onnx));
+  if (onnx) return loadOnnx(onnx, files.filter((f) => f !== onnx), openOnnx);
   if (files.some((f) => /\.gguf$/i.test(f.name))) {
     throw new ModelFormatError("GGUF in the browser is not supported yet: its metadata-to-architecture mapping is still Node-only (use `memlens analyze FILE.gguf`)");
   }
@@ -32,12 +36,12 @@ export async function loadFiles(files: readonly File[]): Promise<Loaded> {
   const first = files[0];
   if (!first) throw new ModelFormatError("no file chosen");
   // Unknown extension: let the ONNX reader say precisely why it is not a model.
-  return loadOnnx(first, files.slice(1));
+  return loadOnnx(first, files.slice(1), openOnnx);
 }
 
-async function loadOnnx(file: File, others: readonly File[]): Promise<Loaded> {
-  const bytes = new Uint8Array(await file.arrayBuffer());
-  const model = openModel(new MemorySource(bytes, file.name), file.name);
+async function loadOnnx(file: File, others: readonly File[], openOnnx?: (file: File) => ByteSource): Promise<Loaded> {
+  const source = openOnnx ? openOnnx(file) : new MemorySource(new Uint8Array(await file.arrayBuffer()), file.name);
+  const model = openModel(source, file.name);
   const byName = new Map(others.map((f) => [f.name, f]));
   const ranges = new Map<string, { offset: number; bytes: Uint8Array }[]>();
   const sizes = new Map<string, number>();

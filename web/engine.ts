@@ -1,0 +1,111 @@
+/**
+ * The page's analysis engine: load the chosen files once, analyse them at the page's settings, then sweep
+ * the batch one size per task. It speaks in messages, so the same code runs in a Web Worker (the page stays
+ * responsive, and an ONNX file is read lazily) or, where a worker cannot start, inside the page.
+ */
+import { analyzeModel, DEFAULT_SYMBOL_VALUE, type AnalyzeOptions } from "../src/analyze.js";
+import type { ByteSource } from "../src/formats/source.js";
+import { llmReport, type LlmSettings } from "../src/llm/estimate.js";
+import type { Report } from "../src/report/report.js";
+import { batchSweepSteps, llmSweepSteps, type SweepStep } from "../src/report/sweep.js";
+import { symbolsOf } from "../src/sym/expr.js";
+import { loadFiles, type Loaded } from "./files.js";
+
+/** The prompt length for config.json/safetensors models when none is set (as the CLI's default). */
+export const DEFAULT_LLM_SEQ = 512;
+
+export interface PageSettings {
+  batch: number;
+  dtype: string;
+  runtime: string;
+  device: string;
+  /** Values the user gave to symbols other than the batch. */
+  dims: Record<string, number>;
+}
+
+/** New files (a new model) or only new settings for the model already loaded. */
+export interface EngineRequest {
+  id: number;
+  files?: File[];
+  settings: PageSettings;
+}
+
+export type EngineReply =
+  | { id: number; kind: "report"; name: string; symbols: string[]; symbolDefault: number; report: Report; ms: number }
+  | { id: number; kind: "sweep"; step: SweepStep }
+  /** The sweep is over (after its last point, or a stop step); `error` when it failed unexpectedly. */
+  | { id: number; kind: "sweep-end"; error?: string }
+  | { id: number; kind: "error"; message: string };
+
+/** Symbols a user may set besides the batch: every input's non-leading symbolic dims (the leading one is the batch). */
+export function settableSymbols(loaded: Loaded): string[] {
+  if (loaded.kind === "llm") return ["seq"];
+  const names = new Set<string>();
+  const leading = new Set<string>();
+  for (const vi of loaded.model.graph.inputs) {
+    if (vi.type.kind !== "tensor" || !vi.type.shape || loaded.model.graph.initializers.has(vi.name)) continue;
+    vi.type.shape.forEach((d, i) => symbolsOf(d, i === 0 ? leading : names));
+  }
+  return [...names].filter((n) => !leading.has(n)).sort();
+}
+
+export function analyse(loaded: Loaded, s: PageSettings): { report: Report; sweep: Generator<SweepStep> } {
+  if (loaded.kind === "onnx") {
+    const opts: AnalyzeOptions = { batch: s.batch, dims: s.dims, dtype: s.dtype, runtime: s.runtime, device: s.device, openExternal: loaded.openExternal, memory: true };
+    return { report: analyzeModel(loaded.model, opts).report, sweep: batchSweepSteps(loaded.model, opts) };
+  }
+  const dtype = s.dtype;
+  if (dtype !== "fp32" && dtype !== "fp16" && dtype !== "bf16") throw new Error(`dtype ${dtype}: transformers run fp32, fp16 or bf16`);
+  if (s.runtime !== "pytorch-cuda") throw new Error(`runtime ${s.runtime}: config.json/safetensors models are estimated for pytorch-cuda`);
+  const ls: LlmSettings = { batch: s.batch, seq: s.dims["seq"] ?? DEFAULT_LLM_SEQ, dtype, device: s.device, mode: "inference", newTokens: 0, attn: "sdpa" };
+  const report = llmReport(loaded.source, ls);
+  if (s.dims["seq"] === undefined) report.warnings.unshift(`sequence length not set: using ${DEFAULT_LLM_SEQ} tokens`);
+  return { report, sweep: llmSweepSteps(loaded.source.arch, ls) };
+}
+
+/**
+ * The message handler. `openOnnx` gives a lazy source where the host can read a File synchronously (a
+ * worker's FileReaderSync); without it the file is read whole. A newer request stops an older sweep.
+ */
+export function createEngine(post: (reply: EngineReply) => void, openOnnx?: (file: File) => ByteSource): (req: EngineRequest) => Promise<void> {
+  let loaded: { name: string; value: Loaded } | undefined;
+  let latest = 0;
+  return async (req) => {
+    latest = req.id;
+    const t0 = performance.now();
+    let sweep: Generator<SweepStep>;
+    try {
+      if (req.files) {
+        loaded = undefined;
+        const value = await loadFiles(req.files, openOnnx);
+        loaded = { name: value.kind === "onnx" ? value.model.file : value.source.file, value };
+      }
+      if (!loaded) throw new Error("no model loaded");
+      const a = analyse(loaded.value, req.settings);
+      sweep = a.sweep;
+      const symbols = settableSymbols(loaded.value);
+      const symbolDefault = loaded.value.kind === "llm" ? DEFAULT_LLM_SEQ : DEFAULT_SYMBOL_VALUE;
+      post({ id: req.id, kind: "report", name: loaded.name, symbols, symbolDefault, report: a.report, ms: performance.now() - t0 });
+    } catch (e) {
+      post({ id: req.id, kind: "error", message: e instanceof Error ? e.message : String(e) });
+      return;
+    }
+    const tick = (): void => {
+      if (req.id !== latest) return;
+      let next: IteratorResult<SweepStep>;
+      try {
+        next = sweep.next();
+      } catch (e) {
+        post({ id: req.id, kind: "sweep-end", error: e instanceof Error ? e.message : String(e) });
+        return;
+      }
+      if (next.done) {
+        post({ id: req.id, kind: "sweep-end" });
+        return;
+      }
+      post({ id: req.id, kind: "sweep", step: next.value });
+      setTimeout(tick, 0);
+    };
+    setTimeout(tick, 0);
+  };
+}
