@@ -277,3 +277,15 @@ test("DynamicSlice (experimental, opsets 1-9) reads starts and ends from inputs"
   const x = { dtype: "float32" as const, shape: [20, 10] };
   assert.deepEqual(inferOp("DynamicSlice", [x, i64("s", [2]), i64("e", [-1]), i64("a", [1])], {}, { opset: 9 }).shapes, ["[20,7]"]);
 });
+
+test("Slice with run-time starts: a fresh symbol per sliced axis, bounded by ceil(dim / |step|)", () => {
+  const r = infer({
+    inputs: { x: { dtype: "float32", shape: ["batch", 10] }, start: { dtype: "int64", shape: [1] }, end: { dtype: "int64", shape: [1] } },
+    initializers: [i64("a", [1]), i64("st", [-3])],
+    nodes: [{ op: "Slice", inputs: ["x", "start", "end", "a", "st"], outputs: ["y"] }],
+    outputs: ["y"],
+  });
+  assert.equal(str(r.values.get("y")?.shape), "[batch,slice_1]");
+  assert.equal(r.bounds.get("slice_1"), 4);
+  assert.match(r.warnings.join("\n"), /computed at run time: axis 1 has slice_1 <= 4/);
+});

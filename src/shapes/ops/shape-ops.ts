@@ -320,6 +320,25 @@ export function sliceAxis(ctx: InferContext, d: Dim, start: Dim, end: Dim, step:
   return { first, len: typeof len === "number" ? Math.max(0, len) : len };
 }
 
+/**
+ * Slice with starts or ends computed at run time (a loop counter, a data-dependent length): each sliced
+ * axis gets a fresh symbol bounded by what a slice of it can hold, ceil(dim / |step|), and a warning.
+ */
+function dataDependentSlice(ctx: InferContext, s: readonly Dim[], axes: number[] | undefined, steps: number[] | undefined): TensorInfo {
+  const n = ctx.input(1).shape?.[0];
+  if (axes === undefined && typeof n !== "number") ctx.unknown("starts are computed at run time and the sliced axes are not known");
+  const ax = (axes ?? Array.from({ length: n as number }, (_, k) => k)).map((a) => axis(ctx, a, s.length));
+  const shape = s.slice();
+  ax.forEach((a, k) => {
+    const step = steps?.[k] ?? 1;
+    if (step === 0) ctx.error("slice step is 0");
+    const bound = stepsIn(s[a]!, Math.abs(step));
+    shape[a] = ctx.fresh("slice", bound);
+    ctx.warn(`starts/ends are computed at run time: axis ${a} has ${dimToString(shape[a]!)} <= ${dimToString(bound)} elements`);
+  });
+  return { dtype: ctx.dtype(0), shape };
+}
+
 /** Slice from opset 10 reads starts/ends/axes/steps from inputs; before, from attributes. */
 const Slice: OpRule = { infer: (ctx) => slice(ctx, ctx.opset >= 10) };
 /** The experimental DynamicSlice (opsets 1-9) is Slice-10 without steps. */
@@ -336,10 +355,13 @@ function slice(ctx: InferContext, fromInputs: boolean): TensorInfo[] {
     ends = ctx.ints("ends") ?? ctx.error("no 'ends' attribute");
     axes = ctx.ints("axes");
   } else {
-    starts = needValues(ctx, 1, "starts");
-    ends = needValues(ctx, 2, "ends");
     axes = ctx.has(3) ? needNumbers(ctx, 3, "axes") : undefined;
     steps = ctx.has(4) ? needNumbers(ctx, 4, "steps") : undefined;
+    const st = ctx.value(1);
+    const en = ctx.value(2);
+    if (!st || !en) return [dataDependentSlice(ctx, s, axes, steps)];
+    starts = st;
+    ends = en;
   }
   if (starts.length !== ends.length) ctx.error(`${starts.length} starts but ${ends.length} ends`);
   const ax = (axes ?? starts.map((_, k) => k)).map((a) => axis(ctx, a, s.length));

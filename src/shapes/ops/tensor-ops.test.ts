@@ -119,3 +119,13 @@ test("FLOPs: indexing and padding count 0, CumSum one add per element, compariso
   const f = r.nodes.map((n) => (n.flops === undefined ? "?" : dimToString(n.flops)));
   assert.deepEqual(f, ["0", "0", "16*batch", "?"]);
 });
+
+test("TopK with a run-time k: a fresh symbol bounded by the axis", () => {
+  const r = infer({
+    inputs: { x: { dtype: "float32", shape: ["batch", "seq"] }, k: { dtype: "int64", shape: [1] } },
+    nodes: [{ op: "TopK", inputs: ["x", "k"], outputs: ["v", "i"] }],
+    outputs: ["v", "i"],
+  });
+  assert.equal(str(r.values.get("i")?.shape), "[batch,topk_1]");
+  assert.equal(dimToString(r.bounds.get("topk_1")!), "seq");
+});

@@ -166,9 +166,16 @@ const TopK: OpRule = {
     const s = ctx.shape(0);
     const a = axis(ctx, ctx.int("axis", -1), s.length);
     let k: Dim;
-    if (ctx.opset >= 10) k = scalarValue(ctx, 1) ?? ctx.unknown("k (input 1) is computed at run time");
-    else k = ctx.int("k") ?? ctx.error("no 'k' attribute");
     const d = s[a]!;
+    if (ctx.opset < 10) k = ctx.int("k") ?? ctx.error("no 'k' attribute");
+    else {
+      const given = scalarValue(ctx, 1);
+      if (given !== undefined) k = given;
+      else {
+        k = ctx.fresh("topk", d);
+        ctx.warn(`k is computed at run time: ${dimToString(k)} <= ${dimToString(d)}`);
+      }
+    }
     if (typeof k === "number" && typeof d === "number" && k > d) ctx.error(`k = ${k} exceeds dim ${d}`);
     const shape = s.map((x, j) => (j === a ? k : x));
     return [
