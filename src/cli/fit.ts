@@ -4,6 +4,9 @@ import { UsageError } from "../errors.js";
 import { findDevice } from "../memory/devices.js";
 import type { Model } from "../graph/ir.js";
 import { bytes } from "../report/format.js";
+import { largestThatFits } from "../memory/fit-search.js";
+import { isLlmPath } from "../llm/source.js";
+import { fitLlmCli } from "./llm.js";
 import { loadForCli } from "./load.js";
 import { analyzeOptions, sharedArgs } from "./options.js";
 
@@ -39,29 +42,8 @@ export function fitModel(model: Model, opts: AnalyzeOptions, solve: "batch" | "s
     if (!m) throw new UsageError(`runtime ${opts.runtime ?? "pytorch-cuda"} gives no memory estimate`);
     return m.total;
   };
-  const first = totalAt(1);
-  if (first > capacity) return { device: deviceId, capacity, max: 0, total: first, bounded: false };
-  let lo = 1;
-  let loTotal = first;
-  let hi = 2;
-  let hiTotal = 0;
-  for (;;) {
-    if (hi > MAX_SEARCH) return { device: deviceId, capacity, max: lo, total: loTotal, bounded: true };
-    hiTotal = totalAt(hi);
-    if (hiTotal > capacity) break;
-    lo = hi;
-    loTotal = hiTotal;
-    hi *= 2;
-  }
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    const t = totalAt(mid);
-    if (t <= capacity) {
-      lo = mid;
-      loTotal = t;
-    } else hi = mid;
-  }
-  return { device: deviceId, capacity, max: lo, total: loTotal, bounded: false };
+  const r = largestThatFits(totalAt, capacity, MAX_SEARCH);
+  return { device: deviceId, capacity, ...r };
 }
 
 export default defineCommand({
@@ -70,6 +52,7 @@ export default defineCommand({
   run({ args, rawArgs }) {
     const solve = args.solve === "seq" ? "seq" : args.solve === "batch" || args.solve === undefined ? "batch" : undefined;
     if (!solve) throw new UsageError(`--solve must be batch or seq, got '${String(args.solve)}'`);
+    if (isLlmPath(args.model)) return fitLlmCli(args.model, args, rawArgs);
     const loaded = loadForCli(args.model);
     const opts = { ...analyzeOptions(args, rawArgs), openExternal: loaded.openExternal };
     const r = fitModel(loaded.model, opts, solve);

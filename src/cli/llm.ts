@@ -9,6 +9,7 @@ import type { AttnImpl } from "../llm/program.js";
 import { findDevice } from "../memory/devices.js";
 import { OutOfMemory } from "../memory/torch/caching-allocator.js";
 import { renderExplanation } from "../report/explain.js";
+import { largestThatFits } from "../memory/fit-search.js";
 import { parseDimSpec, positiveInt, repeated } from "./options.js";
 
 /** The prompt length when none is given: stated in a warning, never silent. */
@@ -68,28 +69,17 @@ export function fitLlmCli(path: string, args: Record<string, unknown>, rawArgs: 
   const total = (n: number): number | undefined => {
     const s = solveSeq ? { ...base, seq: n } : { ...base, batch: n };
     try {
-      const t = estimateLlm(src.arch, s, capacity).memory.total;
-      return t <= capacity ? t : undefined;
+      return estimateLlm(src.arch, s, capacity).memory.total;
     } catch (e) {
       if (e instanceof OutOfMemory || e instanceof UsageError) return undefined;
       throw e;
     }
   };
-  const limit = solveSeq ? src.arch.maxPositions : 1 << 24;
-  let lo = 0;
-  let hi = 1;
-  while (hi <= limit && total(hi) !== undefined) {
-    lo = hi;
-    hi *= 2;
-  }
-  hi = Math.min(hi, limit + 1);
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (total(mid) !== undefined) lo = mid;
-    else hi = mid;
-  }
+  // A context past the model's positions is not a context it can run.
+  const limit = solveSeq ? src.arch.maxPositions - base.newTokens : 1 << 24;
+  const { max: lo, total: atMax } = largestThatFits(total, capacity, limit);
   const key = solveSeq ? "maxContext" : "maxBatch";
-  const result = { device: device.id, capacity, [key]: lo, total: lo > 0 ? total(lo)! : 0 };
+  const result = { device: device.id, capacity, [key]: lo, total: atMax };
   if (args["json"]) process.stdout.write(JSON.stringify(result) + "\n");
   else {
     const what = solveSeq ? `context of ${lo} tokens at batch ${base.batch}` : `batch ${lo} at ${base.seq} tokens`;

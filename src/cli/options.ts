@@ -4,16 +4,18 @@ import { parseDim, type Dim } from "../sym/expr.js";
 import type { AnalyzeOptions } from "../analyze.js";
 
 export const sharedArgs = {
-  model: { type: "positional", description: "model file (.onnx)", required: true },
+  model: { type: "positional", description: "model: .onnx, a hub folder or config.json (+ safetensors), or .gguf", required: true },
   batch: { type: "string", description: "batch size (binds each input's leading symbolic dim)" },
   input: { type: "string", description: "input shape override NAME=D0xD1x... (repeatable)" },
   dim: { type: "string", description: "symbol value NAME=N, e.g. seq=512 (repeatable)" },
   dtype: { type: "string", description: "fp32|fp16|bf16|int8", default: "fp32" },
   runtime: { type: "string", description: "pytorch-cuda|ort-cpu|ort-cuda", default: "pytorch-cuda" },
   device: { type: "string", description: "h200|h100|a100-80gb|a100-40gb|l4|t4|rtx4090|rtx3090|cpu", default: "h100" },
-  mode: { type: "string", description: "inference|train", default: "inference" },
+  mode: { type: "string", description: "inference|train|generate (generate: LLMs, with the KV cache)", default: "inference" },
   optimizer: { type: "string", description: "sgd|momentum|adam|adamw" },
   json: { type: "boolean", description: "print the JSON contract" },
+  "new-tokens": { type: "string", description: "--mode generate: tokens to generate (default 128)" },
+  attn: { type: "string", description: "transformers: attention implementation eager|sdpa|flash (default sdpa)" },
   "cudnn-benchmark": { type: "boolean", description: "pytorch-cuda: torch.backends.cudnn.benchmark=True" },
   "cuda-module-loading": { type: "string", description: "pytorch-cuda: lazy|eager (CUDA_MODULE_LOADING; lazy is PyTorch's default)" },
 } as const;

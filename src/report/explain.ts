@@ -35,13 +35,16 @@ export function renderExplanation(report: Report): string {
   if ("fixed" in m.perBatch && m.perBatch.perSample > 0) {
     lines.push(`batch: total ≈ ${bytes(m.perBatch.fixed)} + ${bytes(m.perBatch.perSample)} × batch`);
   }
+  if (typeof m["kvCache"] === "number" && m["kvCache"] > 0) {
+    lines.push(`KV cache: ${bytes(m["kvCache"] as number)} of the activations at the last token (2 × layers × kv heads × head dim × tokens × batch × bytes)`);
+  }
   if (typeof m.afterRun1 === "number" && typeof m.afterRun2 === "number") {
     lines.push(`process growth: ${bytes(m.afterRun1)} after the first run, ${bytes(m.afterRun2)} after the second`);
   }
   const timeline = report.timeline ?? [];
   if (timeline.length > 0) {
     lines.push("", "live activation memory through the forward (largest layers):");
-    const top = Math.max(...timeline.map((t) => t.liveBytes));
+    const top = timeline.reduce((m, t) => Math.max(m, t.liveBytes), 0);
     const shown = timeline
       .map((t, i) => ({ ...t, i }))
       .sort((a, b) => b.liveBytes - a.liveBytes)
