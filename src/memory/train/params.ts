@@ -1,0 +1,72 @@
+/**
+ * The parameters and buffers eager PyTorch holds for a graph in training, per eager op: the float
+ * initializers the op's nodes read (a Conv with a BatchNorm folded in has the conv weight plus the BN's
+ * weight and bias as parameters and its running mean/var and num_batches_tracked as buffers; the exporter's
+ * folded bias is not a parameter), and, with LoRA, the adapters (rank r: A is r x in, B is out x r) on every
+ * Linear (a MatMul or Gemm with a 2-D weight initializer), the base weights frozen.
+ */
+import { byteSize, isFloat } from "../../graph/dtype.js";
+import type { Model } from "../../graph/ir.js";
+import { foldedBatchNorm, type EagerProgram } from "../torch/eager.js";
+
+export interface TrainParam {
+  /** Index of the eager op that reads it. */
+  op: number;
+  elements: number;
+  /** Bytes as stored (fp32 master weights; QLoRA's 4-bit base weights are packed). */
+  bytes: number;
+  trainable: boolean;
+  what: "weight" | "bn" | "lora" | "buffer";
+}
+
+export interface ParamOptions {
+  loraRank?: number;
+  /** QLoRA: the LoRA-targeted base weights are NF4 with double quantization (bitsandbytes). */
+  qlora?: boolean;
+}
+
+/**
+ * NF4 with double quantization: 4 bits per weight, one 8-bit absmax per 64-weight block, and one fp32
+ * absmax (plus offset) per 256 blocks for those (bitsandbytes' defaults as used by QLoRA).
+ */
+export function nf4Bytes(elements: number): number {
+  const blocks = Math.ceil(elements / 64);
+  return Math.ceil(elements / 2) + blocks + Math.ceil(blocks / 256) * 8;
+}
+
+export function trainParams(model: Model, prog: EagerProgram, opts: ParamOptions = {}): TrainParam[] {
+  const inits = model.graph.initializers;
+  const seen = new Set<string>();
+  const out: TrainParam[] = [];
+  const lora = opts.loraRank !== undefined && opts.loraRank > 0;
+  prog.ops.forEach((op, i) => {
+    for (const n of op.nodes ?? []) {
+      const folded = n.opType === "Conv" && foldedBatchNorm(n, inits);
+      n.inputs.forEach((name, k) => {
+        const t = inits.get(name);
+        if (!t || !isFloat(t.dtype) || t.elements <= 1 || seen.has(name)) return;
+        seen.add(name);
+        if (folded && k === 2) return; // the BN shift folded into a conv bias: BN's own bias is counted below
+        const linear = (n.opType === "MatMul" || n.opType === "Gemm") && t.dims.length === 2 && k === 1;
+        const bytes = byteSize(t.dtype, t.elements);
+        if (lora && linear) {
+          const [a, b] = t.dims as [number, number];
+          out.push({ op: i, elements: t.elements, bytes: opts.qlora ? nf4Bytes(t.elements) : bytes, trainable: false, what: "weight" });
+          const r = opts.loraRank!;
+          out.push({ op: i, elements: r * a, bytes: byteSize("float32", r * a), trainable: true, what: "lora" });
+          out.push({ op: i, elements: r * b, bytes: byteSize("float32", r * b), trainable: true, what: "lora" });
+          return;
+        }
+        out.push({ op: i, elements: t.elements, bytes, trainable: !lora, what: "weight" });
+      });
+      if (folded) {
+        const c = inits.get(n.inputs[1] ?? "")?.dims[0];
+        if (c === undefined) continue;
+        for (let k = 0; k < 2; k++) out.push({ op: i, elements: c, bytes: c * 4, trainable: !lora, what: "bn" });
+        for (let k = 0; k < 2; k++) out.push({ op: i, elements: c, bytes: c * 4, trainable: false, what: "buffer" });
+        out.push({ op: i, elements: 1, bytes: 8, trainable: false, what: "buffer" });
+      }
+    }
+  });
+  return out;
+}

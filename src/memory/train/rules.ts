@@ -1,0 +1,94 @@
+/**
+ * What autograd keeps for backward, and what each backward allocates, per eager op (src/memory/torch/eager.ts).
+ * The rules follow the derivative formulas of PyTorch's tools/autograd/derivatives.yaml:
+ * - convolution and matmul/linear save their inputs (the weight's gradient needs the activation);
+ * - ReLU/Hardtanh/Sigmoid/Tanh/Softmax save their result (in place: the storage they overwrote);
+ * - GELU/SiLU/LayerNorm save their input, LayerNorm and BatchNorm also small per-row/per-channel statistics;
+ * - max pooling saves its input and the int64 argmax indices (one per output element);
+ * - scaled-dot-product attention (memory-efficient kernel) saves q, k, v, its output and the log-sum-exp;
+ * - add, concat, average pooling, views and copies save nothing;
+ * - an in-place op whose derivative reads its *input* (hardtanh_ for ReLU6, hardswish_, silu_: derivatives.yaml
+ *   has no in-place formula for them) makes autograd save a clone of the input before overwriting it (measured:
+ *   mobilenet_v2's ReLU6(inplace=True) layers hold 1.56 GB of clones at batch 64, the whole gap to the
+ *   H200 measurement);
+ * and a BatchNorm folded into a Conv by the exporter is a real BatchNorm in training: the conv output it
+ * reads is saved (it is transient only in inference).
+ */
+import type { EagerOp } from "../torch/eager.js";
+
+/** Op types whose backward only reshapes, narrows or passes on the incoming gradient (no new buffer). */
+const ALIAS_BACKWARD = new Set(["Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout", "Transpose", "Slice", "Split", "Expand", "Gather", "Concat", "Add", "Sub"]);
+/** Elementwise activations whose backward reads their result. */
+const SAVE_RESULT = new Set(["Relu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "Softmax", "LogSoftmax", "Elu", "Selu", "Celu"]);
+/** Ops whose backward reads their inputs. */
+const SAVE_INPUTS = new Set(["Conv", "ConvTranspose", "MatMul", "Gemm", "Mul", "Div", "Erf", "Gelu", "LayerNormalization", "BatchNormalization", "HardSwish", "LeakyRelu", "Pow", "Sqrt", "Exp", "Log", "InstanceNormalization", "GroupNormalization", "ReduceMax", "ReduceMin"]);
+/** Ops whose backward needs only shapes. */
+const SAVE_NOTHING = new Set(["Add", "Sub", "Concat", "GlobalAveragePool", "AveragePool", "ReduceMean", "ReduceSum", "Neg", "Cast", "Pad"]);
+
+export interface SavedPlan {
+  /** Storages (existing ids) this op's backward reads: held until its backward has run. */
+  storages: string[];
+  /** New buffers the forward allocates only for backward (argmax indices, statistics), bytes each. */
+  extra: number[];
+  /** The folded BatchNorm's conv output is kept (saved as BN's input) instead of freed at once. */
+  keepFoldedConv: boolean;
+  /** Op types no rule here knows: their inputs are assumed saved (stated as a warning). */
+  unknown: string[];
+}
+
+/** In-place activations (as eager.ts maps them) whose backward reads the input: a clone is saved. */
+const INPLACE_CLONES_INPUT = new Set(["Clip", "HardSwish", "HardSigmoid"]);
+
+export function isAliasBackward(op: EagerOp): boolean {
+  return op.opTypes.every((t) => ALIAS_BACKWARD.has(t));
+}
+
+/** True when the op is one scaled-dot-product-attention call (the exporter spells it MatMul, Softmax, MatMul). */
+function isAttention(op: EagerOp): boolean {
+  return op.opTypes.includes("Softmax") && op.opTypes.filter((t) => t === "MatMul").length >= 2;
+}
+
+/**
+ * What op `op` saves. `outputs` are its result storages (its own allocations, or the storage it overwrote in
+ * place); `elementBytes` the activation element size (int64 indices scale from it); `channels` the folded
+ * BatchNorm's channel count.
+ */
+export function savedFor(op: EagerOp, outputs: string[], outputBytes: number, elementBytes: number, channels: number | undefined): SavedPlan {
+  const plan: SavedPlan = { storages: [], extra: [], keepFoldedConv: false, unknown: [] };
+  const addInputs = (): void => {
+    for (const r of op.reads) if (!plan.storages.includes(r)) plan.storages.push(r);
+  };
+  const addOutputs = (): void => {
+    for (const o of outputs) if (!plan.storages.includes(o)) plan.storages.push(o);
+  };
+  if (isAttention(op)) {
+    addInputs();
+    addOutputs();
+    return plan;
+  }
+  const folded = op.allocs.some((a) => a.what === "folded-bn");
+  if (folded) {
+    plan.keepFoldedConv = true;
+    // save_mean and save_invstd, one fp32 value per channel each.
+    if (channels !== undefined) plan.extra.push(channels * 4, channels * 4);
+  }
+  const inPlace = op.allocs.length === 0 && !isAliasBackward(op);
+  const silu = op.opTypes.includes("Sigmoid") && op.opTypes.includes("Mul");
+  if (inPlace && (silu || op.opTypes.some((t) => INPLACE_CLONES_INPUT.has(t)))) {
+    plan.extra.push(outputBytes);
+    return plan;
+  }
+  for (const t of new Set(op.opTypes)) {
+    if (t === "MaxPool") {
+      addInputs();
+      plan.extra.push((outputBytes / elementBytes) * 8);
+    } else if (SAVE_RESULT.has(t)) addOutputs();
+    else if (SAVE_INPUTS.has(t)) addInputs();
+    else if (SAVE_NOTHING.has(t) || ALIAS_BACKWARD.has(t)) continue;
+    else {
+      plan.unknown.push(t);
+      addInputs();
+    }
+  }
+  return plan;
+}

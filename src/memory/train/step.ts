@@ -1,0 +1,395 @@
+/**
+ * One training loop, simulated through the caching allocator the way a user's script runs it:
+ *   opt.zero_grad(set_to_none=True); out = model(x); loss = cross_entropy(out, y); loss.backward(); opt.step()
+ * three times (the optimizer state appears in the first step; the second and third are the steady state).
+ * - Forward: the eager ops of src/memory/torch/eager.ts, but every tensor an op saves for backward
+ *   (rules.ts) stays alive until that op's backward has run.
+ * - Backward, in reverse order: each op consumes the gradient of its result, allocates one for each input
+ *   that requires grad (an add, a concat or a view passes it on instead), its parameters' gradients (kept:
+ *   AccumulateGrad steals the buffer) and, for convolutions, the cuDNN workspace; then its saved tensors and
+ *   the consumed gradient are freed. A gradient reaching a tensor a second time is added in place.
+ * - Step: optimizer state (optimizer.ts), created lazily in the first step, and the foreach temporaries.
+ * Gradient checkpointing keeps only each block's inputs in the forward and re-runs the block's forward
+ * just before its backward.
+ */
+import type { DType } from "../../graph/dtype.js";
+import { byteSize } from "../../graph/dtype.js";
+import { CachingAllocator } from "../torch/caching-allocator.js";
+import type { EagerOp, EagerProgram } from "../torch/eager.js";
+import { stepTemporariesPerParam, statesPerParam, type OptimizerKind } from "./optimizer.js";
+import type { TrainParam } from "./params.js";
+import { isAliasBackward, savedFor, type SavedPlan } from "./rules.js";
+
+export interface TrainSimOptions {
+  optimizer: OptimizerKind;
+  params: TrainParam[];
+  /** Activation element type (the --dtype cast; fp32 when absent). */
+  activationDType?: DType;
+  /** Automatic mixed precision: fp32 parameters, a half copy of each conv/linear weight saved for backward. */
+  mixedPrecision?: boolean;
+  checkpointing?: boolean;
+  /** cuDNN workspace of op i's convolution (forward; the backward kernels are taken to need the same). */
+  workspace: (opIndex: number) => number;
+  cublasWorkspace: number;
+  /** The autograd thread's own cuBLAS handle gets a workspace at the first backward matmul (fresh process). */
+  backwardCublas?: boolean;
+  /** Rows of the target tensor (int64 class indices), the batch. */
+  batch: number;
+  steps?: number;
+  capacity?: number;
+}
+
+export type Phase = "forward" | "backward" | "step";
+
+export interface TrainTimelinePoint {
+  phase: Phase;
+  layer: string;
+  liveBytes: number;
+}
+
+export interface TrainSimResult {
+  /** Peak allocated during the last step minus what was allocated before the first (peak_delta_N). */
+  peakDelta: number;
+  /** Absolute peak allocated during the last step (max_memory_allocated, weights and input included). */
+  peakAllocated: number;
+  peakReserved: number;
+  reservedAtEnd: number;
+  /** Allocated after each phase of the last step, relative to before the first step. */
+  afterForward: number;
+  afterBackward: number;
+  afterStep: number;
+  /** Allocated before the first step: weights, buffers, input, target, the forward cuBLAS workspace. */
+  base: number;
+  paramBytes: number;
+  trainableBytes: number;
+  gradientBytes: number;
+  optimizerStateBytes: number;
+  /** Largest foreach temporary list of the step. */
+  stepTemporaryBytes: number;
+  /** Live bytes after each forward op, each backward op and the step, during the last step. */
+  timeline: TrainTimelinePoint[];
+  peakAt: { phase: Phase; layer: string };
+  warnings: string[];
+}
+
+interface Storage {
+  addr: number;
+  holds: number;
+}
+
+export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): TrainSimResult {
+  const alloc = new CachingAllocator(opts.capacity);
+  const warnings: string[] = [];
+  const elementBytes = byteSize(opts.activationDType ?? "float32", 1);
+  const ops = prog.ops;
+  const n = ops.length;
+
+  // Sizes of every storage the forward allocates.
+  const bytesOf = new Map<string, number>();
+  for (const op of ops) for (const a of op.allocs) bytesOf.set(a.id, a.bytes);
+  const outputsOf = (op: EagerOp): string[] => {
+    const own = op.allocs.filter((a) => !a.transient).map((a) => a.id);
+    return own.length > 0 ? own : op.reads.slice(0, 1);
+  };
+
+  // requires_grad: a result needs a gradient when its op has a trainable parameter or reads one that does.
+  const trainableAt = new Set(opts.params.filter((p) => p.trainable).map((p) => p.op));
+  const needsGrad = new Set<string>();
+  const runsBackward: boolean[] = ops.map((op, i) => {
+    const yes = trainableAt.has(i) || op.reads.some((r) => needsGrad.has(r));
+    if (yes) for (const o of outputsOf(op)) needsGrad.add(o);
+    return yes;
+  });
+  const channelsOf = (i: number): number | undefined => opts.params.find((p) => p.op === i && p.what === "bn")?.elements;
+  const plans: SavedPlan[] = ops.map((op, i) => {
+    const outs = outputsOf(op);
+    const outBytes = outs.reduce((s, o) => s + (bytesOf.get(o) ?? 0), 0);
+    return runsBackward[i] ? savedFor(op, outs, outBytes, elementBytes, channelsOf(i)) : { storages: [], extra: [], keepFoldedConv: false, unknown: [] };
+  });
+  const unknown = new Set(plans.flatMap((p) => p.unknown));
+  if (unknown.size > 0) warnings.push(`training: no saved-tensor rule for ${[...unknown].join(", ")}: their inputs are assumed saved for backward`);
+  if (prog.ops.some((op) => op.nodes === undefined)) warnings.push("training: eager ops without their nodes: parameters unknown");
+
+  // Half copies of conv/linear weights under autocast, saved by the op for its backward.
+  const halfCopies: number[][] = ops.map((_, i) => opts.mixedPrecision
+    ? opts.params.filter((p) => p.op === i && p.what === "weight").map((p) => byteSize("float16", p.elements))
+    : []);
+
+  // Gradient checkpointing: blocks of ops; in the forward a block keeps only what it reads from outside.
+  const block = opts.checkpointing ? checkpointBlocks(ops) : ops.map(() => -1);
+
+  // --- Setup: weights and buffers, input, target (as the loop's script allocates them before step 1).
+  let cublasFwd: number | undefined;
+  if (opts.cublasWorkspace > 0 && ops.some((op) => op.usesCublas)) cublasFwd = alloc.malloc(opts.cublasWorkspace);
+  for (const p of opts.params) alloc.malloc(p.bytes);
+  if (prog.inputBytes > 0) alloc.malloc(prog.inputBytes);
+  alloc.malloc(8 * Math.max(1, opts.batch));
+  void cublasFwd;
+  const base = alloc.snapshot().allocated;
+
+  const trainables = opts.params.filter((p) => p.trainable);
+  const states: number[] = [];
+  let grads: number[] = [];
+  let cublasBwd = false;
+  const steps = Math.max(2, opts.steps ?? 3);
+  let result: Omit<TrainSimResult, "paramBytes" | "trainableBytes" | "gradientBytes" | "optimizerStateBytes" | "stepTemporaryBytes" | "warnings" | "base"> | undefined;
+
+  for (let s = 1; s <= steps; s++) {
+    alloc.resetPeaks();
+    const last = s === steps;
+    const timeline: TrainTimelinePoint[] = [];
+    let peak = alloc.snapshot().allocated;
+    let peakAt: { phase: Phase; layer: string } = { phase: "forward", layer: "" };
+    const mark = (phase: Phase, layer: string): void => {
+      const snap = alloc.snapshot();
+      if (last) timeline.push({ phase, layer, liveBytes: snap.allocated - base });
+      if (snap.peakAllocated > peak) {
+        peak = snap.peakAllocated;
+        peakAt = { phase, layer };
+      }
+    };
+    // zero_grad(set_to_none=True)
+    for (const g of grads) alloc.free(g);
+    grads = [];
+
+    const live = new Map<string, Storage>();
+    const hold = (id: string): void => {
+      const st = live.get(id);
+      if (st) st.holds++;
+    };
+    const release = (id: string): void => {
+      const st = live.get(id);
+      if (!st) return;
+      if (--st.holds <= 0) {
+        alloc.free(st.addr);
+        live.delete(id);
+      }
+    };
+    const frees = new Map<number, string[]>();
+    for (const [id, after] of prog.freeAfter) if (Number.isFinite(after)) frees.set(after, [...(frees.get(after) ?? []), id]);
+    /** Extra saved buffers and half weight copies of op i, by op. */
+    const extras = new Map<number, number[]>();
+
+    /** Runs op i's forward; `keep` decides whether its saved tensors are held for backward. */
+    const forwardOp = (i: number, keep: boolean, recompute: boolean): void => {
+      const op = ops[i]!;
+      const plan = plans[i]!;
+      const held: number[] = [];
+      for (const h of halfCopies[i]!) held.push(alloc.malloc(h));
+      if (!keep) for (const a of held) alloc.free(a);
+      for (const a of op.allocs) {
+        const at = alloc.malloc(a.bytes);
+        if (a === op.allocs[0]) {
+          const ws = opts.workspace(i);
+          if (ws > 0) alloc.free(alloc.malloc(ws));
+        }
+        if (a.transient && !(a.what === "folded-bn" && keep && plan.keepFoldedConv)) alloc.free(at);
+        else live.set(a.id, { addr: at, holds: a.transient ? 0 : 1 });
+      }
+      if (keep) {
+        for (const b of plan.extra) held.push(alloc.malloc(b));
+        extras.set(i, held);
+        for (const id of plan.storages) hold(id);
+        for (const a of op.allocs) if (a.what === "folded-bn" && plan.keepFoldedConv) hold(a.id);
+      }
+      // Forward lifetimes (a recomputed block frees what only the block itself reads).
+      for (const id of frees.get(i) ?? []) {
+        const made = recompute ? producer(ops, id) : i;
+        if (made !== undefined && (!recompute || block[made] === block[i])) release(id);
+      }
+      if (recompute) {
+        for (const a of op.allocs) {
+          if (a.transient) continue;
+          const after = prog.freeAfter.get(a.id) ?? i;
+          if (block[after] !== block[i] || !Number.isFinite(after)) release(a.id);
+        }
+      }
+    };
+
+    // --- Forward.
+    const blockInputs = new Map<number, string[]>();
+    for (let i = 0; i < n; i++) {
+      const b = block[i]!;
+      if (b >= 0) {
+        for (const r of ops[i]!.reads) {
+          const made = producer(ops, r);
+          if ((made === undefined || block[made] !== b) && !(blockInputs.get(b) ?? []).includes(r)) {
+            blockInputs.set(b, [...(blockInputs.get(b) ?? []), r]);
+            hold(r);
+          }
+        }
+      }
+      forwardOp(i, b < 0 && runsBackward[i]!, false);
+      mark("forward", ops[i]!.layer);
+    }
+    // Loss: cross_entropy = log_softmax (saved) + nll_loss (a scalar).
+    const logits = prog.outputBytes;
+    const logProbs = alloc.malloc(byteSize("float32", logits / elementBytes));
+    const loss = alloc.malloc(4);
+    mark("forward", "loss");
+    const afterForward = alloc.snapshot().allocated - base;
+
+    // --- Backward.
+    const gradOf = new Map<string, Storage>();
+    const setGrad = (id: string, g: Storage): void => {
+      const old = gradOf.get(id);
+      if (!old) {
+        gradOf.set(id, g);
+        return;
+      }
+      // A second gradient for the same tensor: added into the first in place.
+      if (--g.holds <= 0) alloc.free(g.addr);
+    };
+    const dropGrad = (id: string): void => {
+      const g = gradOf.get(id);
+      if (!g) return;
+      gradOf.delete(id);
+      if (--g.holds <= 0) alloc.free(g.addr);
+    };
+    // d(loss)/d(logits): nll_loss backward and log_softmax backward each allocate one logits-sized buffer.
+    const ones = alloc.malloc(4);
+    const gNll = alloc.malloc(byteSize("float32", logits / elementBytes));
+    alloc.free(ones);
+    const gLogits = alloc.malloc(logits);
+    alloc.free(gNll);
+    alloc.free(logProbs);
+    const outs = ops.length > 0 ? outputsOf(ops[n - 1]!) : [];
+    if (outs[0] !== undefined) gradOf.set(outs[0], { addr: gLogits, holds: 1 });
+    else alloc.free(gLogits);
+    let recomputed = -1;
+    for (let i = n - 1; i >= 0; i--) {
+      const b = block[i]!;
+      if (b >= 0 && b !== recomputed) {
+        // Checkpointed block: its forward runs again, keeping what its backward needs.
+        recomputed = b;
+        let start = i;
+        while (start > 0 && block[start - 1] === b) start--;
+        for (let k = start; k <= i; k++) forwardOp(k, runsBackward[k]!, true);
+        for (const r of blockInputs.get(b) ?? []) release(r);
+      }
+      const op = ops[i]!;
+      if (!runsBackward[i]) continue;
+      const results = outputsOf(op);
+      const incoming = results.map((r) => gradOf.get(r)).find((g) => g !== undefined);
+      if (incoming && op.usesCublas && opts.backwardCublas && !cublasBwd && opts.cublasWorkspace > 0) {
+        cublasBwd = true;
+        alloc.malloc(opts.cublasWorkspace);
+      }
+      if (incoming) {
+        const alias = isAliasBackward(op);
+        const ws = opts.workspace(i);
+        const inputGrads: [string, Storage][] = [];
+        for (const r of op.reads) {
+          if (!needsGrad.has(r)) continue;
+          if (alias) {
+            incoming.holds++;
+            inputGrads.push([r, incoming]);
+            continue;
+          }
+          const bytes = bytesOf.get(r);
+          if (bytes === undefined) continue;
+          const g = alloc.malloc(bytes);
+          if (ws > 0) alloc.free(alloc.malloc(ws));
+          inputGrads.push([r, { addr: g, holds: 1 }]);
+        }
+        for (const p of opts.params) {
+          if (p.op !== i || !p.trainable) continue;
+          if (ws > 0 && p.what === "weight") alloc.free(alloc.malloc(ws));
+          if (opts.mixedPrecision && p.what === "weight") {
+            const half = alloc.malloc(byteSize("float16", p.elements));
+            grads.push(alloc.malloc(p.bytes));
+            alloc.free(half);
+          } else grads.push(alloc.malloc(p.bytes));
+        }
+        for (const r of results) dropGrad(r);
+        for (const [r, g] of inputGrads) setGrad(r, g);
+      }
+      for (const a of extras.get(i) ?? []) alloc.free(a);
+      extras.delete(i);
+      for (const id of plans[i]!.storages) release(id);
+      for (const a of op.allocs) if (a.what === "folded-bn" && plans[i]!.keepFoldedConv) release(a.id);
+      mark("backward", op.layer);
+    }
+    for (const id of [...gradOf.keys()]) dropGrad(id);
+    const afterBackward = alloc.snapshot().allocated - base;
+
+    // --- Optimizer step.
+    const perParam = statesPerParam(opts.optimizer);
+    if (states.length === 0 && perParam > 0) {
+      for (const p of trainables) for (let k = 0; k < perParam; k++) states.push(alloc.malloc(p.bytes));
+    }
+    const temps = stepTemporariesPerParam(opts.optimizer);
+    const tempAddrs: number[] = [];
+    for (let k = 0; k < temps; k++) for (const p of trainables) tempAddrs.push(alloc.malloc(p.bytes));
+    for (const a of tempAddrs) alloc.free(a);
+    mark("step", "optimizer.step");
+    const afterStep = alloc.snapshot().allocated - base;
+    // `del out, loss`: the logits and the loss go before the next step.
+    for (const id of [...live.keys()]) {
+      const st = live.get(id)!;
+      alloc.free(st.addr);
+      live.delete(id);
+    }
+    alloc.free(loss);
+    const snap = alloc.snapshot();
+    if (last) {
+      result = {
+        peakDelta: snap.peakAllocated - base,
+        peakAllocated: snap.peakAllocated,
+        peakReserved: snap.peakReserved,
+        reservedAtEnd: snap.reserved,
+        afterForward,
+        afterBackward,
+        afterStep,
+        timeline,
+        peakAt,
+      };
+    }
+  }
+  const sum = (ps: TrainParam[]): number => ps.reduce((a, p) => a + p.bytes, 0);
+  const trainableBytes = sum(trainables);
+  return {
+    ...result!,
+    base,
+    paramBytes: sum(opts.params),
+    trainableBytes,
+    gradientBytes: trainableBytes,
+    optimizerStateBytes: trainableBytes * statesPerParam(opts.optimizer),
+    stepTemporaryBytes: trainableBytes * stepTemporariesPerParam(opts.optimizer),
+    warnings,
+  };
+}
+
+function producer(ops: EagerOp[], storage: string): number | undefined {
+  for (let i = 0; i < ops.length; i++) if (ops[i]!.allocs.some((a) => a.id === storage && !a.transient)) return i;
+  return undefined;
+}
+
+/**
+ * Checkpointed blocks: runs of consecutive ops under one module at the nesting depth that gives the most
+ * blocks of at least three ops (ResNet's bottlenecks, a transformer's layers); -1 for ops outside any.
+ */
+export function checkpointBlocks(ops: EagerOp[]): number[] {
+  let best: number[] = ops.map(() => -1);
+  let bestCount = 0;
+  for (let depth = 1; depth <= 4; depth++) {
+    const ids: number[] = ops.map(() => -1);
+    let count = 0;
+    let i = 0;
+    while (i < ops.length) {
+      const key = ops[i]!.path.length >= depth ? ops[i]!.path.slice(0, depth).join("/") : undefined;
+      let j = i;
+      while (key !== undefined && j + 1 < ops.length && ops[j + 1]!.path.slice(0, depth).join("/") === key && ops[j + 1]!.path.length >= depth) j++;
+      if (key !== undefined && j - i + 1 >= 3) {
+        for (let k = i; k <= j; k++) ids[k] = count;
+        count++;
+      }
+      i = j + 1;
+    }
+    if (count > bestCount) {
+      best = ids;
+      bestCount = count;
+    }
+  }
+  return best;
+}
