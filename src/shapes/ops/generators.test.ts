@@ -63,6 +63,25 @@ test("Range with a symbolic limit: ceil((limit - start) / delta)", () => {
   assert.equal(r.warnings.length, 0);
 });
 
+test("Range over a symbolic span in fractional steps: exact for steps of 1/k, else unknown with the reason", () => {
+  const r = infer({
+    inputs: { x: { dtype: "float32", shape: ["seq"] } },
+    initializers: [constTensor("zero", "float32", [], [0]), constTensor("half", "float32", [], [0.5]), constTensor("third", "float32", [], [0.3]), i64("i0", [0], [])],
+    nodes: [
+      { op: "Shape", inputs: ["x"], outputs: ["s"] },
+      { op: "Gather", inputs: ["s", "i0"], outputs: ["n"] },
+      { op: "Cast", inputs: ["n"], outputs: ["f"], attrs: { to: 1 } },
+      { op: "Range", inputs: ["zero", "f", "half"], outputs: ["h"] },
+      { op: "Range", inputs: ["zero", "f", "third"], outputs: ["y"] },
+    ],
+    outputs: ["h", "y"],
+  });
+  assert.equal(r.values.get("f")?.value?.map(dimToString).join(), "seq");
+  assert.equal(r.values.get("y")?.shape, undefined);
+  assert.equal(str(r.values.get("h")?.shape), "[2*seq]");
+  assert.match(r.warnings.join("\n"), /in steps of 0.3\d* is not an integer count/);
+});
+
 test("Range with known bounds has values; an empty range is 0 long", () => {
   const r = inferOp("Range", [i64("a", [10], []), i64("b", [4], []), i64("c", [-3], [])]);
   assert.deepEqual(r.shapes, ["[2]"]);

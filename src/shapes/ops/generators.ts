@@ -4,7 +4,7 @@
  * masks, Constant feeds every shape sub-graph.
  */
 import { dtypeFromCode, type DType } from "../../graph/dtype.js";
-import { add, dimToString, floorDiv, isSym, lowerBound, sub, type Dim } from "../../sym/expr.js";
+import { add, dimToString, floorDiv, isSym, lowerBound, mul, sub, type Dim } from "../../sym/expr.js";
 import { MAX_VALUE_ELEMENTS, type InferContext, type OpFamily, type OpRule, type TensorInfo } from "../types.js";
 import { knownNumel, movesData, needValues, scalarValue, stepsIn } from "../util.js";
 
@@ -68,6 +68,9 @@ export function rangeLength(ctx: InferContext, start: Dim, limit: Dim, delta: Di
   if (delta === 0) ctx.error("delta is 0");
   const span = sub(limit, start);
   if (typeof span === "number") return Math.max(Math.ceil(span / delta), 0);
+  // A symbolic span is an integer: steps of 1/k give exactly k per unit (Range(0, seq, 0.5) = 2*seq).
+  if (!Number.isInteger(delta) && Number.isInteger(1 / delta)) return mul(span, 1 / delta);
+  if (!Number.isInteger(delta)) ctx.unknown(`a symbolic span ${dimToString(span)} in steps of ${delta} is not an integer count`);
   const n = stepsIn(delta > 0 ? span : sub(0, span), Math.abs(delta));
   if (lowerBound(n) < 0) ctx.warn(`assumed ${dimToString(n)} >= 0`);
   return n;
