@@ -336,5 +336,5 @@ function fitsTable(report: Report): string {
     const more = best !== undefined && last && best === last.batch ? " or more" : "";
     return `<tr><td>${esc(d.name)}</td><td class="num">${esc(bytes(d.capacity))}</td><td class="num">${best === undefined ? "none of the swept batches" : `${best}${more}`}</td></tr>`;
   });
-  return `<table><thead><tr><th>device</th><th class="num">capacity</th><th class="num">largest swept batch that fits (powers of two)</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+  return `<table><thead><tr><th>device</th><th class="num">capacity</th><th class="num">largest swept batch that fits (powers of two; totals as on ${esc(report.settings.device)})</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
