@@ -15,7 +15,7 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import { mutate, parseTree } from "./fuzz-mutate.js";
+import { mutate, parseTree } from "../src/formats/onnx/fuzzing.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SEED = Number(process.env["FUZZ_SEED"] ?? 20261126);

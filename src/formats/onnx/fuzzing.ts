@@ -3,7 +3,8 @@
  * length-delimited payload is taken as a sub-message when it parses as one) and mutations at two levels:
  * on the tree (huge varints, huge packed counts, duplicated and deleted fields, so the enclosing lengths stay
  * right and the damage reaches the decoder's semantics), and on the bytes (bit flips, truncation, lengths
- * overwritten in place). Lives under test/ but exports no tests: fuzz.test.ts runs it.
+ * overwritten in place). Used by test/fuzz.test.ts; kept out of test/ because the test runner takes every
+ * file there for a test file.
  */
 
 /** mulberry32: tiny, fast, and the same sequence on every machine for a given seed. */
