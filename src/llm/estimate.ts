@@ -62,6 +62,8 @@ export function estimateLlm(a: ArchSpec, s: LlmSettings, capacity?: number): Llm
     workspace: () => 0,
     cublasWorkspace: cublas,
     deleteOutputs: true,
+    // The second forward is the steady state the measurements report; a third adds nothing here.
+    forwards: 2,
     ...(capacity !== undefined ? { capacity } : {}),
   });
   const context = device.contextLazy.value + (sim.usesCublas ? device.librariesLazy.cublas.value : 0);
