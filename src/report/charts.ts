@@ -73,6 +73,24 @@ export function peakIndex(report: Report): number {
   return at >= 0 ? at : largest(() => true);
 }
 
+/**
+ * The timeline's y axis: from 0, unless the fixed bands dwarf the activations (an LLM's weights are 100x
+ * its activations), then from a round value a little below the activations so their shape stays visible.
+ */
+export function axis(fixed: number, act: number): { ticks: number[]; lo: number; hi: number } {
+  if (!(act > 0 && act < 0.1 * (fixed + act))) {
+    const ticks = byteTicks((fixed + act) * 1.08);
+    return { ticks, lo: 0, hi: Math.max(ticks[ticks.length - 1]!, (fixed + act) * 1.08) };
+  }
+  const hi = fixed + act * 1.3;
+  const probe = byteTicks(hi - (fixed - 2 * act));
+  const stepSize = probe.length > 1 ? probe[1]! - probe[0]! : act;
+  const lo = Math.max(0, Math.floor((fixed - 2 * act) / stepSize) * stepSize);
+  const ticks: number[] = [];
+  for (let v = lo; v <= hi; v += stepSize) ticks.push(v);
+  return { ticks, lo, hi };
+}
+
 export function timelineChart(report: Report): string {
   const m = report.memory;
   const t = report.timeline ?? [];
@@ -85,21 +103,22 @@ export function timelineChart(report: Report): string {
     ["workspace", "workspace & kept buffers", held],
   ];
   const fixed = base.reduce((a, b) => a + b[2], 0);
-  const top = fixed + maxOf(t.map((p) => p.liveBytes));
-  const ticks = byteTicks(top * 1.08);
-  const yMax = Math.max(ticks[ticks.length - 1]!, top * 1.08);
+  const act = maxOf(t.map((p) => p.liveBytes));
+  const top = fixed + act;
+  const { ticks, lo, hi: yMax } = axis(fixed, act);
   const x0 = PAD.left;
   const x1 = W - PAD.right;
   const cols = columns(t.map((p) => p.liveBytes));
   const step = (x1 - x0) / cols.length;
-  const y = (v: number) => H - PAD.bottom - (v / yMax) * (H - PAD.top - PAD.bottom);
+  const y = (v: number) => H - PAD.bottom - ((Math.max(v, lo) - lo) / (yMax - lo)) * (H - PAD.top - PAD.bottom);
   const parts: string[] = [svgOpen(W, H, "memory timeline, stacked by category"), yGrid(ticks, y, x0, x1)];
   let below = 0;
   for (const [cat, label, v] of base) {
     if (v <= 0) continue;
-    parts.push(`<rect x="${r(x0)}" y="${r(y(below + v))}" width="${r(x1 - x0)}" height="${r(y(below) - y(below + v))}" fill="${COLORS[cat]}"><title>${esc(`${label}: ${bytes(v)} through the forward`)}</title></rect>`);
+    if (below + v > lo) parts.push(`<rect x="${r(x0)}" y="${r(y(below + v))}" width="${r(x1 - x0)}" height="${r(y(below) - y(below + v))}" fill="${COLORS[cat]}"><title>${esc(`${label}: ${bytes(v)} through the forward`)}</title></rect>`);
     below += v;
   }
+  if (lo > 0) parts.push(`<text x="${r(x0 + 6)}" y="${H - PAD.bottom - 6}" class="axis-note">axis starts at ${esc(bytes(lo))}: the bands below it are cut so the activations show</text>`);
   // Activations as one stepped area over the fixed bands.
   let d = `M${r(x0)} ${r(y(fixed))}`;
   cols.forEach((c, i) => {
@@ -168,7 +187,9 @@ export function layerChart(report: Report): string {
   const parts: string[] = [svgOpen(W, H, "activation and parameter bytes per layer")];
   parts.push(
     `<text x="${r(x0 - 6)}" y="${PAD.top + 4}" class="tick" text-anchor="end">${esc(bytes(maxA))}</text>`,
-    `<text x="${r(x0 - 6)}" y="${H - PAD.bottom}" class="tick" text-anchor="end">${esc(bytes(maxP))}</text>`,
+    maxOf(par) > 0
+      ? `<text x="${r(x0 - 6)}" y="${H - PAD.bottom}" class="tick" text-anchor="end">${esc(bytes(maxP))}</text>`
+      : `<text x="${r(x0 + 6)}" y="${r(mid + 16)}" class="axis-note">this report gives no parameter bytes per layer</text>`,
     `<line x1="${x0}" x2="${x1}" y1="${r(mid)}" y2="${r(mid)}" class="axis"/>`,
   );
   cols.forEach((c, i) => {

@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { analyzeModel } from "../analyze.js";
 import { loadModelFile } from "../formats/load-node.js";
-import { columns, heldThroughForward, MAX_COLUMNS, peakIndex, waterfallSteps } from "./charts.js";
+import { axis, columns, heldThroughForward, MAX_COLUMNS, peakIndex, waterfallSteps } from "./charts.js";
 import { renderHtml } from "./html.js";
 import { SCHEMA, type Report } from "./report.js";
 import { batchSweep, deviceCapacities, withCharts } from "./sweep.js";
@@ -136,6 +136,18 @@ test("a 30,000-layer model with 5,000 warnings stays under the 1 MB budget, its 
   assert.ok(Buffer.byteLength(html) < 1_000_000, `${Buffer.byteLength(html)} bytes`);
   assert.match(html, /peak 48\.0 MiB allocated at \/model\/layers\.20123\//);
   assert.match(html, /… 4800 more/);
+});
+
+test("the timeline axis starts at 0, unless the weights dwarf the activations; then it says where it starts", () => {
+  assert.equal(axis(100 * MiB, 300 * MiB).lo, 0);
+  const llm = axis(15 * 1024 * MiB, 130 * MiB);
+  assert.ok(llm.lo > 0 && llm.lo <= 15 * 1024 * MiB - 2 * 130 * MiB, String(llm.lo));
+  assert.equal(llm.ticks[0], llm.lo);
+  assert.ok(llm.ticks[llm.ticks.length - 1]! >= 15 * 1024 * MiB);
+  const r = sample();
+  r.memory = { ...r.memory!, weights: 16 * 1024 * MiB, peakAllocated: 16 * 1024 * MiB + 40 * MiB };
+  assert.match(renderHtml(r), /axis starts at [\d.]+ GiB: the bands below it are cut/);
+  assert.doesNotMatch(renderHtml(sample()), /axis starts at/);
 });
 
 const SHARED = process.env["MEMLENS_SHARED"] ?? join(process.cwd(), "..", "shared");

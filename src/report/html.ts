@@ -80,7 +80,7 @@ svg{display:block;font-size:11px;overflow:visible}
 .grid{stroke:#eee}.axis{stroke:#999}.tick{fill:var(--muted)}.val{fill:var(--fg);font-weight:600}
 .hit{fill:transparent}.hit:hover{fill:rgba(0,0,0,.08)}
 .peak-line{stroke:#c00;stroke-dasharray:4 3}.peak-dot{fill:#c00;stroke:#fff;stroke-width:2}.peak-label{fill:#c00;font-weight:600;font-size:12px}
-.connector{stroke:#888;stroke-dasharray:2 2}
+.connector{stroke:#888;stroke-dasharray:2 2}.axis-note{fill:#555;font-style:italic}
 .device{stroke:#888;stroke-dasharray:6 4}.device-label{fill:#555}.current{stroke:#999;stroke-dasharray:1 3}
 .series-total{fill:none;stroke:#444;stroke-width:2}.series-total-dot{fill:#444}
 .series-alloc{fill:none;stroke:#e15759;stroke-width:2;stroke-dasharray:5 3}.series-alloc-dot{fill:#e15759}
