@@ -30,6 +30,8 @@ export interface AnalyzeOptions {
   cudnnBenchmark?: boolean;
   /** pytorch-cuda: CUDA_MODULE_LOADING. */
   cudaModuleLoading?: "lazy" | "eager";
+  /** --mode train: checkpointing, LoRA, sharding across GPUs. */
+  train?: import("./memory/train/report.js").TrainSettings;
 }
 
 /** The value a symbol takes when the user gave none (and not the batch): stated in a warning. */
@@ -161,6 +163,7 @@ function memorySettings(opts: AnalyzeOptions, settings: Settings): MemorySetting
   if (opts.optimizer !== undefined) m.optimizer = opts.optimizer;
   if (opts.cudnnBenchmark !== undefined) m.cudnnBenchmark = opts.cudnnBenchmark;
   if (opts.cudaModuleLoading !== undefined) m.cudaModuleLoading = opts.cudaModuleLoading;
+  if (opts.train !== undefined) m.train = opts.train;
   return m;
 }
 

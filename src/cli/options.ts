@@ -2,6 +2,7 @@
 import { UsageError } from "../errors.js";
 import { parseDim, type Dim } from "../sym/expr.js";
 import type { AnalyzeOptions } from "../analyze.js";
+import type { TrainSettings } from "../memory/train/report.js";
 
 export const sharedArgs = {
   model: { type: "positional", description: "model: .onnx, a hub folder or config.json (+ safetensors), or .gguf", required: true },
@@ -18,6 +19,15 @@ export const sharedArgs = {
   attn: { type: "string", description: "transformers: attention implementation eager|sdpa|flash (default sdpa)" },
   "cudnn-benchmark": { type: "boolean", description: "pytorch-cuda: torch.backends.cudnn.benchmark=True" },
   "cuda-module-loading": { type: "string", description: "pytorch-cuda: lazy|eager (CUDA_MODULE_LOADING; lazy is PyTorch's default)" },
+  checkpointing: { type: "boolean", description: "train: gradient checkpointing per block" },
+  "lora-rank": { type: "string", description: "train: LoRA adapters of rank R on every Linear, base frozen" },
+  qlora: { type: "boolean", description: "train: with --lora-rank, 4-bit NF4 base weights" },
+  zero: { type: "string", description: "train: DeepSpeed ZeRO stage 1|2|3" },
+  fsdp: { type: "string", description: "train: PyTorch FSDP full|hybrid" },
+  gpus: { type: "string", description: "train: GPUs in all (DDP when no --zero/--fsdp)" },
+  "gpus-per-node": { type: "string", description: "train: GPUs per node (FSDP hybrid shard)" },
+  tp: { type: "string", description: "train: tensor-parallel degree" },
+  offload: { type: "string", description: "train, ZeRO: none|optimizer|optimizer+params" },
 } as const;
 
 /** All values of a repeatable `--name VALUE` / `--name=VALUE` option. */
@@ -73,6 +83,8 @@ export function analyzeOptions(args: Record<string, unknown>, rawArgs: readonly 
   }
   if (typeof args["optimizer"] === "string" && args["optimizer"] !== "") opts.optimizer = args["optimizer"];
   if (args["cudnn-benchmark"] === true) opts.cudnnBenchmark = true;
+  const train = trainSettings(args);
+  if (train !== undefined) opts.train = train;
   const loading = args["cuda-module-loading"];
   if (typeof loading === "string" && loading !== "") {
     const l = loading.toLowerCase();
@@ -80,4 +92,29 @@ export function analyzeOptions(args: Record<string, unknown>, rawArgs: readonly 
     opts.cudaModuleLoading = l;
   }
   return opts;
+}
+
+/** --mode train's options; undefined when none is given. */
+function trainSettings(args: Record<string, unknown>): TrainSettings | undefined {
+  const t: TrainSettings = {};
+  const str = (k: string): string | undefined => (typeof args[k] === "string" && args[k] !== "" ? (args[k] as string) : undefined);
+  if (args["checkpointing"] === true) t.checkpointing = true;
+  if (args["qlora"] === true) t.qlora = true;
+  const lora = positiveInt(str("lora-rank"), "--lora-rank");
+  if (lora !== undefined) t.loraRank = lora;
+  const zero = str("zero");
+  if (zero !== undefined) t.zero = zero;
+  const fsdp = str("fsdp");
+  if (fsdp !== undefined) t.fsdp = fsdp;
+  for (const [k, key] of [["gpus", "gpus"], ["gpus-per-node", "gpusPerNode"], ["tp", "tp"]] as const) {
+    const v = positiveInt(str(k), `--${k}`);
+    if (v !== undefined) t[key] = v;
+  }
+  const offload = str("offload");
+  if (offload !== undefined) {
+    if (offload !== "none" && offload !== "optimizer" && offload !== "optimizer+params") throw new UsageError(`--offload ${offload}: expected none, optimizer or optimizer+params`);
+    t.offload = offload;
+  }
+  if (Object.keys(t).length > 0 && args["mode"] !== "train") throw new UsageError(`${Object.keys(t).map((k) => `--${k}`).join(", ")}: training options need --mode train`);
+  return Object.keys(t).length > 0 ? t : undefined;
 }

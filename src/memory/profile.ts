@@ -18,6 +18,8 @@ export interface MemorySettings {
   cudnnBenchmark?: boolean;
   /** pytorch-cuda: CUDA_MODULE_LOADING (lazy is PyTorch's default). */
   cudaModuleLoading?: "lazy" | "eager";
+  /** --mode train: checkpointing, LoRA, sharding across GPUs (src/memory/train/report.ts). */
+  train?: import("./train/report.js").TrainSettings;
 }
 
 export interface MemoryInput {

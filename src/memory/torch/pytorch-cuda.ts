@@ -10,6 +10,7 @@ import type { MemoryInput, MemoryResult, RuntimeProfile } from "../profile.js";
 import { benchmarkTrialWorkspace, convConfigKey, convWorkspace } from "./cudnn.js";
 import { eagerProgram, type EagerProgram } from "./eager.js";
 import { simulate, type SimulationResult } from "./simulate.js";
+import { trainMemory } from "../train/report.js";
 
 export interface TorchEstimate {
   program: EagerProgram;
@@ -109,8 +110,9 @@ export const pytorchCuda: RuntimeProfile = {
     if (e.device.contextLazy.source === "assumed") {
       warnings.push(`CUDA context and kernel sizes for ${e.device.id} are assumed, not measured: ${e.device.contextLazy.note}`);
     }
+    if (input.settings.mode === "train") return trainMemory(input, e.device, input.settings.train ?? {}, e.runtimeOverhead, e.context);
     if (input.settings.mode !== "inference") {
-      warnings.push(`--mode ${input.settings.mode}: the pytorch-cuda profile simulates inference forwards only; training steps (gradients, optimizer state, saved activations) are not in these numbers`);
+      warnings.push(`--mode ${input.settings.mode}: the pytorch-cuda profile simulates inference forwards only`);
     }
     const peakStep = sim.liveness.peakStep;
     const peakOp = peakStep >= 0 ? program.ops[peakStep] : undefined;

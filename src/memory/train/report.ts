@@ -1,0 +1,102 @@
+/**
+ * `--mode train` for the pytorch-cuda profile: the training estimate (estimate.ts) as the report's memory
+ * fields, and, with several GPUs or a sharding strategy, the per-GPU model states (../distributed.ts)
+ * replacing the single-GPU ones. `peakAllocated` is the peak of one steady step (optimizer state allocated).
+ */
+import type { MemoryInput, MemoryResult } from "../profile.js";
+import type { Device } from "../devices.js";
+import { distributedMemory, parseStrategy, type Offload } from "../distributed.js";
+import { estimateTraining } from "./estimate.js";
+
+/** Training settings from the CLI (analyze/fit): all optional. */
+export interface TrainSettings {
+  checkpointing?: boolean;
+  loraRank?: number;
+  qlora?: boolean;
+  zero?: string;
+  fsdp?: string;
+  gpus?: number;
+  gpusPerNode?: number;
+  tp?: number;
+  offload?: Offload;
+}
+
+export function trainMemory(input: MemoryInput, device: Device, train: TrainSettings, runtimeOverhead: number, context: number): MemoryResult {
+  const s = input.settings;
+  const cc = device.computeCapability.value ?? 9;
+  const e = estimateTraining(input.model, input.inference, {
+    ...(s.optimizer !== undefined ? { optimizer: s.optimizer } : {}),
+    dtype: s.dtype,
+    batch: s.batch,
+    computeCapability: cc,
+    ...(train.checkpointing ? { checkpointing: true } : {}),
+    ...(train.loraRank !== undefined ? { loraRank: train.loraRank } : {}),
+    ...(train.qlora ? { qlora: true } : {}),
+  });
+  const { sim, program } = e;
+  const warnings = [...program.warnings, ...sim.warnings];
+  const gpus = train.gpus ?? 1;
+  const strategy = parseStrategy(train.zero, train.fsdp, gpus);
+  let peakAllocated = sim.peakAllocated;
+  let distributed: unknown;
+  if (strategy !== "single" || (train.tp ?? 1) > 1) {
+    const elements = (what: (p: (typeof e.params)[number]) => boolean): number => e.params.filter(what).reduce((a, p) => a + p.elements, 0);
+    const largest = new Map<number, number>();
+    for (const p of e.params) if (p.trainable || p.what === "weight") largest.set(p.op, (largest.get(p.op) ?? 0) + p.elements);
+    const frozen = e.params.filter((p) => !p.trainable && p.what !== "buffer");
+    const d = distributedMemory({
+      trainableParams: elements((p) => p.trainable),
+      frozenParams: elements((p) => !p.trainable && p.what !== "buffer"),
+      bytesPerFrozen: frozen.length > 0 ? frozen.reduce((a, p) => a + p.bytes, 0) / Math.max(1, elements((p) => !p.trainable && p.what !== "buffer")) : 4,
+      largestLayerParams: Math.max(0, ...largest.values()),
+      optimizer: e.optimizer,
+      mixedPrecision: s.dtype === "fp16" || s.dtype === "bf16",
+      strategy,
+      gpus,
+      ...(train.gpusPerNode !== undefined ? { gpusPerNode: train.gpusPerNode } : {}),
+      ...(train.tp !== undefined ? { tp: train.tp } : {}),
+      ...(train.offload !== undefined ? { offload: train.offload } : {}),
+    });
+    // The single-GPU peak with its own model states swapped for the per-GPU ones (activations unchanged:
+    // each GPU runs the given batch; tensor parallelism's split activations are not modelled, an upper bound).
+    const single = sim.paramBytes + sim.gradientBytes + sim.optimizerStateBytes;
+    peakAllocated = Math.max(0, sim.peakAllocated - single + d.total);
+    distributed = { strategy, gpus, tp: train.tp ?? 1, ...d };
+    warnings.push(`${strategy} on ${gpus} GPUs: per-GPU model states from docs/distributed.md; activations as on one GPU at batch ${s.batch} per GPU`);
+    warnings.push(...d.notes);
+  }
+  const total = runtimeOverhead + sim.reservedAtEnd;
+  return {
+    memory: {
+      weights: sim.paramBytes,
+      inputs: program.inputBytes,
+      outputs: program.outputBytes,
+      activationPeak: sim.peakDelta - sim.optimizerStateBytes,
+      workspace: e.cublasWorkspace,
+      peakAllocated,
+      peakReserved: sim.peakReserved,
+      runtimeOverhead,
+      cudaContext: context,
+      total,
+      peakAt: { layer: sim.peakAt.phase === "forward" ? sim.peakAt.layer : `${sim.peakAt.phase}: ${sim.peakAt.layer}`, live: [] },
+      perBatch: { formula: "training: re-run with another --batch (activations scale with it, model states do not)" },
+      training: {
+        optimizer: e.optimizer,
+        parameters: sim.paramBytes,
+        trainable: sim.trainableBytes,
+        gradients: sim.gradientBytes,
+        optimizerState: sim.optimizerStateBytes,
+        stepTemporaries: sim.stepTemporaryBytes,
+        peakDelta: sim.peakDelta,
+        afterForward: sim.afterForward,
+        afterBackward: sim.afterBackward,
+        afterStep: sim.afterStep,
+        checkpointing: train.checkpointing ?? false,
+        ...(train.loraRank !== undefined ? { loraRank: train.loraRank, qlora: train.qlora ?? false } : {}),
+      },
+      ...(distributed !== undefined ? { distributed } : {}),
+    },
+    timeline: sim.timeline.map((t) => ({ layer: t.phase === "forward" ? t.layer : `${t.phase}: ${t.layer}`, liveBytes: t.liveBytes })),
+    warnings,
+  };
+}
