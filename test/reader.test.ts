@@ -361,7 +361,7 @@ test(`limits: more than ${MAX_RANK} dims, a name over ${MAX_NAME_BYTES} bytes, m
   const graphBytes = finishBytes(g);
   const st = newDecodeState();
   st.nodes = MAX_NODES - 1;
-  assert.throws(() => readGraph(new ProtoReader(new MemorySource(graphBytes)), new MemorySource(graphBytes), 0, st), /more than 2000000 nodes/);
+  assert.throws(() => readGraph(new ProtoReader(new MemorySource(graphBytes)), new MemorySource(graphBytes), 0, st), new RegExp(`more than ${MAX_NODES} nodes`));
 });
 
 test("a string attribute over the limit is skipped unread, with a warning", () => {

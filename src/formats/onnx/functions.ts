@@ -18,8 +18,8 @@ export interface FunctionDef {
 
 /** Functions calling functions: deeper than this is a recursion, not a model. */
 export const MAX_INLINE_DEPTH = 16;
-/** Inlining can multiply nodes; past this the model is refused rather than expanded without bound. */
-export const MAX_INLINED_NODES = 2_000_000;
+/** Inlining can multiply nodes; past this the model is refused rather than expanded without bound (as MAX_NODES in decode.ts). */
+export const MAX_INLINED_NODES = 1_000_000;
 
 export function inlineFunctions(
   graph: Graph,
