@@ -6,7 +6,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { analyzeModel } from "../src/analyze.js";
 import { loadModelFile } from "../src/formats/load-node.js";
+import { encodeModel } from "../src/formats/onnx/writer.js";
+import { MemorySource } from "../src/formats/source.js";
+import { buildModel } from "../src/shapes/testing.js";
 import { loadFiles } from "../web/files.js";
 
 const SHARED = process.env["MEMLENS_SHARED"] ?? join(process.cwd(), "..", "shared");
@@ -50,6 +54,37 @@ test("an ONNX file becomes the same model the Node loader reads", { skip: !exist
   const node = loadModelFile(RESNET18).model;
   assert.equal(loaded.model.graph.nodes.length, node.graph.nodes.length);
   assert.equal(loaded.model.graph.initializers.size, node.graph.initializers.size);
+});
+
+/** x[6] reshaped by an int64 shape tensor kept in an external file, at `offset`. */
+function externalReshape(location: string, offset: number): Uint8Array<ArrayBuffer> {
+  const model = buildModel({
+    inputs: { x: { dtype: "float32", shape: [6] } },
+    initializers: [{ name: "shape", dtype: "int64", dims: [3], elements: 3, bytes: 24, data: { kind: "external", location, offset, length: 24 }, source: new MemorySource(new Uint8Array(0)) }],
+    nodes: [{ op: "Reshape", inputs: ["x", "shape"], outputs: ["y"] }],
+    outputs: ["y"],
+    opset: 17,
+  });
+  return new Uint8Array(encodeModel(model));
+}
+
+test("ONNX with external data chosen alongside: small tensors are read from it, matched by file name", async () => {
+  const data = new Uint8Array(64);
+  [1n, 2n, 3n].forEach((v, i) => new DataView(data.buffer).setBigInt64(16 + 8 * i, v, true));
+  const side = new CountingFile([data], "w.bin");
+  const loaded = await loadFiles([new File([externalReshape("data/w.bin", 16)], "m.onnx"), side]);
+  assert.equal(loaded.kind, "onnx");
+  if (loaded.kind !== "onnx") return;
+  assert.equal(side.read, 24, "only the tensor's own bytes");
+  const { report } = analyzeModel(loaded.model, { openExternal: loaded.openExternal });
+  assert.deepEqual(report.layers[0]!.outputs[0]!.shape, [1, 2, 3]);
+  // Without the side file the model still loads; the reshape is unknown, with a reason, not a guess.
+  const alone = await loadFiles([new File([externalReshape("data/w.bin", 16)], "m.onnx")]);
+  assert.equal(alone.kind, "onnx");
+  if (alone.kind !== "onnx") return;
+  const a = analyzeModel(alone.model, { openExternal: alone.openExternal });
+  assert.notDeepEqual(a.report.layers[0]!.outputs[0]!.shape, [1, 2, 3]);
+  assert.ok(a.report.warnings.length > 0);
 });
 
 test("config.json with safetensors: the architecture from the config, counts from the headers, weights never read", async () => {
