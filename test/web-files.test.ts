@@ -85,6 +85,8 @@ test("ONNX with external data chosen alongside: small tensors are read from it, 
   const a = analyzeModel(alone.model, { openExternal: alone.openExternal });
   assert.notDeepEqual(a.report.layers[0]!.outputs[0]!.shape, [1, 2, 3]);
   assert.ok(a.report.warnings.length > 0);
+  assert.deepEqual(loaded.warnings, []);
+  assert.match(alone.warnings[0] ?? "", /external data "data\/w\.bin" was not chosen with the model/);
 });
 
 test("config.json with safetensors: the architecture from the config, counts from the headers, weights never read", async () => {

@@ -52,7 +52,9 @@ export function settableSymbols(loaded: Loaded): string[] {
 export function analyse(loaded: Loaded, s: PageSettings): { report: Report; sweep: Generator<SweepStep> } {
   if (loaded.kind === "onnx") {
     const opts: AnalyzeOptions = { batch: s.batch, dims: s.dims, dtype: s.dtype, runtime: s.runtime, device: s.device, openExternal: loaded.openExternal, memory: true };
-    return { report: analyzeModel(loaded.model, opts).report, sweep: batchSweepSteps(loaded.model, opts) };
+    const report = analyzeModel(loaded.model, opts).report;
+    report.warnings.unshift(...loaded.warnings);
+    return { report, sweep: batchSweepSteps(loaded.model, opts) };
   }
   const dtype = s.dtype;
   if (dtype !== "fp32" && dtype !== "fp16" && dtype !== "bf16") throw new Error(`dtype ${dtype}: transformers run fp32, fp16 or bf16`);

@@ -16,7 +16,8 @@ import type { LlmSource } from "../src/llm/source.js";
 /** External tensors at most this big are read up front: the shape engine reads values of small constants only. */
 const EXTERNAL_PRELOAD_BYTES = 1 << 20;
 
-export type Loaded = { kind: "onnx"; model: Model; openExternal: ExternalOpener } | { kind: "llm"; source: LlmSource };
+/** `warnings`: what the page could not read (external data files not chosen), for the report. */
+export type Loaded = { kind: "onnx"; model: Model; openExternal: ExternalOpener; warnings: string[] } | { kind: "llm"; source: LlmSource };
 
 /**
  * `openOnnx` reads an ONNX file lazily where the host can read a File synchronously (a worker); without
@@ -45,11 +46,13 @@ async function loadOnnx(file: File, others: readonly File[], openOnnx?: (file: F
   const byName = new Map(others.map((f) => [f.name, f]));
   const ranges = new Map<string, { offset: number; bytes: Uint8Array }[]>();
   const sizes = new Map<string, number>();
+  const missing = new Set<string>();
   for (const t of model.graph.initializers.values()) {
-    if (t.data.kind !== "external" || t.bytes > EXTERNAL_PRELOAD_BYTES) continue;
+    if (t.data.kind !== "external") continue;
     // The browser hands over files without folders: a location is matched by its last path segment.
     const f = byName.get(t.data.location.split("/").pop() ?? "");
-    if (!f) continue;
+    if (!f) missing.add(t.data.location);
+    if (!f || t.bytes > EXTERNAL_PRELOAD_BYTES) continue;
     const offset = t.data.offset;
     const chunk = new Uint8Array(await f.slice(offset, offset + t.bytes).arrayBuffer());
     ranges.set(t.data.location, [...(ranges.get(t.data.location) ?? []), { offset, bytes: chunk }]);
@@ -60,7 +63,10 @@ async function loadOnnx(file: File, others: readonly File[], openOnnx?: (file: F
     if (size === undefined) throw new ModelFormatError(`external data ${JSON.stringify(location)} was not chosen with the model`);
     return rangesSource(location, size, ranges.get(location) ?? []);
   };
-  return { kind: "onnx", model, openExternal };
+  const warnings = [...missing].map(
+    (loc) => `external data ${JSON.stringify(loc)} was not chosen with the model: its weights are counted from the graph, but constants stored there (shape tensors) cannot be read`,
+  );
+  return { kind: "onnx", model, openExternal, warnings };
 }
 
 /** A source that holds only some ranges of a file (read ahead, asynchronously): reads elsewhere fail. */
