@@ -11,14 +11,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { analyzeModel } from "../src/analyze.js";
 import { ModelFormatError } from "../src/errors.js";
-import type { Graph, Model, Tensor } from "../src/graph/ir.js";
+import type { Graph, Model, Tensor, ValueType } from "../src/graph/ir.js";
 import { openModel } from "../src/formats/index.js";
 import { loadModelFile } from "../src/formats/load-node.js";
-import { MAX_NAME_BYTES, MAX_NODES, MAX_RANK, newDecodeState, readGraph } from "../src/formats/onnx/decode.js";
+import { MAX_DECLARED_DIMS, MAX_NAME_BYTES, MAX_NODES, MAX_RANK, MAX_TYPE_DEPTH, newDecodeState, readGraph } from "../src/formats/onnx/decode.js";
 import { ProtoReader } from "../src/formats/onnx/proto.js";
 import { finishBytes, functionField, patternSource, writeModelFile } from "../src/formats/onnx/testing.js";
 import { readTensorBytes, readTensorValues } from "../src/formats/onnx/values.js";
-import { encodeModel, ProtoWriter } from "../src/formats/onnx/writer.js";
+import { encodeGraph, encodeModel, ProtoWriter } from "../src/formats/onnx/writer.js";
 import { MemorySource, type ByteSource } from "../src/formats/source.js";
 import { buildModel, constTensor } from "../src/shapes/testing.js";
 
@@ -449,4 +449,18 @@ test("external data files are not held open: 300 side files read, no descriptor 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test(`limits: types nested deeper than ${MAX_TYPE_DEPTH}, more than ${MAX_DECLARED_DIMS} declared dims`, () => {
+  let type: ValueType = { kind: "tensor", dtype: "float32", shape: [1] };
+  for (let k = 0; k < MAX_TYPE_DEPTH + 2; k++) type = { kind: "sequence", elem: type };
+  const nested = buildModel({ inputs: {}, nodes: [], outputs: [] });
+  nested.graph.inputs.push({ name: "s", type });
+  assert.throws(() => decode(encodeModel(nested)), (e: unknown) => e instanceof ModelFormatError && /types nested deeper than 16/.test(e.message));
+  // The dims count is checked as each dim is read; start it just under the limit.
+  const g = encodeGraph(buildModel({ inputs: { x: { dtype: "float32", shape: [1, 2] } }, nodes: [], outputs: [] }).graph, {});
+  const bytes = finishBytes(g);
+  const st = newDecodeState();
+  st.declaredDims = MAX_DECLARED_DIMS - 1;
+  assert.throws(() => readGraph(new ProtoReader(new MemorySource(bytes)), new MemorySource(bytes), 0, st), /more than 4000000 declared dimensions/);
 });

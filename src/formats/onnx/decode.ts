@@ -34,6 +34,13 @@ export const MAX_VALUE_INFOS = 2_000_000;
 export const MAX_INITIALIZERS = 1_000_000;
 /** Dimensions of one tensor or shape: numpy allows 64, no runtime more. */
 export const MAX_RANK = 64;
+/**
+ * Dimensions in all declared shapes together (inputs, outputs, value_info): each becomes a number or a
+ * symbol. Real models declare a few per value; 4 bytes of file make one.
+ */
+export const MAX_DECLARED_DIMS = 4_000_000;
+/** sequence(optional(sequence(...))) types: real ones nest two or three deep; recursion must stop somewhere. */
+export const MAX_TYPE_DEPTH = 16;
 /** Values in one list attribute (ints, floats, strings, tensors, graphs). */
 export const MAX_ATTR_VALUES = 1 << 24;
 /** Bytes of one name (node, tensor, op type, domain, dim_param, metadata): real names are under a kilobyte. */
@@ -49,14 +56,15 @@ export interface DecodeState {
   nodes: number;
   valueInfos: number;
   initializers: number;
+  declaredDims: number;
   warnings: string[];
 }
 
 export function newDecodeState(): DecodeState {
-  return { nodes: 0, valueInfos: 0, initializers: 0, warnings: [] };
+  return { nodes: 0, valueInfos: 0, initializers: 0, declaredDims: 0, warnings: [] };
 }
 
-function count(st: DecodeState, key: "nodes" | "valueInfos" | "initializers", limit: number, what: string): void {
+function count(st: DecodeState, key: "nodes" | "valueInfos" | "initializers" | "declaredDims", limit: number, what: string): void {
   if (++st[key] > limit) throw new ModelFormatError(`more than ${limit} ${what}: not a model this reader accepts`);
 }
 
@@ -198,15 +206,15 @@ export function readGraph(r: ProtoReader, src: ByteSource, depth: number, st: De
       }
       case 11:
         count(st, "valueInfos", MAX_VALUE_INFOS, "inputs, outputs and value_info entries");
-        g.inputs.push(r.message(readValueInfo));
+        g.inputs.push(r.message((m) => readValueInfo(m, st)));
         break;
       case 12:
         count(st, "valueInfos", MAX_VALUE_INFOS, "inputs, outputs and value_info entries");
-        g.outputs.push(r.message(readValueInfo));
+        g.outputs.push(r.message((m) => readValueInfo(m, st)));
         break;
       case 13: {
         count(st, "valueInfos", MAX_VALUE_INFOS, "inputs, outputs and value_info entries");
-        const vi = r.message(readValueInfo);
+        const vi = r.message((m) => readValueInfo(m, st));
         g.valueInfo.set(vi.name, vi);
         break;
       }
@@ -326,7 +334,7 @@ function readAttr(r: ProtoReader, src: ByteSource, depth: number, st: DecodeStat
         graphs.push(expectLen(r, w, "attribute graphs").message((m) => readGraph(m, src, depth + 1, st)));
         break;
       case 14:
-        tp = expectLen(r, w, "attribute tp").message(readType);
+        tp = expectLen(r, w, "attribute tp").message((m) => readType(m, st, 0));
         break;
       case 20:
         type = expectWire(r, w, WIRE_VARINT, "attribute type").varint();
@@ -497,19 +505,20 @@ export function checkExternalLocation(name: string, location: string): void {
   }
 }
 
-function readValueInfo(r: ProtoReader): ValueInfo {
+function readValueInfo(r: ProtoReader, st: DecodeState): ValueInfo {
   let name = "";
   let type: ValueType = { kind: "unknown" };
   while (!r.done()) {
     const [f, w] = r.tag();
     if (f === 1 && w === WIRE_LEN) name = r.string(MAX_NAME_BYTES, "value name");
-    else if (f === 2 && w === WIRE_LEN) type = r.message(readType);
+    else if (f === 2 && w === WIRE_LEN) type = r.message((m) => readType(m, st, 0));
     else r.skip(w);
   }
   return { name, type };
 }
 
-function readType(r: ProtoReader): ValueType {
+function readType(r: ProtoReader, st: DecodeState, depth: number): ValueType {
+  if (depth > MAX_TYPE_DEPTH) throw new ModelFormatError(`types nested deeper than ${MAX_TYPE_DEPTH}`);
   let type: ValueType = { kind: "unknown" };
   while (!r.done()) {
     const [f, w] = r.tag();
@@ -517,10 +526,10 @@ function readType(r: ProtoReader): ValueType {
       r.skip(w);
       continue;
     }
-    if (f === 1) type = r.message((m) => readTensorType(m, "tensor"));
-    else if (f === 8) type = r.message((m) => readTensorType(m, "sparse"));
-    else if (f === 4) type = { kind: "sequence", elem: r.message(readElemType) };
-    else if (f === 9) type = { kind: "optional", elem: r.message(readElemType) };
+    if (f === 1) type = r.message((m) => readTensorType(m, "tensor", st));
+    else if (f === 8) type = r.message((m) => readTensorType(m, "sparse", st));
+    else if (f === 4) type = { kind: "sequence", elem: r.message((m) => readElemType(m, st, depth)) };
+    else if (f === 9) type = { kind: "optional", elem: r.message((m) => readElemType(m, st, depth)) };
     else if (f === 5) {
       r.skip(w);
       type = { kind: "map" };
@@ -529,35 +538,36 @@ function readType(r: ProtoReader): ValueType {
   return type;
 }
 
-function readElemType(r: ProtoReader): ValueType {
+function readElemType(r: ProtoReader, st: DecodeState, depth: number): ValueType {
   let t: ValueType = { kind: "unknown" };
   while (!r.done()) {
     const [f, w] = r.tag();
-    if (f === 1 && w === WIRE_LEN) t = r.message(readType);
+    if (f === 1 && w === WIRE_LEN) t = r.message((m) => readType(m, st, depth + 1));
     else r.skip(w);
   }
   return t;
 }
 
-function readTensorType(r: ProtoReader, kind: "tensor" | "sparse"): ValueType {
+function readTensorType(r: ProtoReader, kind: "tensor" | "sparse", st: DecodeState): ValueType {
   let dtype: DType | undefined;
   let shape: Dim[] | undefined;
   while (!r.done()) {
     const [f, w] = r.tag();
     if (f === 1) dtype = dtypeFromCode(expectWire(r, w, WIRE_VARINT, "elem_type").varint());
-    else if (f === 2 && w === WIRE_LEN) shape = r.message(readShape);
+    else if (f === 2 && w === WIRE_LEN) shape = r.message((m) => readShape(m, st));
     else r.skip(w);
   }
   return { kind, dtype, shape };
 }
 
 let anonymous = 0;
-function readShape(r: ProtoReader): Dim[] {
+function readShape(r: ProtoReader, st: DecodeState): Dim[] {
   const dims: Dim[] = [];
   while (!r.done()) {
     const [f, w] = r.tag();
     if (f === 1 && w === WIRE_LEN) {
       if (dims.length >= MAX_RANK) throw new ModelFormatError(`a shape has more than ${MAX_RANK} dimensions`);
+      count(st, "declaredDims", MAX_DECLARED_DIMS, "declared dimensions");
       dims.push(
         r.message((m) => {
           let d: Dim | undefined;
