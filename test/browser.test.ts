@@ -151,6 +151,18 @@ test("the web page and the HTML report in chromium", { timeout: 180_000, skip: s
       assert.equal(await bytesOf(page, "peak-allocated"), want.memory!.peakAllocated);
       assert.equal(await bytesOf(page, "total"), want.memory!.total);
       assert.match((await page.textContent('[data-testid="warnings"]')) ?? "", /sequence length not set: using 512/);
+
+      // Generation: a 512-token prompt and 256 new tokens, as `analyze --mode generate` models it (KV cache included).
+      await page.fill('input[data-dim="seq"]', "512");
+      await page.fill("#new-tokens", "256");
+      await page.selectOption("#mode", "generate");
+      const gen = llmReport(
+        { file: "config.json", format: "hf-config", arch: archFromConfig(cfg), parameters: parameterCount(archFromConfig(cfg)), weightBytes: undefined, storedTypes: {}, warnings: [] },
+        { batch: 1, seq: 512, dtype: "fp32", device: "h100", mode: "generate", newTokens: 256, attn: "sdpa" },
+      );
+      await page.waitForFunction((want) => document.querySelector('[data-testid="peak-allocated"]')?.getAttribute("data-bytes") === String(want), gen.memory!.peakAllocated);
+      assert.equal(await bytesOf(page, "total"), gen.memory!.total);
+      await page.selectOption("#mode", "inference");
     });
 
     await t.test("a file that is not a model gives one clear error", async () => {

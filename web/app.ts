@@ -25,6 +25,9 @@ const ui = {
   dtype: el<HTMLSelectElement>("dtype"),
   runtime: el<HTMLSelectElement>("runtime"),
   device: el<HTMLSelectElement>("device"),
+  mode: el<HTMLSelectElement>("mode"),
+  newTokens: el<HTMLInputElement>("new-tokens"),
+  attn: el<HTMLSelectElement>("attn"),
   dims: el<HTMLElement>("dims"),
   status: el<HTMLElement>("status"),
   report: el<HTMLElement>("report"),
@@ -82,7 +85,7 @@ function setup(): void {
     else if (ui.device.value === "cpu") ui.device.value = "h100";
     rerun();
   });
-  for (const c of [ui.batch, ui.dtype, ui.device]) c.addEventListener("change", rerun);
+  for (const c of [ui.batch, ui.dtype, ui.device, ui.mode, ui.newTokens, ui.attn]) c.addEventListener("change", rerun);
   ui.dims.addEventListener("change", rerun);
   status("idle", "choose or drop a model: .onnx (with its external data files), or config.json (+ .safetensors)");
 }
@@ -138,7 +141,10 @@ function readSettings(): PageSettings {
     const v = positive(input.value, input.dataset["dim"]!);
     if (v !== undefined) dims[input.dataset["dim"]!] = v;
   }
-  return { batch: positive(ui.batch.value, "batch") ?? 1, dtype: ui.dtype.value, runtime: ui.runtime.value, device: ui.device.value, dims };
+  const settings: PageSettings = { batch: positive(ui.batch.value, "batch") ?? 1, dtype: ui.dtype.value, runtime: ui.runtime.value, device: ui.device.value, mode: ui.mode.value, attn: ui.attn.value, dims };
+  const newTokens = positive(ui.newTokens.value, "new tokens");
+  if (newTokens !== undefined) settings.newTokens = newTokens;
+  return settings;
 }
 
 function dimInputs(names: readonly string[], placeholder: number): HTMLElement[] {

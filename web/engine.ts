@@ -19,9 +19,17 @@ export interface PageSettings {
   dtype: string;
   runtime: string;
   device: string;
+  /** inference, or generate (prompt of `seq` tokens, then `newTokens` decode steps: LLMs from config.json). */
+  mode: string;
+  newTokens?: number;
+  /** The attention implementation an LLM's eager program uses. */
+  attn: string;
   /** Values the user gave to symbols other than the batch. */
   dims: Record<string, number>;
 }
+
+/** New tokens in generate mode when none is given (as the CLI's default). */
+export const DEFAULT_NEW_TOKENS = 128;
 
 /** New files (a new model) or only new settings for the model already loaded. */
 export interface EngineRequest {
@@ -51,6 +59,7 @@ export function settableSymbols(loaded: Loaded): string[] {
 
 export function analyse(loaded: Loaded, s: PageSettings): { report: Report; sweep: Generator<SweepStep> } {
   if (loaded.kind === "onnx") {
+    if (s.mode !== "inference") throw new Error(`mode ${s.mode}: an ONNX graph is analysed for inference here (generate: choose the model's config.json)`);
     const opts: AnalyzeOptions = { batch: s.batch, dims: s.dims, dtype: s.dtype, runtime: s.runtime, device: s.device, openExternal: loaded.openExternal, memory: true };
     const report = analyzeModel(loaded.model, opts).report;
     report.warnings.unshift(...loaded.warnings);
@@ -59,7 +68,10 @@ export function analyse(loaded: Loaded, s: PageSettings): { report: Report; swee
   const dtype = s.dtype;
   if (dtype !== "fp32" && dtype !== "fp16" && dtype !== "bf16") throw new Error(`dtype ${dtype}: transformers run fp32, fp16 or bf16`);
   if (s.runtime !== "pytorch-cuda") throw new Error(`runtime ${s.runtime}: config.json/safetensors models are estimated for pytorch-cuda`);
-  const ls: LlmSettings = { batch: s.batch, seq: s.dims["seq"] ?? DEFAULT_LLM_SEQ, dtype, device: s.device, mode: "inference", newTokens: 0, attn: "sdpa" };
+  if (s.mode !== "inference" && s.mode !== "generate") throw new Error(`mode ${s.mode}: inference or generate`);
+  if (s.attn !== "sdpa" && s.attn !== "eager" && s.attn !== "flash") throw new Error(`attention ${s.attn}: sdpa, eager or flash`);
+  const newTokens = s.mode === "generate" ? s.newTokens ?? DEFAULT_NEW_TOKENS : 0;
+  const ls: LlmSettings = { batch: s.batch, seq: s.dims["seq"] ?? DEFAULT_LLM_SEQ, dtype, device: s.device, mode: s.mode, newTokens, attn: s.attn };
   const report = llmReport(loaded.source, ls);
   if (s.dims["seq"] === undefined) report.warnings.unshift(`sequence length not set: using ${DEFAULT_LLM_SEQ} tokens`);
   return { report, sweep: llmSweepSteps(loaded.source.arch, ls) };
