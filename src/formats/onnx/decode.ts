@@ -7,7 +7,7 @@ import { ModelFormatError } from "../../errors.js";
 import { byteSize, dtypeFromCode, type DType } from "../../graph/dtype.js";
 import type { Attr, Graph, Model, Node, Tensor, TensorData, ValueInfo, ValueType } from "../../graph/ir.js";
 import { normaliseDomain } from "../../graph/ir.js";
-import { parseDim, type Dim } from "../../sym/expr.js";
+import { parseDim, sym, type Dim } from "../../sym/expr.js";
 import type { ByteSource } from "../source.js";
 import { quote } from "../quote.js";
 import { ProtoReader, WIRE_FIXED32, WIRE_LEN, WIRE_VARINT } from "./proto.js";
@@ -39,6 +39,8 @@ export const MAX_RANK = 64;
  * symbol. Real models declare a few per value; 4 bytes of file make one.
  */
 export const MAX_DECLARED_DIMS = 4_000_000;
+/** dim_param text parsed as an expression up to this length (exporters write at most a few dozen characters). */
+export const MAX_DIM_EXPRESSION_CHARS = 256;
 /** sequence(optional(sequence(...))) types: real ones nest two or three deep; recursion must stop somewhere. */
 export const MAX_TYPE_DEPTH = 16;
 /** Values in one list attribute (ints, floats, strings, tensors, graphs). */
@@ -576,7 +578,15 @@ function readShape(r: ProtoReader, st: DecodeState): Dim[] {
             if (ff === 1) d = expectWire(m, ww, WIRE_VARINT, "dim_value").varint();
             else if (ff === 2 && ww === WIRE_LEN) {
               const p = m.string(MAX_NAME_BYTES, "dim_param");
-              d = p === "" ? undefined : parseDim(p);
+              if (p === "") d = undefined;
+              else if (p.length <= MAX_DIM_EXPRESSION_CHARS) d = parseDim(p);
+              else {
+                // Expanding a long expression costs quadratic time (a 59 KB sum took 5.6 s): keep it opaque.
+                d = sym(p);
+                if (!st.warnings.some((x) => x.startsWith("dim_param longer than"))) {
+                  st.warnings.push(`dim_param longer than ${MAX_DIM_EXPRESSION_CHARS} characters kept as one symbol, not parsed`);
+                }
+              }
             } else m.skip(ww);
           }
           // A dim with neither value nor name is unknown: give it a unique symbol so it equals nothing else.
