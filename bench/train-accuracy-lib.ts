@@ -85,3 +85,79 @@ export function median(xs: number[]): number {
   const m = s.length >> 1;
   return s.length === 0 ? Number.NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
+
+export interface TraceComparison {
+  /** Peak allocated over the step's start, from the measured trace and from the simulation. */
+  measuredPeak: number;
+  predictedPeak: number;
+  /** Position of the peak as a fraction of the step's allocations (the backward starts near 0.3). */
+  measuredPeakAt: number;
+  predictedPeakAt: number;
+  /** Allocations of at least 1 MiB, and the longest common subsequence of their (512-rounded) sizes. */
+  measuredLarge: number;
+  predictedLarge: number;
+  commonLarge: number;
+  /** Allocation counts per activation size (rounded bytes -> [measured, predicted]) for sizes seen 10+ times. */
+  bySize: Map<number, [number, number]>;
+}
+
+const round512 = (b: number): number => Math.ceil(b / 512) * 512;
+
+/**
+ * The resnet50 batch-32 Adam training step (third step) of the ground truth's allocator trace against the
+ * simulated step's allocations and frees, from the given export.
+ */
+export async function resnet50Trace(exporter: "legacy" | "dynamo" = "dynamo"): Promise<TraceComparison> {
+  const gt = JSON.parse(readFileSync(GROUND_TRUTH, "utf8")) as { traces: Record<string, { events: [string, number, number][] }> };
+  const trace = gt.traces["resnet50_b32_float32_train_adam"]!.events;
+  const { model } = await loadModelFile(join(SHARED, "fixtures", `onnx-${exporter}`, "resnet50.onnx"));
+  const a = analyzeModel(model, { batch: 32 });
+  const e = estimateTraining(model, a.inference, { batch: 32, computeCapability: H200_CC, optimizer: "adam" });
+  const walk = (events: ["alloc" | "free", number][]): { peak: number; at: number; sizes: number[] } => {
+    let cur = 0;
+    let peak = 0;
+    let at = 0;
+    const sizes: number[] = [];
+    for (const [k, b] of events) {
+      if (k === "alloc") {
+        cur += round512(b);
+        sizes.push(round512(b));
+      } else cur -= round512(b);
+      if (cur > peak) {
+        peak = cur;
+        at = sizes.length;
+      }
+    }
+    return { peak, at: at / Math.max(1, sizes.length), sizes };
+  };
+  const measured = walk(trace.filter(([k]) => k === "alloc" || k === "free_completed").map(([k, , b]) => [k === "alloc" ? "alloc" : "free", b]));
+  const predicted = walk(e.sim.events);
+  const large = (xs: number[]): number[] => xs.filter((b) => b >= 1 << 20);
+  const m = large(measured.sizes);
+  const p = large(predicted.sizes);
+  let prev = new Int32Array(m.length + 1);
+  for (let i = 1; i <= p.length; i++) {
+    const row = new Int32Array(m.length + 1);
+    for (let j = 1; j <= m.length; j++) row[j] = p[i - 1] === m[j - 1] ? prev[j - 1]! + 1 : Math.max(prev[j]!, row[j - 1]!);
+    prev = row;
+  }
+  const count = (xs: number[]): Map<number, number> => {
+    const c = new Map<number, number>();
+    for (const x of xs) c.set(x, (c.get(x) ?? 0) + 1);
+    return c;
+  };
+  const cm = count(m);
+  const cp = count(p);
+  const bySize = new Map<number, [number, number]>();
+  for (const [size, n] of cm) if (n >= 10 && (cp.get(size) ?? 0) >= 10) bySize.set(size, [n, cp.get(size) ?? 0]);
+  return {
+    measuredPeak: measured.peak,
+    predictedPeak: predicted.peak,
+    measuredPeakAt: measured.at,
+    predictedPeakAt: predicted.at,
+    measuredLarge: m.length,
+    predictedLarge: p.length,
+    commonLarge: prev[m.length]!,
+    bySize,
+  };
+}

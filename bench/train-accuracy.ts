@@ -1,5 +1,5 @@
 /** Prints predicted vs measured training-step peaks (peak_delta_3) with errors and medians per exporter. */
-import { median, trainRows } from "./train-accuracy-lib.js";
+import { median, resnet50Trace, trainRows } from "./train-accuracy-lib.js";
 
 const MB = 1e6;
 const rows = await trainRows();
@@ -16,3 +16,9 @@ for (const ex of ["legacy", "dynamo"] as const) {
   if (errs.length === 0) continue;
   console.log(`${ex}: ${errs.length} cases, median |error| ${(median(errs) * 100).toFixed(1)}%, worst ${(Math.max(...errs) * 100).toFixed(1)}%`);
 }
+
+const t = await resnet50Trace();
+console.log(`\nresnet50 b32 Adam, third step, allocator trace vs simulation (dynamo export):`);
+console.log(`  peak over the step's start: measured ${(t.measuredPeak / MB).toFixed(1)} MB at ${(100 * t.measuredPeakAt).toFixed(0)}% of the allocations, predicted ${(t.predictedPeak / MB).toFixed(1)} MB at ${(100 * t.predictedPeakAt).toFixed(0)}%`);
+console.log(`  allocations >= 1 MiB: measured ${t.measuredLarge}, predicted ${t.predictedLarge}, in the same order ${t.commonLarge}`);
+for (const [size, [m, p]] of [...t.bySize].sort((a, b) => b[0] - a[0])) console.log(`  ${(size / MB).toFixed(2).padStart(8)} MB: measured ${m}, predicted ${p}`);

@@ -69,7 +69,27 @@ export interface TrainSimResult {
   /** Live bytes after each forward op, each backward op and the step, during the last step. */
   timeline: TrainTimelinePoint[];
   peakAt: { phase: Phase; layer: string };
+  /** The last step's allocations and frees, in order. */
+  events: AllocEvent[];
   warnings: string[];
+}
+
+/** An allocation or free of the last step, in order (requested bytes; frees give the block's size). */
+export type AllocEvent = ["alloc" | "free", number];
+
+/** The caching allocator, recording what the last step asks of it (to compare with a measured trace). */
+class RecordingAllocator extends CachingAllocator {
+  events: AllocEvent[] | undefined;
+  override malloc(bytes: number): number {
+    const at = super.malloc(bytes);
+    this.events?.push(["alloc", bytes]);
+    return at;
+  }
+  override free(addr: number): void {
+    const size = this.blockSize(addr) ?? 0;
+    super.free(addr);
+    this.events?.push(["free", size]);
+  }
 }
 
 interface Storage {
@@ -78,7 +98,7 @@ interface Storage {
 }
 
 export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): TrainSimResult {
-  const alloc = new CachingAllocator(opts.capacity);
+  const alloc = new RecordingAllocator(opts.capacity);
   const warnings: string[] = [];
   const elementBytes = byteSize(opts.activationDType ?? "float32", 1);
   const ops = prog.ops;
@@ -137,6 +157,7 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
   for (let s = 1; s <= steps; s++) {
     alloc.resetPeaks();
     const last = s === steps;
+    if (last) alloc.events = [];
     const timeline: TrainTimelinePoint[] = [];
     let peak = alloc.snapshot().allocated;
     let peakAt: { phase: Phase; layer: string } = { phase: "forward", layer: "" };
@@ -275,9 +296,27 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
         cublasBwd = true;
         alloc.malloc(opts.cublasWorkspace);
       }
+      const foldedConv = op.allocs.find((a) => a.what === "folded-bn" && plans[i]!.keepFoldedConv);
       if (incoming) {
         const alias = isAliasBackward(op);
         const ws = opts.workspace(i);
+        const paramGrad = (p: TrainParam): void => {
+          if (opts.mixedPrecision && p.what === "weight") {
+            const half = alloc.malloc(byteSize("float16", p.elements));
+            grads.push(alloc.malloc(p.bytes));
+            alloc.free(half);
+          } else grads.push(alloc.malloc(p.bytes));
+        };
+        const mine = opts.params.filter((p) => p.op === i && p.trainable);
+        // A folded BatchNorm runs its own backward first: the conv output's gradient and BN's parameter
+        // gradients; the incoming gradient and BN's saved input go before the convolution's backward.
+        let bnGrad: number | undefined;
+        if (foldedConv) {
+          bnGrad = alloc.malloc(foldedConv.bytes);
+          for (const p of mine) if (p.what === "bn") paramGrad(p);
+          for (const r of results) dropGrad(r);
+          release(foldedConv.id);
+        }
         const inputGrads: [string, Storage][] = [];
         for (const r of op.reads) {
           if (!needsGrad.has(r)) continue;
@@ -292,22 +331,18 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
           if (ws > 0) alloc.free(alloc.malloc(ws));
           inputGrads.push([r, { addr: g, holds: 1 }]);
         }
-        for (const p of opts.params) {
-          if (p.op !== i || !p.trainable) continue;
+        for (const p of mine) {
+          if (foldedConv && p.what === "bn") continue;
           if (ws > 0 && p.what === "weight") alloc.free(alloc.malloc(ws));
-          if (opts.mixedPrecision && p.what === "weight") {
-            const half = alloc.malloc(byteSize("float16", p.elements));
-            grads.push(alloc.malloc(p.bytes));
-            alloc.free(half);
-          } else grads.push(alloc.malloc(p.bytes));
+          paramGrad(p);
         }
-        for (const r of results) dropGrad(r);
+        if (bnGrad !== undefined) alloc.free(bnGrad);
+        else for (const r of results) dropGrad(r);
         for (const [r, g] of inputGrads) setGrad(r, g);
-      }
+      } else if (foldedConv) release(foldedConv.id);
       for (const a of extras.get(i) ?? []) alloc.free(a);
       extras.delete(i);
       for (const id of plans[i]!.storages) release(id);
-      for (const a of op.allocs) if (a.what === "folded-bn" && plans[i]!.keepFoldedConv) release(a.id);
       mark("backward", op.layer);
     }
     for (const id of [...gradOf.keys()]) dropGrad(id);
@@ -343,6 +378,7 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
         afterStep,
         timeline,
         peakAt,
+        events: alloc.events ?? [],
       };
     }
   }
