@@ -17,6 +17,10 @@ export interface TrainParam {
   bytes: number;
   trainable: boolean;
   what: "weight" | "bn" | "lora" | "buffer";
+  /** LoRA's A (in -> r) and B (r -> out) matrices: which one, and the layer's out features. */
+  lora?: { part: "A" | "B"; rank: number; outFeatures: number };
+  /** A 4-bit base weight: dequantized to the compute type for each matmul (elements x 2 bytes, transient). */
+  quantized?: boolean;
 }
 
 export interface ParamOptions {
@@ -50,11 +54,13 @@ export function trainParams(model: Model, prog: EagerProgram, opts: ParamOptions
         const linear = (n.opType === "MatMul" || n.opType === "Gemm") && t.dims.length === 2 && k === 1;
         const bytes = byteSize(t.dtype, t.elements);
         if (lora && linear) {
-          const [a, b] = t.dims as [number, number];
-          out.push({ op: i, elements: t.elements, bytes: opts.qlora ? nf4Bytes(t.elements) : bytes, trainable: false, what: "weight" });
+          // MatMul's weight is [in, out]; Gemm's [out, in] when transB is set.
+          const transB = n.opType === "Gemm" && n.attrs["transB"]?.type === "int" && n.attrs["transB"].value === 1;
+          const [inF, outF] = (transB ? [t.dims[1], t.dims[0]] : [t.dims[0], t.dims[1]]) as [number, number];
+          out.push({ op: i, elements: t.elements, bytes: opts.qlora ? nf4Bytes(t.elements) : bytes, trainable: false, what: "weight", ...(opts.qlora ? { quantized: true } : {}) });
           const r = opts.loraRank!;
-          out.push({ op: i, elements: r * a, bytes: byteSize("float32", r * a), trainable: true, what: "lora" });
-          out.push({ op: i, elements: r * b, bytes: byteSize("float32", r * b), trainable: true, what: "lora" });
+          out.push({ op: i, elements: r * inF, bytes: byteSize("float32", r * inF), trainable: true, what: "lora", lora: { part: "A", rank: r, outFeatures: outF } });
+          out.push({ op: i, elements: r * outF, bytes: byteSize("float32", r * outF), trainable: true, what: "lora", lora: { part: "B", rank: r, outFeatures: outF } });
           return;
         }
         out.push({ op: i, elements: t.elements, bytes, trainable: !lora, what: "weight" });

@@ -191,6 +191,22 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
     /** Extra saved buffers and half weight copies of op i, by op. */
     const extras = new Map<number, number[]>();
 
+    /**
+     * peft's LoRA forward, `result + lora_B(lora_A(x)) * scaling`: x A (rows x r) is saved for B's gradient;
+     * B's output and its scaled copy are results' size and gone once added.
+     */
+    const loraForward = (i: number, keep: boolean, held: number[]): void => {
+      const a = opts.params.find((p) => p.op === i && p.lora?.part === "A");
+      if (!a?.lora) return;
+      const out = outputsOf(ops[i]!).reduce((s, o) => s + (bytesOf.get(o) ?? 0), 0);
+      const down = alloc.malloc((out / a.lora.outFeatures) * a.lora.rank);
+      const up = alloc.malloc(out);
+      const scaled = alloc.malloc(out);
+      alloc.free(up);
+      alloc.free(scaled);
+      if (keep) held.push(down);
+      else alloc.free(down);
+    };
     /** Runs op i's forward; `keep` decides whether its saved tensors are held for backward. */
     const forwardOp = (i: number, keep: boolean, recompute: boolean): void => {
       const op = ops[i]!;
@@ -198,11 +214,14 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
       const held: number[] = [];
       for (const h of halfCopies[i]!) held.push(alloc.malloc(h));
       if (!keep) for (const a of held) alloc.free(a);
+      // QLoRA: each 4-bit weight is dequantized for its matmul and dropped after it.
+      for (const q of opts.params) if (q.op === i && q.quantized) alloc.free(alloc.malloc(byteSize(opts.activationDType ?? "float16", q.elements)));
       for (const a of op.allocs) {
         const at = alloc.malloc(a.bytes);
         if (a === op.allocs[0]) {
           const ws = opts.workspace(i);
           if (ws > 0) alloc.free(alloc.malloc(ws));
+          loraForward(i, keep, held);
         }
         if (a.transient && !(a.what === "folded-bn" && keep && plan.keepFoldedConv)) alloc.free(at);
         else live.set(a.id, { addr: at, holds: a.transient ? 0 : 1 });
@@ -330,6 +349,15 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
           const g = alloc.malloc(bytes);
           if (ws > 0) alloc.free(alloc.malloc(ws));
           inputGrads.push([r, { addr: g, holds: 1 }]);
+        }
+        const loraA = mine.find((p) => p.lora?.part === "A");
+        if (loraA?.lora) {
+          // Through the adapter: d(xA) (rows x r), then its contribution to x's gradient, added in place.
+          const out = results.reduce((s, o) => s + (bytesOf.get(o) ?? 0), 0);
+          const dDown = alloc.malloc((out / loraA.lora.outFeatures) * loraA.lora.rank);
+          const inBytes = op.reads[0] !== undefined ? (bytesOf.get(op.reads[0]) ?? 0) : 0;
+          if (inBytes > 0 && needsGrad.has(op.reads[0]!)) alloc.free(alloc.malloc(inBytes));
+          alloc.free(dDown);
         }
         for (const p of mine) {
           if (foldedConv && p.what === "bn") continue;
