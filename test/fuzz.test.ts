@@ -21,6 +21,8 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SEED = Number(process.env["FUZZ_SEED"] ?? 20261126);
 const IN_PROCESS_CASES = 1000;
 const CLI_CASES = 50;
+/** A few more through `layers`, whose terminal table is a path of its own. */
+const CLI_LAYERS_CASES = 10;
 /** The contract: each case ends within this, on an otherwise idle machine. */
 const CASE_LIMIT_MS = 2000;
 /**
@@ -173,24 +175,25 @@ if (isMainThread) {
     assert.deepEqual(bad.map(describe), []);
   });
 
-  test(`${CLI_CASES} mutated models through the CLI: exit 0 or 2, one line, no stack trace`, async (t) => {
+  test(`${CLI_CASES} mutated models through analyze --json and ${CLI_LAYERS_CASES} through layers: exit 0 or 2, one line, no stack trace`, async (t) => {
     const dir = mkdtempSync(join(tmpdir(), "memlens-fuzz-"));
     try {
       const files = fixtures();
       const cache = new Map();
-      const cases = Array.from({ length: CLI_CASES }, (_, k) => {
+      const cases = Array.from({ length: CLI_CASES + CLI_LAYERS_CASES }, (_, k) => {
         const i = 100_000 + k;
         const c = caseBytes(files, cache, i);
         const path = join(dir, `case-${i}.onnx`);
         writeFileSync(path, c.bytes);
-        return { i, path, c };
+        const args = k < CLI_CASES ? ["analyze", path, "--json"] : ["layers", path];
+        return { i, path, c, args };
       });
       const failures: string[] = [];
       let slowestMs = 0;
       const runOne = (k: (typeof cases)[number]) =>
         new Promise<void>((resolve) => {
           const t0 = performance.now();
-          const child = spawn(process.execPath, [join(ROOT, "bin/memlens.js"), "analyze", k.path, "--json"], { stdio: "pipe" });
+          const child = spawn(process.execPath, [join(ROOT, "bin/memlens.js"), ...k.args], { stdio: "pipe" });
           let out = "";
           let err = "";
           child.stdout.on("data", (d: Buffer) => (out += d));
@@ -200,16 +203,18 @@ if (isMainThread) {
             clearTimeout(killer);
             const ms = performance.now() - t0;
             slowestMs = Math.max(slowestMs, ms);
-            const why = `case ${k.i} (${k.c.file.split("/").pop()}; ${k.c.what.join("; ")})`;
+            const why = `case ${k.i} ${k.args[0]} (${k.c.file.split("/").pop()}; ${k.c.what.join("; ")})`;
             const lines = err.split("\n").filter((l) => l !== "");
             const limit = caseLimitMs();
             if (ms > limit) failures.push(`${why}: took ${ms.toFixed(0)} ms (limit ${limit.toFixed(0)} ms at this load)`);
-            if (code === 0) {
+            if (code === 0 && k.args[0] === "analyze") {
               try {
                 JSON.parse(out);
               } catch {
                 failures.push(`${why}: exit 0 but stdout is not one JSON object`);
               }
+            } else if (code === 0) {
+              if (!/^layer\s+op\s/m.test(out)) failures.push(`${why}: exit 0 but no table on stdout`);
             } else if (code === 2) {
               if (lines.length !== 1) failures.push(`${why}: exit 2 with ${lines.length} stderr lines: ${err.slice(0, 300)}`);
             } else failures.push(`${why}: exit ${code}: ${err.slice(0, 300)}`);
