@@ -113,7 +113,7 @@ test("config.json alone: parameters from the architecture", async () => {
 
 test("what the page cannot analyse is refused with a reason", async () => {
   await assert.rejects(loadFiles([new File([new Uint8Array(16)], "model.safetensors")]), /choose its config\.json too/);
-  await assert.rejects(loadFiles([new File([new Uint8Array(16)], "llama.gguf")]), /GGUF in the browser is not supported yet/);
+  await assert.rejects(loadFiles([new File([new Uint8Array(16)], "llama.gguf")]), /llama.gguf: not a GGUF file/);
   await assert.rejects(loadFiles([new File(["{}"], "config.json")]), /config\.json/);
   await assert.rejects(loadFiles([new File([new Uint8Array([8, 1, 2])], "truncated.onnx")]));
   await assert.rejects(loadFiles([]), /no file chosen/);

@@ -87,7 +87,7 @@ function setup(): void {
   });
   for (const c of [ui.batch, ui.dtype, ui.device, ui.mode, ui.newTokens, ui.attn]) c.addEventListener("change", rerun);
   ui.dims.addEventListener("change", rerun);
-  status("idle", "choose or drop a model: .onnx (with its external data files), or config.json (+ .safetensors)");
+  status("idle", "choose or drop a model: .onnx (with its external data files), config.json (+ .safetensors), or .gguf");
 }
 
 function status(state: "idle" | "loading" | "ready" | "error", text: string, ms?: number): void {

@@ -10,8 +10,8 @@ import type { ExternalOpener } from "../src/formats/onnx/values.js";
 import { readSafetensorsHeader, MAX_HEADER_BYTES } from "../src/formats/safetensors.js";
 import { MemorySource, type ByteSource } from "../src/formats/source.js";
 import type { Model } from "../src/graph/ir.js";
-import { archFromConfig, parameterCount } from "../src/llm/arch.js";
-import type { LlmSource } from "../src/llm/source.js";
+import { readGguf } from "../src/formats/gguf.js";
+import { describeGguf, describeHub, type LlmSource } from "../src/llm/describe.js";
 
 /** External tensors at most this big are read up front: the shape engine reads values of small constants only. */
 const EXTERNAL_PRELOAD_BYTES = 1 << 20;
@@ -26,9 +26,8 @@ export type Loaded = { kind: "onnx"; model: Model; openExternal: ExternalOpener;
 export async function loadFiles(files: readonly File[], openOnnx?: (file: File) => ByteSource): Promise<Loaded> {
   const onnx = files.find((f) => /\.onnx$/i.test(f.name));
   if (onnx) return loadOnnx(onnx, files.filter((f) => f !== onnx), openOnnx);
-  if (files.some((f) => /\.gguf$/i.test(f.name))) {
-    throw new ModelFormatError("GGUF in the browser is not supported yet: its metadata-to-architecture mapping is still Node-only (use `memlens analyze FILE.gguf`)");
-  }
+  const gguf = files.find((f) => /\.gguf$/i.test(f.name));
+  if (gguf) return { kind: "llm", source: describeGguf(await ggufHeader(gguf), gguf.name) };
   const config = files.find((f) => /(^|\/)config\.json$/i.test(f.name)) ?? files.find((f) => /\.json$/i.test(f.name) && !/index\.json$/i.test(f.name));
   if (config) return { kind: "llm", source: await loadLlm(config, files.filter((f) => /\.safetensors$/i.test(f.name))) };
   if (files.some((f) => /\.safetensors$/i.test(f.name))) {
@@ -92,24 +91,35 @@ async function loadLlm(config: File, shards: readonly File[]): Promise<LlmSource
     throw new ModelFormatError(`${config.name}: not JSON (${(e as Error).message})`);
   }
   if (typeof cfg !== "object" || cfg === null || Array.isArray(cfg)) throw new ModelFormatError(`${config.name}: not a JSON object`);
-  const arch = archFromConfig(cfg as Record<string, unknown>);
-  const fromConfig = parameterCount(arch);
-  const warnings: string[] = [];
-  if (shards.length === 0) {
-    return { file: config.name, format: "hf-config", arch, parameters: fromConfig, weightBytes: undefined, storedTypes: {}, warnings };
-  }
-  let parameters = 0;
-  let weightBytes = 0;
-  const storedTypes: Record<string, number> = {};
-  for (const shard of shards) {
-    for (const t of (await safetensorsHeader(shard)).tensors) {
-      parameters += t.elements;
-      weightBytes += t.bytes;
-      storedTypes[t.dtype] = (storedTypes[t.dtype] ?? 0) + t.bytes;
+  if (shards.length === 0) return describeHub(cfg as Record<string, unknown>, config.name, undefined);
+  const tensors = [];
+  for (const shard of shards) tensors.push(...(await safetensorsHeader(shard)).tensors);
+  return describeHub(cfg as Record<string, unknown>, shards.length === 1 ? shards[0]!.name : config.name, tensors);
+}
+
+/** A GGUF header has no length field: read a prefix, and twice as much while the header runs past it. */
+const GGUF_FIRST_READ = 4 << 20;
+const GGUF_MAX_HEADER = 512 << 20;
+
+class PastPrefix extends Error {}
+
+async function ggufHeader(file: File): Promise<ReturnType<typeof readGguf>> {
+  for (let n = GGUF_FIRST_READ; ; n *= 2) {
+    const prefix = new Uint8Array(await file.slice(0, Math.min(file.size, n)).arrayBuffer());
+    try {
+      return readGguf({
+        name: file.name,
+        size: file.size,
+        read(offset: number, length: number): Uint8Array {
+          if (offset + length > prefix.length) throw new PastPrefix();
+          return prefix.subarray(offset, offset + length);
+        },
+      });
+    } catch (e) {
+      if (!(e instanceof PastPrefix) || prefix.length >= file.size) throw e;
+      if (n >= GGUF_MAX_HEADER) throw new ModelFormatError(`${file.name}: GGUF header larger than ${GGUF_MAX_HEADER} bytes`);
     }
   }
-  if (parameters !== fromConfig) warnings.push(`safetensors hold ${parameters} parameters, config.json implies ${fromConfig}: using the files' count`);
-  return { file: shards.length === 1 ? shards[0]!.name : config.name, format: "safetensors", arch, parameters, weightBytes, storedTypes, warnings };
 }
 
 /** Reads the 8-byte length and the JSON header only; the header reader sees the file's real size. */

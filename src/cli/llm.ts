@@ -48,13 +48,18 @@ export function llmSettings(args: Record<string, unknown>, rawArgs: readonly str
   };
 }
 
-export function analyzeLlmCli(path: string, args: Record<string, unknown>, rawArgs: readonly string[]): void {
+export async function analyzeLlmCli(path: string, args: Record<string, unknown>, rawArgs: readonly string[]): Promise<void> {
   const src = openLlm(path);
   const warnings: string[] = [];
   const settings = llmSettings(args, rawArgs, src.arch.savedDtype, warnings);
   const report = llmReport(src, settings);
   report.warnings.unshift(...warnings);
   process.stdout.write(args["json"] ? JSON.stringify(report) + "\n" : renderExplanation(report));
+  const html = args["html"];
+  if (typeof html === "string" && html !== "") {
+    const [{ writeReportHtml }, { withLlmCharts }] = await Promise.all([import("./html-report.js"), import("../report/sweep.js")]);
+    process.stderr.write(`memlens: wrote ${html} (${writeReportHtml(html, path, withLlmCharts(report, src.arch, settings))} bytes)\n`);
+  }
 }
 
 /** Largest batch (or, with --solve seq, context length) whose total fits the device. */

@@ -3,43 +3,11 @@ import assert from "node:assert/strict";
 import { ModelFormatError } from "../errors.js";
 import { GGML_TYPES, readGguf } from "./gguf.js";
 import { MemorySource } from "./source.js";
+import { buildGguf, tinyLlamaGguf, type GgufTensorSpec } from "./gguf-testing.js";
+import { describeGguf } from "../llm/describe.js";
+import { parameterCount } from "../llm/arch.js";
 
-/** A GGUF v3 file written by hand: metadata, tensor infos, aligned data of the right size. */
-function gguf(tensors: { name: string; dims: number[]; type: number; bytes: number }[], kv: [string, string][] = []): Uint8Array {
-  const parts: number[] = [];
-  const u32 = (v: number) => parts.push(v & 255, (v >>> 8) & 255, (v >>> 16) & 255, (v >>> 24) & 255);
-  const u64 = (v: number) => {
-    u32(v % 2 ** 32);
-    u32(Math.floor(v / 2 ** 32));
-  };
-  const str = (s: string) => {
-    const b = new TextEncoder().encode(s);
-    u64(b.length);
-    parts.push(...b);
-  };
-  u32(0x46554747);
-  u32(3);
-  u64(tensors.length);
-  u64(kv.length);
-  for (const [k, v] of kv) {
-    str(k);
-    u32(8);
-    str(v);
-  }
-  let offset = 0;
-  for (const t of tensors) {
-    str(t.name);
-    u32(t.dims.length);
-    t.dims.forEach(u64);
-    u32(t.type);
-    u64(offset);
-    offset += Math.ceil(t.bytes / 32) * 32;
-  }
-  while (parts.length % 32 !== 0) parts.push(0);
-  const out = new Uint8Array(parts.length + offset);
-  out.set(parts);
-  return out;
-}
+const gguf = (tensors: GgufTensorSpec[], kv: [string, string][] = []) => buildGguf(tensors, kv);
 
 test("every ggml type: parameter counts and bytes are exact", () => {
   const tensors = Object.entries(GGML_TYPES).map(([code, t]) => {
@@ -72,4 +40,16 @@ test("hostile headers are refused with one reason, before allocating", () => {
   assert.throws(() => readGguf(new MemorySource(badType, "d.gguf")), /unknown ggml type 99/);
   const pastEnd = gguf([{ name: "w", dims: [32], type: 0, bytes: 128 }]).subarray(0, good.length - 64);
   assert.throws(() => readGguf(new MemorySource(pastEnd, "e.gguf")), /past the end/);
+});
+
+test("a GGUF header describes its architecture: Llama with grouped-query attention, exact parameters", () => {
+  const { bytes, parameters } = tinyLlamaGguf();
+  const src = describeGguf(readGguf(new MemorySource(bytes, "tiny.gguf")), "tiny.gguf");
+  assert.equal(src.arch.family, "llama");
+  assert.equal(src.arch.kvHeads, 2);
+  assert.equal(src.arch.headDim, 16);
+  assert.equal(src.arch.tieEmbeddings, false);
+  assert.equal(src.parameters, parameters);
+  assert.equal(parameterCount(src.arch), parameters, "the architecture implies the same count as the file holds");
+  assert.deepEqual(Object.keys(src.storedTypes).sort(), ["F16", "F32"]);
 });

@@ -6,25 +6,15 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { ModelFormatError } from "../errors.js";
-import { readGguf, type GgufFile } from "../formats/gguf.js";
+import { readGguf } from "../formats/gguf.js";
 import { readSafetensorsHeader, shardsOfIndex, type SafetensorsTensor } from "../formats/safetensors.js";
 import { FileSource } from "../formats/source-node.js";
-import { archFromConfig, parameterCount, type ArchSpec } from "./arch.js";
+import { describeGguf, describeHub, type LlmSource } from "./describe.js";
 
 /** config.json is small; a larger one is not a config. */
 const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 
-export interface LlmSource {
-  file: string;
-  format: "hf-config" | "safetensors" | "gguf";
-  arch: ArchSpec;
-  /** Exact parameter count and bytes when the weights' headers were read; else from the config. */
-  parameters: number;
-  weightBytes: number | undefined;
-  /** Stored dtypes of the weights (safetensors dtype or ggml type name) with their bytes. */
-  storedTypes: Record<string, number>;
-  warnings: string[];
-}
+export type { LlmSource } from "./describe.js";
 
 export function isLlmPath(path: string): boolean {
   if (existsSync(path) && statSync(path).isDirectory()) return existsSync(join(path, "config.json"));
@@ -72,69 +62,16 @@ export function openLlm(path: string): LlmSource {
   const folder = isDir ? path : dirname(path);
   const configPath = isDir ? join(path, "config.json") : /\.json$/i.test(path) && !/index\.json$/i.test(path) ? path : join(folder, "config.json");
   if (!existsSync(configPath)) throw new ModelFormatError(`${path}: no config.json next to it (the architecture comes from there)`);
-  const arch = archFromConfig(readConfig(configPath));
   const warnings: string[] = [];
   const tensors = safetensorsIn(folder, warnings);
-  const fromConfig = parameterCount(arch);
-  if (!tensors) {
-    return { file: basename(isDir ? configPath : path), format: "hf-config", arch, parameters: fromConfig, weightBytes: undefined, storedTypes: {}, warnings };
-  }
-  let parameters = 0;
-  let weightBytes = 0;
-  const storedTypes: Record<string, number> = {};
-  for (const t of tensors) {
-    parameters += t.elements;
-    weightBytes += t.bytes;
-    storedTypes[t.dtype] = (storedTypes[t.dtype] ?? 0) + t.bytes;
-  }
-  if (parameters !== fromConfig) {
-    warnings.push(`safetensors hold ${parameters} parameters, config.json implies ${fromConfig}: using the files' count`);
-  }
-  return { file: basename(path), format: "safetensors", arch, parameters, weightBytes, storedTypes, warnings };
+  return describeHub(readConfig(configPath), basename(tensors ? path : isDir ? configPath : path), tensors, warnings);
 }
 
-/** GGUF metadata keys are prefixed by general.architecture (llama.block_count, qwen2.embedding_length...). */
 function fromGguf(path: string): LlmSource {
   const src = new FileSource(path);
-  let g: GgufFile;
   try {
-    g = readGguf(src);
+    return describeGguf(readGguf(src), basename(path));
   } finally {
     src.close();
   }
-  const archName = String(g.metadata["general.architecture"] ?? "");
-  const key = (k: string) => g.metadata[`${archName}.${k}`];
-  const n = (k: string): number | undefined => {
-    const v = key(k);
-    return typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : undefined;
-  };
-  const tokens = g.metadata["tokenizer.ggml.tokens"];
-  const embd = g.tensors.find((t) => t.name === "token_embd.weight");
-  const cfg: Record<string, unknown> = {
-    model_type: archName === "gpt2" ? "gpt2" : archName === "bert" ? "bert" : archName,
-    hidden_size: n("embedding_length"),
-    n_embd: n("embedding_length"),
-    num_hidden_layers: n("block_count"),
-    n_layer: n("block_count"),
-    num_attention_heads: n("attention.head_count"),
-    n_head: n("attention.head_count"),
-    num_key_value_heads: n("attention.head_count_kv"),
-    intermediate_size: n("feed_forward_length"),
-    n_inner: n("feed_forward_length"),
-    max_position_embeddings: n("context_length"),
-    n_positions: n("context_length"),
-    vocab_size: n("vocab_size") ?? (Array.isArray(tokens) ? tokens.length : embd?.dims[1]),
-    head_dim: n("attention.key_length"),
-    tie_word_embeddings: !g.tensors.some((t) => t.name === "output.weight"),
-  };
-  const arch = archFromConfig(cfg);
-  let parameters = 0;
-  let weightBytes = 0;
-  const storedTypes: Record<string, number> = {};
-  for (const t of g.tensors) {
-    parameters += t.elements;
-    weightBytes += t.bytes;
-    storedTypes[t.typeName] = (storedTypes[t.typeName] ?? 0) + t.bytes;
-  }
-  return { file: basename(path), format: "gguf", arch, parameters, weightBytes, storedTypes, warnings: [] };
 }
