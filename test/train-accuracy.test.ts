@@ -50,3 +50,8 @@ test("resnet50 training step, event by event against the allocator trace", { ski
   // put up to 13 more allocations in one size.
   for (const [size, [m, p]] of t.bySize) assert.ok(Math.abs(p - m) <= 0.5 * m, `${size} B: ${p} allocations vs ${m}`);
 });
+
+test("training step peak: every case within 3% (where the model stands today; a regression guard)", { skip }, async () => {
+  const bad = (await all()).filter((r) => Math.abs(r.error) > 0.03);
+  assert.equal(bad.length, 0, show(bad));
+});

@@ -126,6 +126,8 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
     const outBytes = outs.reduce((s, o) => s + (bytesOf.get(o) ?? 0), 0);
     return runsBackward[i] ? savedFor(op, outs, outBytes, elementBytes, channelsOf(i)) : { storages: [], extra: [], keepFoldedConv: false, unknown: [] };
   });
+  const fused = fuseSpelledAttention(ops, plans, outputsOf);
+  if (fused > 0) warnings.push(`training: ${fused} attention(s) spelled as MatMul, Softmax, MatMul taken as scaled_dot_product_attention calls (PyTorch 2's nn.MultiheadAttention and transformers' default): their score matrices are not saved for backward`);
   const unknown = new Set(plans.flatMap((p) => p.unknown));
   if (unknown.size > 0) warnings.push(`training: no saved-tensor rule for ${[...unknown].join(", ")}: their inputs are assumed saved for backward`);
   if (prog.ops.some((op) => op.nodes === undefined)) warnings.push("training: eager ops without their nodes: parameters unknown");
@@ -456,4 +458,31 @@ export function checkpointBlocks(ops: EagerOp[]): number[] {
     }
   }
   return best;
+}
+
+/**
+ * The TorchScript exporter spells scaled_dot_product_attention as MatMul(q, k^T), Softmax, MatMul(p, v) in
+ * separate ops. PyTorch's fused attention kernels save q, k, v and the output (plus a small log-sum-exp), never
+ * the score matrix: the Softmax keeps nothing, and the second MatMul keeps v and its output instead of the
+ * probabilities. Returns how many such patterns were rewritten.
+ */
+export function fuseSpelledAttention(ops: EagerOp[], plans: SavedPlan[], outputsOf: (op: EagerOp) => string[]): number {
+  const readers = new Map<string, number[]>();
+  ops.forEach((op, i) => op.reads.forEach((r) => readers.set(r, [...(readers.get(r) ?? []), i])));
+  let count = 0;
+  ops.forEach((op, s) => {
+    if (op.opTypes.length !== 1 || op.opTypes[0] !== "Softmax" || op.allocs.length === 0) return;
+    const scores = op.reads[0];
+    const probs = outputsOf(op)[0];
+    if (scores === undefined || probs === undefined) return;
+    const made = ops.findIndex((x) => x.allocs.some((a) => a.id === scores && !a.transient));
+    const users = readers.get(probs) ?? [];
+    const c = users[0];
+    if (made < 0 || ops[made]!.opTypes.join() !== "MatMul" || users.length !== 1 || c === undefined || ops[c]!.opTypes.join() !== "MatMul") return;
+    plans[s] = { ...plans[s]!, storages: [] };
+    const pv = plans[c]!;
+    plans[c] = { ...pv, storages: [...pv.storages.filter((x) => x !== probs), ...outputsOf(ops[c]!)] };
+    count++;
+  });
+  return count;
 }
