@@ -1,0 +1,54 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { EagerAlloc, EagerOp } from "../torch/eager.js";
+import { isAliasBackward, savedFor } from "./rules.js";
+
+function op(opTypes: string[], reads: string[], allocs: Partial<EagerAlloc>[] = []): EagerOp {
+  return {
+    layer: opTypes.join("+"),
+    opTypes,
+    path: [],
+    reads,
+    allocs: allocs.map((a, k) => ({ id: a.id ?? `t${k}`, bytes: a.bytes ?? 1024, transient: a.transient ?? false, what: a.what ?? "output" })),
+    convs: [],
+    usesCublas: false,
+  };
+}
+
+test("conv with a folded BatchNorm keeps its input, the conv output (BN's input) and BN's two statistics", () => {
+  const p = savedFor(op(["Conv"], ["x"], [{ id: "y#conv", what: "folded-bn", transient: true }, { id: "y" }]), ["y"], 1024, 4, 64);
+  assert.deepEqual(p.storages, ["x"]);
+  assert.equal(p.keepFoldedConv, true);
+  assert.deepEqual(p.extra, [256, 256]);
+});
+
+test("ReLU in place saves its result; ReLU6 in place saves a clone of its input", () => {
+  assert.deepEqual(savedFor(op(["Relu"], ["y"]), ["y"], 4096, 4, undefined).storages, ["y"]);
+  const clip = savedFor(op(["Clip"], ["y"]), ["y"], 4096, 4, undefined);
+  assert.deepEqual(clip.storages, []);
+  assert.deepEqual(clip.extra, [4096]);
+  const silu = savedFor(op(["Sigmoid", "Mul"], ["y"]), ["y"], 4096, 4, undefined);
+  assert.deepEqual(silu.extra, [4096]);
+});
+
+test("max pooling saves its input and one int64 index per output element", () => {
+  const p = savedFor(op(["MaxPool"], ["x"], [{ id: "y", bytes: 4096 }]), ["y"], 4096, 4, undefined);
+  assert.deepEqual(p.storages, ["x"]);
+  assert.deepEqual(p.extra, [8192]);
+});
+
+test("attention saves q, k, v and its output; add and views save nothing and pass the gradient on", () => {
+  const attn = savedFor(op(["Reshape", "Mul", "MatMul", "Softmax", "MatMul"], ["q", "k", "v"], [{ id: "o" }]), ["o"], 1024, 4, undefined);
+  assert.deepEqual(attn.storages, ["q", "k", "v", "o"]);
+  const add = op(["Add"], ["a", "b"], [{ id: "c" }]);
+  assert.deepEqual(savedFor(add, ["c"], 1024, 4, undefined).storages, []);
+  assert.equal(isAliasBackward(add), true);
+  assert.equal(isAliasBackward(op(["Reshape", "Transpose"], ["a"])), true);
+  assert.equal(isAliasBackward(op(["MatMul"], ["a", "b"], [{ id: "c" }])), false);
+});
+
+test("an op type without a rule is named and its inputs assumed saved", () => {
+  const p = savedFor(op(["Einsum"], ["a", "b"], [{ id: "c" }]), ["c"], 1024, 4, undefined);
+  assert.deepEqual(p.unknown, ["Einsum"]);
+  assert.deepEqual(p.storages, ["a", "b"]);
+});

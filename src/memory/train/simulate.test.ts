@@ -1,0 +1,63 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { EagerProgram } from "../torch/eager.js";
+import { checkpointBlocks, simulateTraining } from "./step.js";
+import type { TrainParam } from "./params.js";
+import type { OptimizerKind } from "./optimizer.js";
+
+/**
+ * y = relu_(x W) with x 2 KiB, W 4 KiB, y 8 KiB: every block is in the small pool, so the allocator counts
+ * exactly the rounded sizes and each number below follows by hand.
+ */
+const program: EagerProgram = {
+  ops: [
+    { layer: "fc", opTypes: ["Gemm"], path: [], reads: ["x"], allocs: [{ id: "y", bytes: 8192, transient: false, what: "output" }], convs: [], usesCublas: false },
+    { layer: "relu", opTypes: ["Relu"], path: [], reads: ["y"], allocs: [], convs: [], usesCublas: false },
+  ],
+  freeAfter: new Map([["y", Number.POSITIVE_INFINITY]]),
+  inputBytes: 2048,
+  outputBytes: 8192,
+  weights: [4096],
+  warnings: [],
+};
+const params: TrainParam[] = [{ op: 0, elements: 1024, bytes: 4096, trainable: true, what: "weight" }];
+const run = (optimizer: OptimizerKind) => simulateTraining(program, { optimizer, params, workspace: () => 0, cublasWorkspace: 0, batch: 2 });
+
+test("momentum: forward keeps y (relu's saved result) and the log-probabilities; the peak is the loss's backward", () => {
+  const r = run("momentum");
+  assert.equal(r.base, 4096 + 2048 + 512);
+  // state 4096 + y 8192 + log_softmax 8192 + loss 512
+  assert.equal(r.afterForward, 4096 + 8192 + 8192 + 512);
+  // + nll_loss's gradient and the logits' gradient, both 8192
+  assert.equal(r.peakDelta, 4096 + 8192 + 8192 + 512 + 8192 + 8192);
+  // gradient 4096 + state 4096 + y 8192 (the caller's `out`) + loss 512
+  assert.equal(r.afterBackward, 4096 + 4096 + 8192 + 512);
+  assert.equal(r.afterStep, r.afterBackward);
+  assert.equal(r.optimizerStateBytes, 4096);
+  assert.deepEqual(r.timeline.map((t) => t.phase), ["forward", "forward", "forward", "backward", "backward", "step"]);
+});
+
+test("Adam: two state tensors; its sqrt temporaries live only during the step", () => {
+  const r = run("adam");
+  assert.equal(r.optimizerStateBytes, 8192);
+  assert.equal(r.stepTemporaryBytes, 4096);
+  assert.equal(r.peakDelta, 8192 + 8192 + 8192 + 512 + 8192 + 8192);
+  assert.equal(r.afterStep, 4096 + 8192 + 8192 + 512);
+});
+
+test("SGD without momentum keeps no state", () => {
+  const r = run("sgd");
+  assert.equal(r.optimizerStateBytes, 0);
+  assert.equal(r.afterStep, 4096 + 8192 + 512);
+});
+
+test("a frozen parameter gets no gradient, and an op no gradient reaches saves nothing", () => {
+  const r = simulateTraining(program, { optimizer: "adam", params: [{ ...params[0]!, trainable: false }], workspace: () => 0, cublasWorkspace: 0, batch: 2 });
+  assert.equal(r.gradientBytes, 0);
+  assert.equal(r.afterStep, 8192 + 512);
+});
+
+test("checkpoint blocks: runs of three or more ops under one module", () => {
+  const ops = ["a", "a", "a", "b", "c", "c", "c", "c"].map((m) => ({ ...program.ops[0]!, path: ["root", m] }));
+  assert.deepEqual(checkpointBlocks(ops), [0, 0, 0, -1, 1, 1, 1, 1]);
+});
