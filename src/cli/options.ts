@@ -115,6 +115,7 @@ function trainSettings(args: Record<string, unknown>): TrainSettings | undefined
     if (offload !== "none" && offload !== "optimizer" && offload !== "optimizer+params") throw new UsageError(`--offload ${offload}: expected none, optimizer or optimizer+params`);
     t.offload = offload;
   }
-  if (Object.keys(t).length > 0 && args["mode"] !== "train") throw new UsageError(`${Object.keys(t).map((k) => `--${k}`).join(", ")}: training options need --mode train`);
+  const flag = (k: string): string => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  if (Object.keys(t).length > 0 && args["mode"] !== "train") throw new UsageError(`${Object.keys(t).map(flag).join(", ")}: training options need --mode train`);
   return Object.keys(t).length > 0 ? t : undefined;
 }
