@@ -1,6 +1,12 @@
 #!/usr/bin/env node
 import { run } from "../dist/src/cli/main.js";
 
+// `memlens layers big.onnx | head`: a reader that stops early is not an error.
+process.stdout.on("error", (e) => {
+  if (e.code === "EPIPE") process.exit(0);
+  throw e;
+});
+
 run(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -34,7 +34,8 @@ export function bar(value: number, maxValue: number, width = 30): string {
 
 /** Left-aligned columns; numeric-looking columns right-aligned. */
 export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  // A reduce, not a spread: a million-row table must not overflow the call stack.
+  const widths = header.map((h, i) => rows.reduce((w, r) => Math.max(w, (r[i] ?? "").length), h.length));
   const right = header.map((_, i) => rows.length > 0 && rows.every((r) => /^[-\d.,]+( ?[KMGT]?i?B|[KMGT])?$|^\?$|^$/.test(r[i] ?? "")));
   const line = (cells: string[]) =>
     cells.map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();

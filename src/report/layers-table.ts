@@ -1,12 +1,13 @@
 /** The `memlens layers` table: one row per node. */
 import type { Report } from "./report.js";
+import { escapeControls } from "../formats/quote.js";
 import { bytes, count, shape, table } from "./format.js";
 
 export function renderLayers(report: Report): string {
   const rows = report.layers.map((l) => {
     const act = l.outputs.reduce<number | null>((s, o) => (s === null || o.bytes === null ? null : s + o.bytes), 0);
     return [
-      l.name || "(unnamed)",
+      l.name ? escapeControls(l.name) : "(unnamed)", // names come from the file: no raw control characters
       l.op,
       l.outputs.map((o) => shape(o.shape)).join(" "),
       bytes(act),
