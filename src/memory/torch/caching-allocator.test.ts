@@ -74,6 +74,25 @@ test("empty_cache returns whole free segments, and the device's capacity is enfo
   assert.throws(() => a.malloc(20 * MiB), /out of memory/);
 });
 
+test("per-pool counters follow torch.cuda.memory_stats(): pool peaks, request count, segment peak since the last reset", () => {
+  const a = new CachingAllocator();
+  const s = a.malloc(4000); // small pool: one 2 MiB segment
+  const l = a.malloc(3 * MiB); // large pool: a 20 MiB segment
+  a.free(l);
+  let st = a.snapshot();
+  assert.deepEqual(st.pools.small, { allocated: 4096, reserved: 2 * MiB, peakAllocated: 4096, peakReserved: 2 * MiB });
+  assert.deepEqual(st.pools.large, { allocated: 0, reserved: 20 * MiB, peakAllocated: 3 * MiB, peakReserved: 20 * MiB });
+  assert.equal(st.allocations, 2);
+  assert.equal(st.peakSegments, 2);
+  a.free(s);
+  a.emptyCache();
+  a.resetPeaks();
+  st = a.snapshot();
+  assert.equal(st.peakSegments, 0, "the segment peak restarts from what is held now");
+  assert.equal(st.pools.large.peakAllocated, 0);
+  assert.equal(st.allocations, 2, "the request count is cumulative, as allocation.all.allocated is");
+});
+
 const GT = "/work/shared/groundtruth/h200-torch2.11.json";
 interface Trace {
   base: number;

@@ -29,7 +29,7 @@ export function segmentSize(rounded: number): number {
   return Math.ceil(rounded / ROUND_LARGE) * ROUND_LARGE;
 }
 
-type PoolKind = "small" | "large";
+export type PoolKind = "small" | "large";
 
 interface Block {
   addr: number;
@@ -49,6 +49,19 @@ export interface AllocatorStats {
   segments: number;
   /** cudaMalloc calls that found the device full and had to free cached segments first. */
   retries: number;
+  /** Requests served so far (torch's `allocation.all.allocated`). */
+  allocations: number;
+  /** Most segments held at once since the last peak reset (`segment.all.peak`). */
+  peakSegments: number;
+  /** The same counters per pool (`allocated_bytes.small_pool.peak`, `reserved_bytes.large_pool.peak`, ...). */
+  pools: Record<PoolKind, PoolStats>;
+}
+
+export interface PoolStats {
+  allocated: number;
+  reserved: number;
+  peakAllocated: number;
+  peakReserved: number;
 }
 
 /** Free blocks of one pool ordered by (size, address): the order the best-fit search walks. */
@@ -97,7 +110,17 @@ export class CachingAllocator {
   private readonly live = new Map<number, Block>();
   private nextAddr = 0;
   private nextSegment = 0;
-  private stats: AllocatorStats = { allocated: 0, reserved: 0, peakAllocated: 0, peakReserved: 0, segments: 0, retries: 0 };
+  private stats: AllocatorStats = {
+    allocated: 0,
+    reserved: 0,
+    peakAllocated: 0,
+    peakReserved: 0,
+    segments: 0,
+    retries: 0,
+    allocations: 0,
+    peakSegments: 0,
+    pools: { small: emptyPoolStats(), large: emptyPoolStats() },
+  };
 
   /** @param capacity bytes cudaMalloc may hand out in all (the device's free memory); Infinity by default. */
   constructor(private readonly capacity = Number.POSITIVE_INFINITY) {}
@@ -123,6 +146,10 @@ export class CachingAllocator {
     this.live.set(block.addr, block);
     this.stats.allocated += block.size;
     this.stats.peakAllocated = Math.max(this.stats.peakAllocated, this.stats.allocated);
+    this.stats.allocations++;
+    const ps = this.stats.pools[pool];
+    ps.allocated += block.size;
+    ps.peakAllocated = Math.max(ps.peakAllocated, ps.allocated);
     return block.addr;
   }
 
@@ -131,6 +158,7 @@ export class CachingAllocator {
     if (!block) throw new Error(`caching allocator: free of unknown address ${addr}`);
     this.live.delete(addr);
     this.stats.allocated -= block.size;
+    this.stats.pools[block.pool].allocated -= block.size;
     block.free = true;
     const list = this.pools[block.pool];
     let merged = block;
@@ -163,6 +191,7 @@ export class CachingAllocator {
       for (const b of this.pools[kind].wholeSegments()) {
         this.pools[kind].remove(b);
         this.stats.reserved -= b.size;
+        this.stats.pools[kind].reserved -= b.size;
         this.stats.segments--;
       }
     }
@@ -172,10 +201,15 @@ export class CachingAllocator {
   resetPeaks(): void {
     this.stats.peakAllocated = this.stats.allocated;
     this.stats.peakReserved = this.stats.reserved;
+    this.stats.peakSegments = this.stats.segments;
+    for (const p of Object.values(this.stats.pools)) {
+      p.peakAllocated = p.allocated;
+      p.peakReserved = p.reserved;
+    }
   }
 
   snapshot(): AllocatorStats {
-    return { ...this.stats };
+    return { ...this.stats, pools: { small: { ...this.stats.pools.small }, large: { ...this.stats.pools.large } } };
   }
 
   private newSegment(size: number, pool: PoolKind): Block {
@@ -194,8 +228,16 @@ export class CachingAllocator {
     this.stats.reserved += bytes;
     this.stats.segments++;
     this.stats.peakReserved = Math.max(this.stats.peakReserved, this.stats.reserved);
+    this.stats.peakSegments = Math.max(this.stats.peakSegments, this.stats.segments);
+    const ps = this.stats.pools[pool];
+    ps.reserved += bytes;
+    ps.peakReserved = Math.max(ps.peakReserved, ps.reserved);
     return seg;
   }
+}
+
+function emptyPoolStats(): PoolStats {
+  return { allocated: 0, reserved: 0, peakAllocated: 0, peakReserved: 0 };
 }
 
 export class OutOfMemory extends Error {
