@@ -23,3 +23,8 @@ export { quantize } from "./quantize/quantize.js";
 export type { QuantizeOptions, QuantizeReport } from "./quantize/quantize.js";
 export type { Report, Layer, ModelSummary } from "./report/report.js";
 export { MemlensError, ModelFormatError, InputError, ShapeError, UsageError } from "./errors.js";
+// LLMs without an ONNX graph: a hub folder, config.json, safetensors or GGUF, estimated from the architecture.
+export { openLlm } from "./llm/source.js";
+export { llmReport, estimateLlm, kvCacheBytes } from "./llm/estimate.js";
+export type { LlmSource } from "./llm/describe.js";
+export type { LlmSettings } from "./llm/estimate.js";
