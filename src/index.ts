@@ -28,3 +28,6 @@ export { openLlm } from "./llm/source.js";
 export { llmReport, estimateLlm, kvCacheBytes } from "./llm/estimate.js";
 export type { LlmSource } from "./llm/describe.js";
 export type { LlmSettings } from "./llm/estimate.js";
+// Training beyond one GPU: per-GPU model states for DDP, ZeRO-1/2/3, FSDP and tensor parallelism (docs/distributed.md).
+export { distributedMemory } from "./memory/distributed.js";
+export type { DistributedInput, DistributedResult, Strategy, Offload } from "./memory/distributed.js";
