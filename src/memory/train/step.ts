@@ -114,13 +114,18 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
 
   // requires_grad: a result needs a gradient when its op has a trainable parameter or reads one that does.
   const trainableAt = new Set(opts.params.filter((p) => p.trainable).map((p) => p.op));
+  // Parameters by op, and the op that makes each storage (lookups inside the per-op loops).
+  const paramsOf: TrainParam[][] = ops.map(() => []);
+  for (const p of opts.params) paramsOf[p.op]?.push(p);
+  const madeBy = new Map<string, number>();
+  ops.forEach((op, i) => op.allocs.forEach((a) => !a.transient && !madeBy.has(a.id) && madeBy.set(a.id, i)));
   const needsGrad = new Set<string>();
   const runsBackward: boolean[] = ops.map((op, i) => {
     const yes = trainableAt.has(i) || op.reads.some((r) => needsGrad.has(r));
     if (yes) for (const o of outputsOf(op)) needsGrad.add(o);
     return yes;
   });
-  const channelsOf = (i: number): number | undefined => opts.params.find((p) => p.op === i && p.what === "bn")?.elements;
+  const channelsOf = (i: number): number | undefined => paramsOf[i]!.find((p) => p.what === "bn")?.elements;
   const plans: SavedPlan[] = ops.map((op, i) => {
     const outs = outputsOf(op);
     const outBytes = outs.reduce((s, o) => s + (bytesOf.get(o) ?? 0), 0);
@@ -134,7 +139,7 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
 
   // Half copies of conv/linear weights under autocast, saved by the op for its backward.
   const halfCopies: number[][] = ops.map((_, i) => opts.mixedPrecision
-    ? opts.params.filter((p) => p.op === i && p.what === "weight").map((p) => byteSize("float16", p.elements))
+    ? paramsOf[i]!.filter((p) => p.what === "weight").map((p) => byteSize("float16", p.elements))
     : []);
 
   // Gradient checkpointing: blocks of ops; in the forward a block keeps only what it reads from outside.
@@ -198,7 +203,7 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
      * B's output and its scaled copy are results' size and gone once added.
      */
     const loraForward = (i: number, keep: boolean, held: number[]): void => {
-      const a = opts.params.find((p) => p.op === i && p.lora?.part === "A");
+      const a = paramsOf[i]!.find((p) => p.lora?.part === "A");
       if (!a?.lora) return;
       const out = outputsOf(ops[i]!).reduce((s, o) => s + (bytesOf.get(o) ?? 0), 0);
       const down = alloc.malloc((out / a.lora.outFeatures) * a.lora.rank);
@@ -217,7 +222,7 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
       for (const h of halfCopies[i]!) held.push(alloc.malloc(h));
       if (!keep) for (const a of held) alloc.free(a);
       // QLoRA: each 4-bit weight is dequantized for its matmul and dropped after it.
-      for (const q of opts.params) if (q.op === i && q.quantized) alloc.free(alloc.malloc(byteSize(opts.activationDType ?? "float16", q.elements)));
+      for (const q of paramsOf[i]!) if (q.quantized) alloc.free(alloc.malloc(byteSize(opts.activationDType ?? "float16", q.elements)));
       for (const a of op.allocs) {
         const at = alloc.malloc(a.bytes);
         if (a === op.allocs[0]) {
@@ -236,7 +241,7 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
       }
       // Forward lifetimes (a recomputed block frees what only the block itself reads).
       for (const id of frees.get(i) ?? []) {
-        const made = recompute ? producer(ops, id) : i;
+        const made = recompute ? madeBy.get(id) : i;
         if (made !== undefined && (!recompute || block[made] === block[i])) release(id);
       }
       if (recompute) {
@@ -254,7 +259,7 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
       const b = block[i]!;
       if (b >= 0) {
         for (const r of ops[i]!.reads) {
-          const made = producer(ops, r);
+          const made = madeBy.get(r);
           if ((made === undefined || block[made] !== b) && !(blockInputs.get(b) ?? []).includes(r)) {
             blockInputs.set(b, [...(blockInputs.get(b) ?? []), r]);
             hold(r);
@@ -328,7 +333,7 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
             alloc.free(half);
           } else grads.push(alloc.malloc(p.bytes));
         };
-        const mine = opts.params.filter((p) => p.op === i && p.trainable);
+        const mine = paramsOf[i]!.filter((p) => p.trainable);
         // A folded BatchNorm runs its own backward first: the conv output's gradient and BN's parameter
         // gradients; the incoming gradient and BN's saved input go before the convolution's backward.
         let bnGrad: number | undefined;
@@ -424,11 +429,6 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
     stepTemporaryBytes: trainableBytes * stepTemporariesPerParam(opts.optimizer),
     warnings,
   };
-}
-
-function producer(ops: EagerOp[], storage: string): number | undefined {
-  for (let i = 0; i < ops.length; i++) if (ops[i]!.allocs.some((a) => a.id === storage && !a.transient)) return i;
-  return undefined;
 }
 
 /**
