@@ -52,3 +52,11 @@ test("an op type without a rule is named and its inputs assumed saved", () => {
   assert.deepEqual(p.unknown, ["Einsum"]);
   assert.deepEqual(p.storages, ["a", "b"]);
 });
+
+test("dropout in a training-mode graph: a new output and a one-byte mask per element; ratio 0 is the identity", () => {
+  const d = savedFor(op(["Dropout"], ["x"]), ["x"], 4096, 4, undefined);
+  assert.deepEqual(d.extra, [4096, 1024]);
+  const none = op(["Dropout"], ["x"]);
+  none.nodes = [{ name: "d", opType: "Dropout", domain: "", inputs: ["x"], outputs: ["y"], attrs: { ratio: { type: "float", value: 0 } } }];
+  assert.deepEqual(savedFor(none, ["x"], 4096, 4, undefined).extra, []);
+});

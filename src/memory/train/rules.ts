@@ -6,6 +6,8 @@
  * - GELU/SiLU/LayerNorm save their input, LayerNorm and BatchNorm also small per-row/per-channel statistics;
  * - max pooling saves its input and the int64 argmax indices (one per output element);
  * - scaled-dot-product attention (memory-efficient kernel) saves q, k, v, its output and the log-sum-exp;
+ * - dropout (a graph exported in training mode keeps its Dropout nodes) makes a new output and a bool mask,
+ *   one byte per element, which its backward reads;
  * - add, concat, average pooling, views and copies save nothing;
  * - an in-place op whose derivative reads its *input* (hardtanh_ for ReLU6, hardswish_, silu_: derivatives.yaml
  *   has no in-place formula for them) makes autograd save a clone of the input before overwriting it (measured:
@@ -72,6 +74,11 @@ export function savedFor(op: EagerOp, outputs: string[], outputBytes: number, el
     // save_mean and save_invstd, one fp32 value per channel each.
     if (channels !== undefined) plan.extra.push(channels * 4, channels * 4);
   }
+  if (op.opTypes.length === 1 && op.opTypes[0] === "Dropout" && !dropoutIsIdentity(op)) {
+    // eager.ts maps Dropout as a view (inference); in training it is an output of the input's size plus the mask.
+    plan.extra.push(outputBytes, outputBytes / elementBytes);
+    return plan;
+  }
   const inPlace = op.allocs.length === 0 && !isAliasBackward(op);
   const silu = op.opTypes.includes("Sigmoid") && op.opTypes.includes("Mul");
   if (inPlace && (silu || op.opTypes.some((t) => INPLACE_CLONES_INPUT.has(t)))) {
@@ -91,4 +98,13 @@ export function savedFor(op: EagerOp, outputs: string[], outputBytes: number, el
     }
   }
   return plan;
+}
+
+/**
+ * A Dropout whose ratio attribute (opsets before 12) is 0 is the identity. From opset 12 the ratio is an input
+ * whose value is not read here: such a node is taken as a real dropout (PyTorch drops p=0 dropouts itself).
+ */
+function dropoutIsIdentity(op: EagerOp): boolean {
+  const ratio = op.nodes?.[0]?.attrs["ratio"];
+  return ratio?.type === "float" && ratio.value === 0;
 }
