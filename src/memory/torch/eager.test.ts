@@ -111,3 +111,45 @@ test("an inline attention leaf is many ops (scores materialised); nn.MultiheadAt
   assert.equal(mha.ops.length, 1);
   assert.deepEqual(mha.ops[0]!.allocs.map((a) => a.id), ["y"]);
 });
+
+test("DenseNet layer: torch.cat dies when conv1 returns, conv1's result (bottleneck_output) lives until the layer returns", () => {
+  const c = 2;
+  const bn = (p: string) => ["scale", "bias", "mean", "var"].map((k) => constTensor(`${p}.${k}`, "float32", [c], [1, 1]));
+  const layer = (n: number, ins: string[], withCat: boolean): GraphSpec["nodes"] => {
+    const at = `/features/denseblock1/denselayer${n}`;
+    const cat = withCat ? [{ name: `${at}/Concat`, op: "Concat", inputs: ins, outputs: [`cat${n}`], attrs: { axis: 1 } }] : [];
+    return [
+      ...cat,
+      { name: `${at}/norm1/BatchNormalization`, op: "BatchNormalization", inputs: [withCat ? `cat${n}` : ins[0]!, ...["scale", "bias", "mean", "var"].map((k) => `n${n}.${k}`)], outputs: [`bn${n}`] },
+      { name: `${at}/relu1/Relu`, op: "Relu", inputs: [`bn${n}`], outputs: [`r${n}`] },
+      { name: `${at}/conv1/Conv`, op: "Conv", inputs: [`r${n}`, `onnx::Conv_${n}1`], outputs: [`b${n}`] },
+      { name: `${at}/relu2/Relu`, op: "Relu", inputs: [`b${n}`], outputs: [`q${n}`] },
+      { name: `${at}/conv2/Conv`, op: "Conv", inputs: [`q${n}`, `l${n}.conv2.weight`], outputs: [`new${n}`] },
+    ];
+  };
+  const spec = (withCat: boolean): GraphSpec => ({
+    inputs: { x: { dtype: "float32", shape: [1, c, 4, 4] } },
+    initializers: [...bn("n1"), w("onnx::Conv_11", c, c, 1), w("l1.conv2.weight", c, c, 3), ...bn("n2"), w("onnx::Conv_21", c, c, 1), w("l2.conv2.weight", c, 2 * c, 3)],
+    nodes: [
+      { name: "/features/pool0/MaxPool", op: "MaxPool", inputs: ["x"], outputs: ["p"], attrs: { kernel_shape: [1, 1] } },
+      ...layer(1, ["p"], withCat),
+      ...layer(2, ["p", "new1"], true),
+    ],
+    outputs: ["new2"],
+  });
+  const p = program(spec(true));
+  const index = (layer: string) => p.ops.findIndex((op) => op.layer === layer);
+  const conv1 = index("/features/denseblock1/denselayer1/conv1/Conv");
+  const conv2 = index("/features/denseblock1/denselayer1/conv2/Conv");
+  assert.equal(p.freeAfter.get("cat1"), conv1, "concated_features is bn_function's local");
+  const bottleneck = p.ops[conv1]!.allocs.find((a) => a.what === "folded-bn")!;
+  assert.equal(bottleneck.transient, false);
+  assert.equal(p.freeAfter.get(bottleneck.id), conv2, "bottleneck_output is held by forward until it returns");
+  // The dynamo export drops the first layer's one-tensor cat; eager still copies it.
+  const d = program(spec(false));
+  const norm1 = d.ops.findIndex((op) => op.layer === "/features/denseblock1/denselayer1/norm1/BatchNormalization");
+  const copy = d.ops[norm1]!.allocs[0]!;
+  assert.equal(copy.what, "copy");
+  assert.equal(copy.bytes, c * 4 * 4 * 4);
+  assert.equal(d.freeAfter.get(copy.id), d.ops.findIndex((op) => op.layer === "/features/denseblock1/denselayer1/conv1/Conv"));
+});

@@ -246,11 +246,66 @@ export function eagerProgram(model: Model, inference: InferenceResult, opts: Eag
     }
   });
 
+  denseLayerLifetimes(ops, freeAfter, callEnd);
+
   let inputBytes = 0;
   for (const name of graphInputs) inputBytes += bytesOf(name) ?? 0;
   let outputBytes = 0;
   for (const name of graphOutputs) outputBytes += bytesOf(name) ?? 0;
   return { ops, freeAfter, inputBytes, outputBytes, weights: eagerWeights(model, nodes, opts.dtype), warnings };
+}
+
+/** A torchvision DenseNet layer's module name: `denselayer3` (TorchScript) or `features.denseblock1.denselayer3` (dynamo). */
+const DENSE_LAYER = /(^|\.)denselayer\d+$/;
+
+/**
+ * Python lifetimes inside torchvision's DenseNet layer (torchvision/models/densenet.py, `_DenseLayer`), which
+ * the graph cannot show: `bn_function` concatenates the layer's inputs, runs norm1, relu1 and conv1 and
+ * returns, so its local `concated_features` (the torch.cat result) dies when conv1 returns; `forward` binds
+ * conv1's result to `bottleneck_output` and keeps it until the layer returns, although norm2 (folded into
+ * conv1 by the exporters) has already read it. Every DenseNet (121/161/169/201) runs this code; measured
+ * on densenet121 (../shared/groundtruth), the reserved peak follows these lifetimes and not the generic rule.
+ */
+function denseLayerLifetimes(ops: EagerOp[], freeAfter: Map<string, number>, callEnd: (start: number, module: string[]) => number): void {
+  for (let i = 0; i < ops.length; i++) {
+    const depth = ops[i]!.path.findIndex((p) => DENSE_LAYER.test(p));
+    if (depth < 0) continue;
+    const layer = ops[i]!.path.slice(0, depth + 1);
+    const end = callEnd(i, layer);
+    const conv1 = ops.findIndex((op, j) => j >= i && j <= end && op.convs.length > 0);
+    if (conv1 >= 0) {
+      let concatenated = false;
+      for (let j = i; j < conv1; j++) {
+        const op = ops[j]!;
+        if (op.path.length !== layer.length || !op.opTypes.includes("Concat")) continue;
+        concatenated = true;
+        for (const a of op.allocs) if (!a.transient && freeAfter.has(a.id)) freeAfter.set(a.id, conv1);
+      }
+      // The first layer of a block concatenates a one-tensor list: torch.cat still copies it, but the dynamo
+      // export drops that cat. Put the copy back, in front of norm1's output.
+      const input = ops[i]!.reads[0];
+      const bytes = input === undefined ? undefined : storageBytes(ops, input);
+      if (!concatenated && input !== undefined && bytes !== undefined) {
+        const id = `${input}#cat@${i}`;
+        ops[i]!.allocs.unshift({ id, bytes, transient: false, what: "copy" });
+        freeAfter.set(id, conv1);
+      }
+      const op = ops[conv1]!;
+      const folded = op.allocs.find((a) => a.what === "folded-bn");
+      const bottleneck = folded ?? op.allocs.find((a) => a.what === "output");
+      if (bottleneck) {
+        bottleneck.transient = false;
+        freeAfter.set(bottleneck.id, Math.max(freeAfter.get(bottleneck.id) ?? conv1, end));
+      }
+    }
+    i = end;
+  }
+}
+
+/** Bytes of the storage `id` as the op that allocated it recorded them (undefined for graph inputs). */
+function storageBytes(ops: EagerOp[], id: string): number | undefined {
+  for (const op of ops) for (const a of op.allocs) if (a.id === id) return a.bytes;
+  return undefined;
 }
 
 function startsWith(path: readonly string[], prefix: readonly string[]): boolean {
