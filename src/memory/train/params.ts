@@ -41,14 +41,32 @@ export function nf4Bytes(elements: number): number {
 export function trainParams(model: Model, prog: EagerProgram, opts: ParamOptions = {}): TrainParam[] {
   const inits = model.graph.initializers;
   const seen = new Set<string>();
+  // The TorchScript exporter stores equal initializers once and gives the others as Identity nodes of it
+  // (a fresh model's BatchNorm ones and zeros): each is still its own parameter in eager.
+  const identity = new Map<string, string>();
+  for (const n of model.graph.nodes) if (n.opType === "Identity" && n.inputs[0] && n.outputs[0]) identity.set(n.outputs[0], n.inputs[0]);
+  const initializer = (name: string) => {
+    let at = name;
+    for (let hops = 0; hops < 16 && !inits.has(at) && identity.has(at); hops++) at = identity.get(at)!;
+    return inits.get(at);
+  };
   const out: TrainParam[] = [];
   const lora = opts.loraRank !== undefined && opts.loraRank > 0;
   prog.ops.forEach((op, i) => {
     for (const n of op.nodes ?? []) {
       const folded = n.opType === "Conv" && foldedBatchNorm(n, inits);
       n.inputs.forEach((name, k) => {
-        const t = inits.get(name);
-        if (!t || !isFloat(t.dtype) || t.elements <= 1 || seen.has(name)) return;
+        const t = initializer(name);
+        if (!t || !isFloat(t.dtype) || t.elements <= 1) return;
+        // Every BatchNorm has its own parameters and buffers, even where the exporter stored equal constants
+        // (a freshly initialised model's ones and zeros) once.
+        if (n.opType === "BatchNormalization" && k >= 1) {
+          // scale and bias are parameters; the running mean and variance are buffers.
+          out.push({ op: i, elements: t.elements, bytes: byteSize(t.dtype, t.elements), trainable: k <= 2 && !lora, what: k <= 2 ? "bn" : "buffer" });
+          if (k === 4) out.push({ op: i, elements: 1, bytes: 8, trainable: false, what: "buffer" }); // num_batches_tracked
+          return;
+        }
+        if (seen.has(name)) return;
         seen.add(name);
         if (folded && k === 2) return; // the BN shift folded into a conv bias: BN's own bias is counted below
         const linear = (n.opType === "MatMul" || n.opType === "Gemm") && t.dims.length === 2 && k === 1;

@@ -69,7 +69,7 @@ export function savedFor(op: EagerOp, outputs: string[], outputBytes: number, el
     return plan;
   }
   const folded = op.allocs.some((a) => a.what === "folded-bn");
-  if (folded) {
+  if (folded || op.opTypes.includes("BatchNormalization")) {
     plan.keepFoldedConv = true;
     // save_mean and save_invstd, one fp32 value per channel each.
     if (channels !== undefined) plan.extra.push(channels * 4, channels * 4);

@@ -47,3 +47,14 @@ test("mixed precision halves the activations but keeps fp32 parameters and state
   const acts = (e: typeof full, copies: number): number => e.sim.afterForward - e.sim.optimizerStateBytes - copies;
   assert.ok(acts(amp, full.sim.trainableBytes / 2) < 0.6 * acts(full, 0), `${acts(amp, full.sim.trainableBytes / 2)} vs ${acts(full, 0)}`);
 });
+
+test("parameters as eager holds them: folded and standalone BatchNorms, exporter-deduplicated constants", { skip }, async () => {
+  // torchvision's own counts: densenet121 7,978,856 and efficientnet_b0 5,288,548 (the TorchScript exports
+  // keep every parameter; their BatchNorm ones/zeros come as Identity nodes of one initializer).
+  for (const [name, count] of [["densenet121", 7_978_856], ["efficientnet_b0", 5_288_548], ["resnet50", 25_557_032]] as const) {
+    const { model } = await loadModelFile(`/work/shared/fixtures/onnx-legacy/${name}.onnx`);
+    const a = analyzeModel(model, { batch: 1 });
+    const e = estimateTraining(model, a.inference, { batch: 1, computeCapability: 9 });
+    assert.equal(e.params.filter((p) => p.trainable).reduce((s, p) => s + p.elements, 0), count, name);
+  }
+});
