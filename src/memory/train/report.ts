@@ -59,8 +59,10 @@ export function trainMemory(input: MemoryInput, device: Device, train: TrainSett
     });
     // The single-GPU peak with its own model states swapped for the per-GPU ones (activations unchanged:
     // each GPU runs the given batch; tensor parallelism's split activations are not modelled, an upper bound).
+    // Buffers (BatchNorm running statistics) are replicated on every GPU under every strategy.
+    const buffers = e.params.filter((p) => p.what === "buffer").reduce((a, p) => a + p.bytes, 0);
     const single = sim.paramBytes + sim.gradientBytes + sim.optimizerStateBytes;
-    peakAllocated = Math.max(0, sim.peakAllocated - single + d.total);
+    peakAllocated = Math.max(0, sim.peakAllocated - single + d.total + buffers);
     distributed = { strategy, gpus, tp: train.tp ?? 1, ...d };
     warnings.push(`${strategy} on ${gpus} GPUs: per-GPU model states from docs/distributed.md; activations as on one GPU at batch ${s.batch} per GPU`);
     warnings.push(...d.notes);
