@@ -133,6 +133,11 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
   });
   const fused = fuseSpelledAttention(ops, plans, outputsOf);
   if (fused > 0) warnings.push(`training: ${fused} attention(s) spelled as MatMul, Softmax, MatMul taken as scaled_dot_product_attention calls (PyTorch 2's nn.MultiheadAttention and transformers' default): their score matrices are not saved for backward`);
+  // Transformers drop out after attention and MLP in training; an eval-mode export has no Dropout nodes left.
+  const spelled = (t: string): boolean => ops.some((op) => op.opTypes.includes(t));
+  if (spelled("Softmax") && !spelled("Dropout")) {
+    warnings.push("training: the graph has attention but no Dropout nodes (an eval-mode export drops them): if the model trains with dropout (transformers' hidden_dropout_prob), each dropout's output and one-byte mask per element are not counted");
+  }
   const unknown = new Set(plans.flatMap((p) => p.unknown));
   if (unknown.size > 0) warnings.push(`training: no saved-tensor rule for ${[...unknown].join(", ")}: their inputs are assumed saved for backward`);
   if (prog.ops.some((op) => op.nodes === undefined)) warnings.push("training: eager ops without their nodes: parameters unknown");
