@@ -57,7 +57,10 @@ test("a frozen parameter gets no gradient, and an op no gradient reaches saves n
   assert.equal(r.afterStep, 8192 + 512);
 });
 
-test("checkpoint blocks: runs of three or more ops under one module", () => {
-  const ops = ["a", "a", "a", "b", "c", "c", "c", "c"].map((m) => ({ ...program.ops[0]!, path: ["root", m] }));
-  assert.deepEqual(checkpointBlocks(ops), [0, 0, 0, -1, 1, 1, 1, 1]);
+test("checkpoint blocks: runs of three or more ops under one module, at the depth that keeps least", () => {
+  // Each op saves 100 bytes and reads a 10-byte tensor made by the op before it.
+  const ops = ["a", "a", "a", "b", "c", "c", "c", "c"].map((m, i) => ({ ...program.ops[0]!, path: ["root", m], reads: [`t${i}`], allocs: [{ id: `t${i + 1}`, bytes: 10, transient: false, what: "output" as const }] }));
+  const saved = ops.map(() => 100);
+  // Depth 1 is one block (all 800 bytes saved while it is recomputed); depth 2 keeps 400 + 100 + 2 inputs.
+  assert.deepEqual(checkpointBlocks(ops, saved, () => 10), [0, 0, 0, -1, 1, 1, 1, 1]);
 });
