@@ -13,6 +13,9 @@ if (!available()) {
 }
 const t0 = performance.now();
 const rows = await compareAll();
+// `--json FILE`: every row as JSON too, for bench/accuracy-lomo.ts (leave-one-model-out checks of a rule).
+const jsonAt = process.argv.indexOf("--json");
+if (jsonAt > 0 && process.argv[jsonAt + 1]) writeFileSync(process.argv[jsonAt + 1]!, JSON.stringify(rows));
 const mb = (n: number) => (n / 2 ** 20).toFixed(1);
 const pct = (e: number) => `${e >= 0 ? "+" : ""}${(100 * e).toFixed(1)}%`;
 const header = ["metric", "model", "export", "dtype", "batch", "input", "predicted MiB", "measured MiB", "error"];
@@ -46,14 +49,27 @@ const md = [
   "",
   `Activation peaks within 5%: ${within(0.05)} of ${peaks.length}; within 15%: ${within(0.15)}; batches of the misses over 15%: ${[...new Set(peaks.filter((r) => Math.abs(r.error) > 0.15).map((r) => r.batch))].join(", ") || "none"}.`,
   "",
-  "What the misses are:",
-  "- batch 1: cuDNN's heuristics pick other convolution engines than at larger batches, with workspaces the model",
-  "  (src/memory/torch/cudnn.ts) does not know (resnet18, resnet50 and vgg16 fp32); vit_b_16 fp16 at batch 1 is the",
-  "  allocator: blocks just over 1 MiB are not split, and which cached block serves them depends on placement history;",
-  "- peakReserved's worst rows are densenet121 at batch 32-128 (+20% to +77%): its concatenations grow by 32 channels",
-  "  per layer and the simulation places them in fresh segments where the real allocator reuses merged blocks;",
-  "- under `cudnn.benchmark` the trial workspaces are a bound (FFT engines), not a measurement per convolution: the",
-  "  seed row's total is right (+1%: PyTorch empties the cache after benchmarking) but its peakAllocated is -42%.",
+  "What the misses are (details and evidence in src/memory/torch/cudnn.ts):",
+  "- batch 1: cuDNN's heuristics pick other convolution engines than at larger batches (the runs' allocation counts",
+  "  show the number of workspaces per forward changing with the batch), with workspaces the model does not know:",
+  "  vgg16 fp32 keeps input + filter where larger batches keep input + output + filter (+33%), resnet18's stem takes",
+  "  3 MiB (fp32) or 1.5 MiB (fp16) more (-31%), resnet50 fp32 holds its 1x1 downsample's input as well (-15%);",
+  "- vit_b_16 fp16 at batch 1 (+25%) is the allocator, verified: at the simulated peak two 1.15 MiB MLP blocks are",
+  "  served by cached 2 MiB blocks whose 0.85 MiB remainders are too small to split (1.7 MiB counted as allocated);",
+  "  the measurement implies about 0.6 MiB of such remainders. Which cached block serves a request depends on the",
+  "  segments the weights were loaded into: the exports deduplicate and transpose parameters (80 initializers for",
+  "  152 parameters in the legacy vit), and the real fp16 weights already carry about 3 MB more unsplit remainders than",
+  "  the simulated ones, so the layout differs;",
+  "- resnet50 (-5% to -7% at fp16 and fp32 batch 8) holds a workspace the size of its 1x1 downsample's input;",
+  "- under `cudnn.benchmark` PyTorch allocates the largest workspace of every engine it times (Conv_v8.cpp); here",
+  "  that is bounded by the FFT engine, about half of what the seed row measured: total +1% (the cache is emptied",
+  "  after benchmarking), peakAllocated -42%;",
+  "- densenet121's reserved peak follows torchvision's `_DenseLayer` lifetimes (the cat dies when conv1 returns,",
+  "  conv1's result lives until the layer returns), simulated: -2.4% to 0% (was +20% to +77%).",
+  "",
+  "`bench/accuracy-workspaces.py` measures every convolution's workspace on a GPU (forward 1 and 2, batch 1/8/32,",
+  "fp32/fp16, and the benchmark row): the measurement that would settle the cuDNN rows. `node dist/bench/accuracy-lomo.js",
+  "BASE.json CANDIDATE.json...` checks a rule leave-one-model-out on rows written by `npm run bench:accuracy -- --json F`.",
   "",
 ];
 const out = join(fileURLToPath(new URL(".", import.meta.url)), "..", "..", "bench", "ACCURACY.md");
