@@ -13,6 +13,8 @@ import { parseOptimizer, type OptimizerKind } from "./optimizer.js";
 import { trainParams, type TrainParam } from "./params.js";
 import { simulateTraining, type TrainSimResult } from "./step.js";
 import { UsageError } from "../../errors.js";
+import { isFloat } from "../../graph/dtype.js";
+import { autocastProgram } from "./autocast.js";
 
 export interface TrainOptions {
   optimizer?: string;
@@ -48,17 +50,37 @@ export function estimateTraining(model: Model, inference: InferenceResult, opts:
   const half = halfType(opts.dtype);
   const optimizer = parseOptimizer(opts.optimizer);
   if (opts.qlora && !(opts.loraRank !== undefined && opts.loraRank > 0)) throw new UsageError("--qlora needs --lora-rank R");
-  const program = eagerProgram(model, inference, half ? { dtype: half } : {});
-  const params = trainParams(model, program, {
+  // Autocast decides per op which activations are half, so the program is mapped in fp32 first.
+  const fp32Program = eagerProgram(model, inference);
+  const params = trainParams(model, fp32Program, {
     ...(opts.loraRank !== undefined ? { loraRank: opts.loraRank } : {}),
     ...(opts.qlora ? { qlora: true } : {}),
   });
+  const paramOps = new Set(params.map((p) => p.op));
+  const isFloatValue = (id: string): boolean => {
+    const t = inference.values.get(id.split("#")[0]!)?.dtype;
+    return t !== undefined && isFloat(t);
+  };
+  // An op reads an fp32 parameter when a node of it takes a float tensor computed off the device from
+  // initializers (ViT's class token, expanded to the batch) or one of its parameters.
+  const deviceValues = new Set(fp32Program.ops.flatMap((op) => (op.nodes ?? []).flatMap((n) => n.outputs)));
+  const graphInputs = new Set(model.graph.inputs.map((v) => v.name));
+  const hostFloat = (name: string): boolean => {
+    if (name === "" || deviceValues.has(name) || graphInputs.has(name) || !isFloatValue(name)) return false;
+    const shape = inference.values.get(name)?.shape;
+    return shape !== undefined && shape.length > 0 && !shape.every((d) => d === 1);
+  };
+  const readsFp32 = (i: number): boolean => paramOps.has(i) || (fp32Program.ops[i]!.nodes ?? []).some((n) => n.inputs.some(hostFloat));
+  const amp = half ? autocastProgram(fp32Program, isFloatValue, readsFp32) : undefined;
+  const program = amp?.program ?? fp32Program;
   const cublasWorkspace = cublasWorkspaceBytes(opts.computeCapability);
+  const out = model.graph.outputs[0] ? inference.values.get(model.graph.outputs[0].name)?.shape : undefined;
+  const outputElements = out?.every((d) => typeof d === "number") ? (out as number[]).reduce((a, b) => a * b, 1) : undefined;
   const infos = inference.values;
   const sim = simulateTraining(program, {
     optimizer,
     params,
-    ...(half ? { activationDType: half, mixedPrecision: true } : {}),
+    ...(half && amp ? { activationDType: half, mixedPrecision: true, castReads: amp.castReads } : {}),
     ...(opts.checkpointing ? { checkpointing: true } : {}),
     workspace: (i) => {
       let ws = 0;
@@ -68,6 +90,7 @@ export function estimateTraining(model: Model, inference: InferenceResult, opts:
     cublasWorkspace,
     backwardCublas: !opts.backwardCublasAllocated,
     batch: opts.batch,
+    ...(outputElements !== undefined ? { outputElements } : {}),
     ...(opts.capacity !== undefined ? { capacity: opts.capacity } : {}),
   });
   return { program, params, sim, optimizer, cublasWorkspace };

@@ -27,12 +27,16 @@ export interface TrainSimOptions {
   activationDType?: DType;
   /** Automatic mixed precision: fp32 parameters, a half copy of each conv/linear weight saved for backward. */
   mixedPrecision?: boolean;
+  /** Autocast's cast copies (autocast.ts), per op: storage read -> the copy the op saves instead. */
+  castReads?: Map<string, string>[];
   checkpointing?: boolean;
   /** cuDNN workspace of op i's convolution (forward; the backward kernels are taken to need the same). */
   workspace: (opIndex: number) => number;
   cublasWorkspace: number;
   /** The autograd thread's own cuBLAS handle gets a workspace at the first backward matmul (fresh process). */
   backwardCublas?: boolean;
+  /** Elements of the logits (the graph's output); from its bytes and the activation type when absent. */
+  outputElements?: number;
   /** Rows of the target tensor (int64 class indices), the batch. */
   batch: number;
   steps?: number;
@@ -108,7 +112,7 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
   const bytesOf = new Map<string, number>();
   for (const op of ops) for (const a of op.allocs) bytesOf.set(a.id, a.bytes);
   const outputsOf = (op: EagerOp): string[] => {
-    const own = op.allocs.filter((a) => !a.transient).map((a) => a.id);
+    const own = op.allocs.filter((a) => !a.transient && a.what !== "copy").map((a) => a.id);
     return own.length > 0 ? own : op.reads.slice(0, 1);
   };
 
@@ -129,7 +133,11 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
   const plans: SavedPlan[] = ops.map((op, i) => {
     const outs = outputsOf(op);
     const outBytes = outs.reduce((s, o) => s + (bytesOf.get(o) ?? 0), 0);
-    return runsBackward[i] ? savedFor(op, outs, outBytes, elementBytes, channelsOf(i)) : { storages: [], extra: [], keepFoldedConv: false, unknown: [] };
+    if (!runsBackward[i]) return { storages: [], extra: [], keepFoldedConv: false, unknown: [] };
+    const plan = savedFor(op, outs, outBytes, elementBytes, channelsOf(i));
+    const casts = opts.castReads?.[i];
+    // Under autocast an op saves the cast copy it computed with, not the tensor it was given.
+    return casts && casts.size > 0 ? { ...plan, storages: plan.storages.map((r) => casts.get(r) ?? r) } : plan;
   });
   const fused = fuseSpelledAttention(ops, plans, outputsOf);
   if (fused > 0) warnings.push(`training: ${fused} attention(s) spelled as MatMul, Softmax, MatMul taken as scaled_dot_product_attention calls (PyTorch 2's nn.MultiheadAttention and transformers' default): their score matrices are not saved for backward`);
@@ -231,7 +239,7 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
       for (const q of paramsOf[i]!) if (q.quantized) alloc.free(alloc.malloc(byteSize(opts.activationDType ?? "float16", q.elements)));
       for (const a of op.allocs) {
         const at = alloc.malloc(a.bytes);
-        if (a === op.allocs[0]) {
+        if (a === op.allocs.find((x) => x.what !== "copy")) {
           const ws = opts.workspace(i);
           if (ws > 0) alloc.free(alloc.malloc(ws));
           loraForward(i, keep, held);
@@ -275,9 +283,14 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
       forwardOp(i, b < 0 && runsBackward[i]!, false);
       mark("forward", ops[i]!.layer);
     }
-    // Loss: cross_entropy = log_softmax (saved) + nll_loss (a scalar).
-    const logits = prog.outputBytes;
-    const logProbs = alloc.malloc(byteSize("float32", logits / elementBytes));
+    // Loss: cross_entropy = log_softmax (saved, fp32: autocast runs losses in fp32) + nll_loss (a scalar).
+    const logitsOut = n > 0 ? outputsOf(ops[n - 1]!)[0] : undefined;
+    const logits = (logitsOut !== undefined ? bytesOf.get(logitsOut) : undefined) ?? prog.outputBytes;
+    const logitElements = opts.outputElements ?? logits / elementBytes;
+    // Under autocast, cross_entropy first casts half logits up to fp32 (a copy log_softmax reads).
+    const upcast = opts.mixedPrecision && logits < logitElements * 4 ? alloc.malloc(logitElements * 4) : undefined;
+    const logProbs = alloc.malloc(byteSize("float32", logitElements));
+    if (upcast !== undefined) alloc.free(upcast);
     const loss = alloc.malloc(4);
     mark("forward", "loss");
     const afterForward = alloc.snapshot().allocated - base;
@@ -301,7 +314,7 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
     };
     // d(loss)/d(logits): nll_loss backward and log_softmax backward each allocate one logits-sized buffer.
     const ones = alloc.malloc(4);
-    const gNll = alloc.malloc(byteSize("float32", logits / elementBytes));
+    const gNll = alloc.malloc(byteSize("float32", logitElements));
     alloc.free(ones);
     const gLogits = alloc.malloc(logits);
     alloc.free(gNll);
