@@ -108,3 +108,30 @@ function dropoutIsIdentity(op: EagerOp): boolean {
   const ratio = op.nodes?.[0]?.attrs["ratio"];
   return ratio?.type === "float" && ratio.value === 0;
 }
+
+/**
+ * The TorchScript exporter spells scaled_dot_product_attention as MatMul(q, k^T), Softmax, MatMul(p, v) in
+ * separate ops. PyTorch's fused attention kernels save q, k, v and the output (plus a small log-sum-exp), never
+ * the score matrix: the Softmax keeps nothing, and the second MatMul keeps v and its output instead of the
+ * probabilities. Returns how many such patterns were rewritten.
+ */
+export function fuseSpelledAttention(ops: EagerOp[], plans: SavedPlan[], outputsOf: (op: EagerOp) => string[]): number {
+  const readers = new Map<string, number[]>();
+  ops.forEach((op, i) => op.reads.forEach((r) => readers.set(r, [...(readers.get(r) ?? []), i])));
+  let count = 0;
+  ops.forEach((op, s) => {
+    if (op.opTypes.length !== 1 || op.opTypes[0] !== "Softmax" || op.allocs.length === 0) return;
+    const scores = op.reads[0];
+    const probs = outputsOf(op)[0];
+    if (scores === undefined || probs === undefined) return;
+    const made = ops.findIndex((x) => x.allocs.some((a) => a.id === scores && !a.transient));
+    const users = readers.get(probs) ?? [];
+    const c = users[0];
+    if (made < 0 || ops[made]!.opTypes.join() !== "MatMul" || users.length !== 1 || c === undefined || ops[c]!.opTypes.join() !== "MatMul") return;
+    plans[s] = { ...plans[s]!, storages: [] };
+    const pv = plans[c]!;
+    plans[c] = { ...pv, storages: [...pv.storages.filter((x) => x !== probs), ...outputsOf(ops[c]!)] };
+    count++;
+  });
+  return count;
+}

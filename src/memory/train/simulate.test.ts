@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { EagerProgram } from "../torch/eager.js";
-import { checkpointBlocks, simulateTraining } from "./step.js";
+import { simulateTraining } from "./step.js";
+import { checkpointBlocks } from "./checkpoint.js";
 import type { TrainParam } from "./params.js";
 import type { OptimizerKind } from "./optimizer.js";
 

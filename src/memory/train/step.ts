@@ -18,7 +18,8 @@ import { CachingAllocator } from "../torch/caching-allocator.js";
 import type { EagerOp, EagerProgram } from "../torch/eager.js";
 import { stepTemporariesPerParam, statesPerParam, type OptimizerKind } from "./optimizer.js";
 import type { TrainParam } from "./params.js";
-import { isAliasBackward, savedFor, type SavedPlan } from "./rules.js";
+import { checkpointBlocks } from "./checkpoint.js";
+import { fuseSpelledAttention, isAliasBackward, savedFor, type SavedPlan } from "./rules.js";
 
 export interface TrainSimOptions {
   optimizer: OptimizerKind;
@@ -160,12 +161,11 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
   const block = opts.checkpointing ? checkpointBlocks(ops, savedBytes, (id) => bytesOf.get(id) ?? 0) : ops.map(() => -1);
 
   // --- Setup: weights and buffers, input, target (as the loop's script allocates them before step 1).
-  let cublasFwd: number | undefined;
-  if (opts.cublasWorkspace > 0 && ops.some((op) => op.usesCublas)) cublasFwd = alloc.malloc(opts.cublasWorkspace);
+  // The forward's cuBLAS workspace: the process ran a matmul before (as the measuring script's earlier runs).
+  if (opts.cublasWorkspace > 0 && ops.some((op) => op.usesCublas)) alloc.malloc(opts.cublasWorkspace);
   for (const p of opts.params) alloc.malloc(p.bytes);
   if (prog.inputBytes > 0) alloc.malloc(prog.inputBytes);
   alloc.malloc(8 * Math.max(1, opts.batch));
-  void cublasFwd;
   const base = alloc.snapshot().allocated;
 
   const trainables = opts.params.filter((p) => p.trainable);
@@ -448,79 +448,4 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
     stepTemporaryBytes: trainableBytes * stepTemporariesPerParam(opts.optimizer),
     warnings,
   };
-}
-
-/**
- * Checkpointed blocks: runs of consecutive ops under one module (of three ops or more), at the module nesting
- * depth that keeps least for backward: what each block reads from outside (kept through the forward), plus
- * the most one block saves (while it is recomputed), plus what the ops outside any block save. That is the
- * granularity users pick: a transformer's layers (HF's gradient_checkpointing), ResNet's bottlenecks.
- * `saved[i]` is what op i saves without checkpointing, `bytes` the size of a storage. -1: outside any block.
- */
-export function checkpointBlocks(ops: EagerOp[], saved: number[], bytes: (storage: string) => number): number[] {
-  let best: number[] = ops.map(() => -1);
-  let bestCost = Number.POSITIVE_INFINITY;
-  const maxDepth = Math.max(0, ...ops.map((op) => op.path.length));
-  for (let depth = 1; depth <= maxDepth; depth++) {
-    const ids: number[] = ops.map(() => -1);
-    let count = 0;
-    let kept = 0;
-    let largest = 0;
-    let outside = 0;
-    let i = 0;
-    const keyAt = (k: number): string | undefined => (ops[k]!.path.length >= depth ? ops[k]!.path.slice(0, depth).join("/") : undefined);
-    while (i < ops.length) {
-      const key = keyAt(i);
-      let j = i;
-      while (key !== undefined && j + 1 < ops.length && keyAt(j + 1) === key) j++;
-      if (key !== undefined && j - i + 1 >= 3) {
-        const made = new Set<string>();
-        const inputs = new Set<string>();
-        let inside = 0;
-        for (let k = i; k <= j; k++) {
-          for (const r of ops[k]!.reads) if (!made.has(r)) inputs.add(r);
-          for (const a of ops[k]!.allocs) made.add(a.id);
-          ids[k] = count;
-          inside += saved[k] ?? 0;
-        }
-        for (const r of inputs) kept += bytes(r);
-        largest = Math.max(largest, inside);
-        count++;
-      } else for (let k = i; k <= j; k++) outside += saved[k] ?? 0;
-      i = j + 1;
-    }
-    const cost = kept + largest + outside;
-    if (count >= 2 && cost < bestCost) {
-      best = ids;
-      bestCost = cost;
-    }
-  }
-  return best;
-}
-
-/**
- * The TorchScript exporter spells scaled_dot_product_attention as MatMul(q, k^T), Softmax, MatMul(p, v) in
- * separate ops. PyTorch's fused attention kernels save q, k, v and the output (plus a small log-sum-exp), never
- * the score matrix: the Softmax keeps nothing, and the second MatMul keeps v and its output instead of the
- * probabilities. Returns how many such patterns were rewritten.
- */
-export function fuseSpelledAttention(ops: EagerOp[], plans: SavedPlan[], outputsOf: (op: EagerOp) => string[]): number {
-  const readers = new Map<string, number[]>();
-  ops.forEach((op, i) => op.reads.forEach((r) => readers.set(r, [...(readers.get(r) ?? []), i])));
-  let count = 0;
-  ops.forEach((op, s) => {
-    if (op.opTypes.length !== 1 || op.opTypes[0] !== "Softmax" || op.allocs.length === 0) return;
-    const scores = op.reads[0];
-    const probs = outputsOf(op)[0];
-    if (scores === undefined || probs === undefined) return;
-    const made = ops.findIndex((x) => x.allocs.some((a) => a.id === scores && !a.transient));
-    const users = readers.get(probs) ?? [];
-    const c = users[0];
-    if (made < 0 || ops[made]!.opTypes.join() !== "MatMul" || users.length !== 1 || c === undefined || ops[c]!.opTypes.join() !== "MatMul") return;
-    plans[s] = { ...plans[s]!, storages: [] };
-    const pv = plans[c]!;
-    plans[c] = { ...pv, storages: [...pv.storages.filter((x) => x !== probs), ...outputsOf(ops[c]!)] };
-    count++;
-  });
-  return count;
 }
