@@ -86,3 +86,11 @@ test("training options are usage errors without --mode train, or when malformed"
     assert.match(r.stderr, /^memlens: /);
   }
 });
+
+test("analyze --mode train explains gradients, optimizer state and the per-GPU states in text", () => {
+  const r = memlens("analyze", FASHION, "--device", "h200", "--mode", "train", "--optimizer", "adam", "--batch", "8", "--gpus", "8", "--zero", "3");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /training \(adam\): gradients .*optimizer state .*step temporaries/);
+  assert.match(r.stdout, /per GPU \(zero3, 8 GPUs\): model states .* sharded over 8/);
+  assert.match(r.stdout, /through the training step/);
+});

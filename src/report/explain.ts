@@ -38,12 +38,20 @@ export function renderExplanation(report: Report): string {
   if (typeof m["kvCache"] === "number" && m["kvCache"] > 0) {
     lines.push(`KV cache: ${bytes(m["kvCache"] as number)} of the activations at the last token (2 × layers × kv heads × head dim × tokens × batch × bytes)`);
   }
+  const training = m["training"] as Record<string, unknown> | undefined;
+  if (training && typeof training["gradients"] === "number") {
+    // --mode train: what the step holds beside the activations (src/memory/train/report.ts).
+    const t = training as Record<string, number>;
+    lines.push(`training (${String(training["optimizer"])}): gradients ${bytes(t["gradients"]!)}, optimizer state ${bytes(t["optimizerState"]!)}, step temporaries ${bytes(t["stepTemporaries"]!)}; ${bytes(t["trainable"]!)} of ${bytes(t["parameters"]!)} parameters trained`);
+    const d = m["distributed"] as Record<string, unknown> | undefined;
+    if (d && typeof d["total"] === "number") lines.push(`per GPU (${String(d["strategy"])}, ${String(d["gpus"])} GPUs): model states ${bytes(d["total"] as number)}, sharded over ${String(d["shardGroup"])}`);
+  }
   if (typeof m.afterRun1 === "number" && typeof m.afterRun2 === "number") {
     lines.push(`process growth: ${bytes(m.afterRun1)} after the first run, ${bytes(m.afterRun2)} after the second`);
   }
   const timeline = report.timeline ?? [];
   if (timeline.length > 0) {
-    lines.push("", "live activation memory through the forward (largest layers):");
+    lines.push("", `live activation memory through the ${training ? "training step" : "forward"} (largest layers):`);
     const top = timeline.reduce((m, t) => Math.max(m, t.liveBytes), 0);
     const shown = timeline
       .map((t, i) => ({ ...t, i }))
