@@ -22,7 +22,7 @@
  * Known misses, measured against the peaks to the byte:
  * - vgg16 conv1_2: the workspace is input + output + filter (+ at most 512 B) at fp32 batch 8-128 and fp16
  *   batch 1/32/128, but input + filter only at fp32 batch 1 (this model: +33%);
- * - resnet18's stem at batch 1 takes 3 MiB more than input + output at fp32 (-31%) and 1.5 MiB more at fp16;
+ * - resnet18's stem at batch 1 takes 3 MiB more than input + output at fp32 (-21%) and 1.5 MiB more at fp16 (-31%);
  *   at fp16 batch 8-128 (-3%) the peaks and reserved fit to 0.4% when two things are counted together: the
  *   int64 indices max_pool2d allocates for its call on CUDA (aten/src/ATen/native/Pooling.cpp: it runs
  *   max_pool2d_with_indices; vgg16's allocation counts confirm it) and a stem workspace that reads the input

@@ -153,3 +153,20 @@ test("DenseNet layer: torch.cat dies when conv1 returns, conv1's result (bottlen
   assert.equal(copy.bytes, c * 4 * 4 * 4);
   assert.equal(d.freeAfter.get(copy.id), d.ops.findIndex((op) => op.layer === "/features/denseblock1/denselayer1/conv1/Conv"));
 });
+
+test("weights are allocated as model.to() does: children before a module's own parameters, deduplicated constants each their own", () => {
+  const p = program({
+    inputs: { x: { dtype: "float32", shape: [2, 3] } },
+    initializers: [constTensor("enc.pos", "float32", [2, 3], [0, 0, 0, 0, 0, 0]), constTensor("enc.layer.lin.weight", "float32", [3, 3], new Array(9).fill(1))],
+    nodes: [
+      { name: "/enc/Add", op: "Add", inputs: ["x", "enc.pos"], outputs: ["a"] },
+      { name: "/enc/layer/lin/MatMul", op: "MatMul", inputs: ["a", "enc.layer.lin.weight"], outputs: ["b"] },
+      // The TorchScript exporter keeps one copy of equal initializers and names the others through Identity.
+      { name: "Identity_1", op: "Identity", inputs: ["enc.layer.lin.weight"], outputs: ["enc.layer2.lin.weight"] },
+      { name: "/enc/layer2/lin/MatMul", op: "MatMul", inputs: ["b", "enc.layer2.lin.weight"], outputs: ["y"] },
+    ],
+    outputs: ["y"],
+  });
+  // enc.layer.lin, enc.layer2.lin (its children, in the order they are used), then enc's own pos
+  assert.deepEqual(p.weights, [36, 36, 24]);
+});
