@@ -170,3 +170,20 @@ test("weights are allocated as model.to() does: children before a module's own p
   // enc.layer.lin, enc.layer2.lin (its children, in the order they are used), then enc's own pos
   assert.deepEqual(p.weights, [36, 36, 24]);
 });
+
+test("nn.MultiheadAttention whose in_proj_bias the exporter deduplicated behind an Identity is still one fused op", () => {
+  const p = program({
+    inputs: { q: { dtype: "float32", shape: [2, 4, 8] }, k: { dtype: "float32", shape: [2, 8, 4] }, v: { dtype: "float32", shape: [2, 4, 8] } },
+    initializers: [constTensor("l0.attn.in_proj_bias", "float32", [8], new Array(8).fill(0))],
+    nodes: [
+      { name: "Identity_7", op: "Identity", inputs: ["l0.attn.in_proj_bias"], outputs: ["l1.attn.in_proj_bias"] },
+      { name: "/l1/attn/MatMul", op: "MatMul", inputs: ["q", "k"], outputs: ["s"] },
+      { name: "/l1/attn/Softmax", op: "Softmax", inputs: ["s"], outputs: ["p"], attrs: { axis: -1 } },
+      { name: "/l1/attn/MatMul_1", op: "MatMul", inputs: ["p", "v"], outputs: ["o"] },
+      { name: "/l1/attn/Add", op: "Add", inputs: ["o", "l1.attn.in_proj_bias"], outputs: ["y"] },
+    ],
+    outputs: ["y"],
+  });
+  assert.equal(p.ops.length, 1);
+  assert.deepEqual(p.ops[0]!.allocs.map((a) => a.id), ["y"]);
+});

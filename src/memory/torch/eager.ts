@@ -105,9 +105,10 @@ export function eagerProgram(model: Model, inference: InferenceResult, opts: Eag
   });
   // nn.MultiheadAttention (it owns `in_proj_weight`/`in_proj_bias`) runs as one fused op in inference: the
   // native fast path with fused SDPA, which never materialises the attention scores the export spells out.
+  // (Host values: the TorchScript exporter names deduplicated initializers through Identity nodes.)
   const fusedAttention = new Set<string>();
   device.forEach((n, i) => {
-    if (n.inputs.some((x) => /\.in_proj_(weight|bias)$/.test(x) && g.initializers.has(x))) fusedAttention.add(paths[i]!.module.join("/"));
+    if (n.inputs.some((x) => /\.in_proj_(weight|bias)$/.test(x) && host.has(x))) fusedAttention.add(paths[i]!.module.join("/"));
   });
   const oneOp = (module: string[]): boolean => {
     const k = module.join("/");
