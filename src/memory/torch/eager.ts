@@ -417,7 +417,9 @@ function eagerWeights(model: Model, nodes: Node[], cast: DType | undefined): num
     const module = dottedPath(modulePath(n).module);
     const folded = n.opType === "Conv" && foldedBatchNorm(n, g.initializers);
     n.inputs.forEach((name, k) => {
-      const t = name === "" || seen.has(name) ? undefined : initializer(name);
+      // Every BatchNorm holds its own vectors, even where an export reads one shared constant for several.
+      const own = n.opType === "BatchNormalization" && k >= 1;
+      const t = name === "" || (seen.has(name) && !own) ? undefined : initializer(name);
       if (!t || t.elements <= 1 && !isFloat(t.dtype) || (folded && k === 2)) return;
       seen.add(name);
       // A parameter's own name says which module owns it (`encoder.pos_embedding`); renamed ones belong to the reader.
@@ -461,7 +463,10 @@ function applyOrder(params: { owner: string[]; bytes: number; buffer: boolean }[
   return out;
 }
 
-/** A module path as dotted names (`["encoder", "layers"]` -> `["encoder", "encoder.layers"]` pieces split at dots). */
+/**
+ * A module path as the pieces of its dotted name: TorchScript's `["encoder", "layers"]` and
+ * `["features", "features.0"]` and dynamo's full names all give `["encoder", "layers"]` / `["features", "0"]`.
+ */
 function dottedPath(module: string[]): string[] {
   let full = "";
   for (const e of module) full = full !== "" && !e.startsWith(`${full}.`) ? `${full}.${e}` : e;
