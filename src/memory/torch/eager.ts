@@ -71,6 +71,8 @@ export interface EagerProgram {
 export interface EagerOptions {
   /** Cast float tensors (weights and activations) to this type, as model.to(dtype) does. */
   dtype?: DType;
+  /** A training forward: nn.MultiheadAttention's fused fast path is inference-only (grad mode off). */
+  training?: boolean;
 }
 
 export function eagerProgram(model: Model, inference: InferenceResult, opts: EagerOptions = {}): EagerProgram {
@@ -108,7 +110,7 @@ export function eagerProgram(model: Model, inference: InferenceResult, opts: Eag
   // (Host values: the TorchScript exporter names deduplicated initializers through Identity nodes.)
   const fusedAttention = new Set<string>();
   device.forEach((n, i) => {
-    if (n.inputs.some((x) => /\.in_proj_(weight|bias)$/.test(x) && host.has(x))) fusedAttention.add(paths[i]!.module.join("/"));
+    if (!opts.training && n.inputs.some((x) => /\.in_proj_(weight|bias)$/.test(x) && host.has(x))) fusedAttention.add(paths[i]!.module.join("/"));
   });
   const oneOp = (module: string[]): boolean => {
     const k = module.join("/");

@@ -51,7 +51,7 @@ export function estimateTraining(model: Model, inference: InferenceResult, opts:
   const optimizer = parseOptimizer(opts.optimizer);
   if (opts.qlora && !(opts.loraRank !== undefined && opts.loraRank > 0)) throw new UsageError("--qlora needs --lora-rank R");
   // Autocast decides per op which activations are half, so the program is mapped in fp32 first.
-  const fp32Program = eagerProgram(model, inference);
+  const fp32Program = eagerProgram(model, inference, { training: true });
   const params = trainParams(model, fp32Program, {
     ...(opts.loraRank !== undefined ? { loraRank: opts.loraRank } : {}),
     ...(opts.qlora ? { qlora: true } : {}),
