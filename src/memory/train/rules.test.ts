@@ -60,3 +60,10 @@ test("dropout in a training-mode graph: a new output and a one-byte mask per ele
   none.nodes = [{ name: "d", opType: "Dropout", domain: "", inputs: ["x"], outputs: ["y"], attrs: { ratio: { type: "float", value: 0 } } }];
   assert.deepEqual(savedFor(none, ["x"], 4096, 4, undefined).extra, []);
 });
+
+test("scaling by a constant keeps nothing of the tensor; a product of two tensors keeps both", () => {
+  assert.deepEqual(savedFor(op(["Div"], ["q"], [{ id: "qs" }]), ["qs"], 1024, 4, undefined).storages, []);
+  assert.deepEqual(savedFor(op(["Mul"], ["x", "y"], [{ id: "z" }]), ["z"], 1024, 4, undefined).storages, ["x", "y"]);
+  // The erf-spelled GELU still keeps its input (through Erf).
+  assert.deepEqual(savedFor(op(["Div", "Erf", "Add", "Mul", "Mul"], ["x"], [{ id: "g" }]), ["g"], 1024, 4, undefined).storages, ["x"]);
+});

@@ -4,6 +4,8 @@
  * - convolution and matmul/linear save their inputs (the weight's gradient needs the activation);
  * - ReLU/Hardtanh/Sigmoid/Tanh/Softmax save their result (in place: the storage they overwrote);
  * - GELU/SiLU/LayerNorm save their input, LayerNorm and BatchNorm also small per-row/per-channel statistics;
+ * - a product or quotient saves each operand the other's gradient needs: x * c and x / c by a constant keep
+ *   only the constant (autograd saves `self` only when `other` requires grad), x * y keeps both;
  * - max pooling saves its input and the int64 argmax indices (one per output element);
  * - scaled-dot-product attention (memory-efficient kernel) saves q, k, v, its output and the log-sum-exp;
  * - dropout (a graph exported in training mode keeps its Dropout nodes) makes a new output and a bool mask,
@@ -86,6 +88,9 @@ export function savedFor(op: EagerOp, outputs: string[], outputBytes: number, el
     return plan;
   }
   for (const t of new Set(op.opTypes)) {
+    // Scaling by a constant (attention's 1/sqrt(d), a GELU's 0.5): nothing of the device operand is kept.
+    // (A constant divided by a tensor is taken the same way: rare, and a small underestimate.)
+    if ((t === "Mul" || t === "Div") && op.reads.length < 2) continue;
     if (t === "MaxPool") {
       addInputs();
       plan.extra.push((outputBytes / elementBytes) * 8);
