@@ -20,6 +20,8 @@ export interface SimulationOptions {
   cublasWorkspace: number;
   /** The process used cuBLAS before the model was loaded: its workspace is already allocated (own segment). */
   cublasFirst?: boolean;
+  /** Bytes of a second persistent buffer that comes with cuBLAS (the cuBLASLt workspace), allocated right after it. */
+  cublasLtWorkspace?: number;
   /** Forward passes to run (the steady state is reached by the second). */
   forwards?: number;
   capacity?: number;
@@ -47,7 +49,12 @@ export interface SimulationResult {
 export function simulate(prog: EagerProgram, opts: SimulationOptions): SimulationResult {
   const alloc = new CachingAllocator(opts.capacity);
   let cublas: number | undefined;
-  if (opts.cublasFirst && opts.cublasWorkspace > 0 && prog.ops.some((op) => op.usesCublas)) cublas = alloc.malloc(opts.cublasWorkspace);
+  const startCublas = (): number => {
+    const at = alloc.malloc(opts.cublasWorkspace);
+    if ((opts.cublasLtWorkspace ?? 0) > 0) alloc.malloc(opts.cublasLtWorkspace!);
+    return at;
+  };
+  if (opts.cublasFirst && opts.cublasWorkspace > 0 && prog.ops.some((op) => op.usesCublas)) cublas = startCublas();
   for (const w of prog.weights) alloc.malloc(w);
   const weightsReserved = alloc.snapshot().reserved;
   if (prog.inputBytes > 0) alloc.malloc(prog.inputBytes);
@@ -74,7 +81,7 @@ export function simulate(prog: EagerProgram, opts: SimulationOptions): Simulatio
     const addr = new Map<string, number>();
     const outputs: number[] = [];
     prog.ops.forEach((op, i) => {
-      if (op.usesCublas && cublas === undefined && opts.cublasWorkspace > 0) cublas = alloc.malloc(opts.cublasWorkspace);
+      if (op.usesCublas && cublas === undefined && opts.cublasWorkspace > 0) cublas = startCublas();
       const transient: [string, number][] = [];
       let released = false;
       const releaseDead = (step: number): void => {
