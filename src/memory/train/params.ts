@@ -3,7 +3,9 @@
  * initializers the op's nodes read (a Conv with a BatchNorm folded in has the conv weight plus the BN's
  * weight and bias as parameters and its running mean/var and num_batches_tracked as buffers; the exporter's
  * folded bias is not a parameter), and, with LoRA, the adapters (rank r: A is r x in, B is out x r) on every
- * Linear (a MatMul or Gemm with a 2-D weight initializer), the base weights frozen.
+ * Linear (a MatMul or Gemm with a 2-D weight initializer), the base weights frozen. nn.MultiheadAttention's
+ * projections are left out: its forward reads in_proj_weight and out_proj.weight directly, bypassing any
+ * wrapper a LoRA library puts around a Linear.
  */
 import { byteSize, isFloat } from "../../graph/dtype.js";
 import type { Model } from "../../graph/ir.js";
@@ -33,6 +35,9 @@ export interface ParamOptions {
  * NF4 with double quantization: 4 bits per weight, one 8-bit absmax per 64-weight block, and one fp32
  * absmax (plus offset) per 256 blocks for those (bitsandbytes' defaults as used by QLoRA).
  */
+/** nn.MultiheadAttention's projection parameters, as exports name them. */
+const MHA_PROJECTION = /(in_proj_(weight|bias)|out_proj\.(weight|bias))$/;
+
 export function nf4Bytes(elements: number): number {
   const blocks = Math.ceil(elements / 64);
   return Math.ceil(elements / 2) + blocks + Math.ceil(blocks / 256) * 8;
@@ -52,7 +57,11 @@ export function trainParams(model: Model, prog: EagerProgram, opts: ParamOptions
   };
   const out: TrainParam[] = [];
   const lora = opts.loraRank !== undefined && opts.loraRank > 0;
+  // Modules whose ops read nn.MultiheadAttention's projections: exports may rename (and pre-transpose) a
+  // weight, but a bias or another op of the module keeps the name.
+  const attentionModules = new Set(prog.ops.filter((op) => (op.nodes ?? []).some((n) => n.inputs.some((x) => MHA_PROJECTION.test(x)))).map((op) => op.path.join("/")));
   prog.ops.forEach((op, i) => {
+    const attention = attentionModules.has(op.path.join("/"));
     for (const n of op.nodes ?? []) {
       const folded = n.opType === "Conv" && foldedBatchNorm(n, inits);
       n.inputs.forEach((name, k) => {
@@ -69,7 +78,7 @@ export function trainParams(model: Model, prog: EagerProgram, opts: ParamOptions
         if (seen.has(name)) return;
         seen.add(name);
         if (folded && k === 2) return; // the BN shift folded into a conv bias: BN's own bias is counted below
-        const linear = (n.opType === "MatMul" || n.opType === "Gemm") && t.dims.length === 2 && k === 1;
+        const linear = (n.opType === "MatMul" || n.opType === "Gemm") && t.dims.length === 2 && k === 1 && !attention;
         const bytes = byteSize(t.dtype, t.elements);
         if (lora && linear) {
           // MatMul's weight is [in, out]; Gemm's [out, in] when transB is set.

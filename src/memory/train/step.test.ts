@@ -35,8 +35,14 @@ test("LoRA freezes the base: gradients and optimizer state only for the adapters
   assert.ok(lora.sim.trainableBytes < 0.02 * full.sim.trainableBytes);
   assert.equal(lora.sim.gradientBytes, lora.sim.trainableBytes);
   assert.ok(lora.sim.peakDelta < full.sim.peakDelta);
+  // Targets: the MLP Linears and the head (12 x 2 + 1); nn.MultiheadAttention's projections are not Linear calls.
+  assert.equal(lora.params.filter((p) => p.lora?.part === "A").length, 25);
   const q = await vit({ loraRank: 8, qlora: true });
-  assert.ok(q.sim.paramBytes < 0.35 * lora.sim.paramBytes, `${q.sim.paramBytes} vs ${lora.sim.paramBytes}`);
+  const packed = q.params.filter((p) => p.quantized);
+  assert.equal(packed.length, 25);
+  const saved = packed.reduce((s, p) => s + 4 * p.elements - nf4Bytes(p.elements), 0);
+  assert.equal(lora.sim.paramBytes - q.sim.paramBytes, saved);
+  assert.ok(saved > 0.5 * lora.sim.paramBytes, `${saved} of ${lora.sim.paramBytes}`);
 });
 
 test("mixed precision halves the activations but keeps fp32 parameters and state", { skip }, async () => {
