@@ -6,7 +6,7 @@
  * It trains all models in one process, resnet50 first: the autograd thread's cuBLAS workspace is
  * allocated in resnet50's first step and already present (in the base) for every later row.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { analyzeModel } from "../src/analyze.js";
 import { loadModelFile } from "../src/formats/load-node.js";
@@ -160,4 +160,64 @@ export async function resnet50Trace(exporter: "legacy" | "dynamo" = "dynamo"): P
     commonLarge: prev[m.length]!,
     bySize,
   };
+}
+
+/** A row of bench/measure-train.py: a training variant the shared ground truth has no measurement of. */
+interface VariantRun {
+  model: string;
+  variant: string;
+  optimizer: string;
+  batch: number;
+  peak_delta_3?: number;
+  error?: string;
+}
+
+export interface VariantRow {
+  file: string;
+  model: string;
+  variant: string;
+  optimizer: string;
+  batch: number;
+  measured: number;
+  predicted: number;
+  error: number;
+}
+
+/** memlens options for a measure-train.py variant: amp_bf16, checkpointing, loraN, plain. */
+export function variantOptions(variant: string): { dtype?: string; checkpointing?: boolean; loraRank?: number } {
+  if (variant === "amp_bf16") return { dtype: "bf16" };
+  if (variant === "checkpointing") return { checkpointing: true };
+  const lora = /^lora(\d+)$/.exec(variant);
+  if (lora) return { loraRank: Number(lora[1]) };
+  if (variant === "plain") return {};
+  throw new Error(`measure-train.py variant '${variant}' unknown`);
+}
+
+/**
+ * Every bench/groundtruth/train-*.json (written by bench/measure-train.py), predicted from the dynamo exports.
+ * Both cuBLAS workspaces are in that script's base (it warms them up first).
+ */
+export async function variantRows(dir = join(process.cwd(), "bench", "groundtruth")): Promise<VariantRow[]> {
+  if (!existsSync(dir)) return [];
+  const rows: VariantRow[] = [];
+  for (const file of readdirSync(dir).filter((f) => /^train-.*\.json$/.test(f)).sort()) {
+    const data = JSON.parse(readFileSync(join(dir, file), "utf8")) as { runs: VariantRun[] };
+    for (const run of data.runs) {
+      if (run.error !== undefined || run.peak_delta_3 === undefined) continue;
+      const fixture = join(SHARED, "fixtures", "onnx-dynamo", `${run.model}.onnx`);
+      if (!existsSync(fixture)) continue;
+      const { model } = await loadModelFile(fixture);
+      const a = analyzeModel(model, { batch: run.batch });
+      const e = estimateTraining(model, a.inference, {
+        optimizer: run.optimizer,
+        batch: run.batch,
+        computeCapability: H200_CC,
+        backwardCublasAllocated: true,
+        ...variantOptions(run.variant),
+      });
+      const measured = run.peak_delta_3;
+      rows.push({ file, model: run.model, variant: run.variant, optimizer: run.optimizer, batch: run.batch, measured, predicted: e.sim.peakDelta, error: (e.sim.peakDelta - measured) / measured });
+    }
+  }
+  return rows;
 }

@@ -1,5 +1,5 @@
 /** Prints predicted vs measured training-step peaks (peak_delta_3) with errors and medians per exporter. */
-import { median, resnet50Trace, trainRows } from "./train-accuracy-lib.js";
+import { median, resnet50Trace, trainRows, variantRows } from "./train-accuracy-lib.js";
 
 const MB = 1e6;
 const rows = await trainRows();
@@ -22,3 +22,11 @@ console.log(`\nresnet50 b32 Adam, third step, allocator trace vs simulation (dyn
 console.log(`  peak over the step's start: measured ${(t.measuredPeak / MB).toFixed(1)} MB at ${(100 * t.measuredPeakAt).toFixed(0)}% of the allocations, predicted ${(t.predictedPeak / MB).toFixed(1)} MB at ${(100 * t.predictedPeakAt).toFixed(0)}%`);
 console.log(`  allocations >= 1 MiB: measured ${t.measuredLarge}, predicted ${t.predictedLarge}, in the same order ${t.commonLarge}`);
 for (const [size, [m, p]] of [...t.bySize].sort((a, b) => b[0] - a[0])) console.log(`  ${(size / MB).toFixed(2).padStart(8)} MB: measured ${m}, predicted ${p}`);
+
+const variants = await variantRows();
+if (variants.length === 0) console.log("\nno bench/groundtruth/train-*.json yet: run bench/measure-train.py on a CUDA machine to check mixed precision, checkpointing and LoRA");
+else {
+  console.log("\ntraining variants (bench/measure-train.py), dynamo exports:");
+  for (const r of variants) console.log(`  ${r.model.padEnd(12)} ${r.variant.padEnd(14)} ${r.optimizer.padEnd(8)} b${r.batch}  measured ${(r.measured / MB).toFixed(1)} MB  predicted ${(r.predicted / MB).toFixed(1)} MB  ${pct(r.error)}  (${r.file})`);
+  console.log(`  median |error| ${(median(variants.map((r) => Math.abs(r.error))) * 100).toFixed(1)}%`);
+}

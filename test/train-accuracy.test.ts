@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { GROUND_TRUTH, median, resnet50Trace, trainRows, type TrainRow } from "../bench/train-accuracy-lib.js";
+import { GROUND_TRUTH, median, resnet50Trace, trainRows, variantOptions, variantRows, type TrainRow, type VariantRow } from "../bench/train-accuracy-lib.js";
 
 const skip = !existsSync(GROUND_TRUTH) && "ground truth not present";
 let rows: TrainRow[] | undefined;
@@ -54,4 +54,20 @@ test("resnet50 training step, event by event against the allocator trace", { ski
 test("training step peak: every case within 3% (where the model stands today; a regression guard)", { skip }, async () => {
   const bad = (await all()).filter((r) => Math.abs(r.error) > 0.03);
   assert.equal(bad.length, 0, show(bad));
+});
+
+test("measure-train.py rows are read and predicted with their variant's options", { skip }, async () => {
+  const { mkdtempSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const dir = mkdtempSync(join(tmpdir(), "memlens-train-"));
+  const run = (variant: string, peak: number) => ({ model: "resnet18", variant, optimizer: "adam", batch: 8, peak_delta_3: peak });
+  writeFileSync(join(dir, "train-test.json"), JSON.stringify({ runs: [run("plain", 4e8), run("checkpointing", 4e8), run("amp_bf16", 4e8), run("lora4", 4e8), { ...run("plain", 1), error: "OOM" }] }));
+  writeFileSync(join(dir, "other.json"), "{}");
+  const rows = await variantRows(dir);
+  assert.deepEqual(rows.map((r) => r.variant), ["plain", "checkpointing", "amp_bf16", "lora4"]);
+  const [plain, ckpt, amp, lora] = rows as [VariantRow, VariantRow, VariantRow, VariantRow];
+  assert.ok(ckpt.predicted < plain.predicted && amp.predicted < plain.predicted && lora.predicted < plain.predicted);
+  assert.ok(Math.abs(plain.error - (plain.predicted - 4e8) / 4e8) < 1e-12);
+  assert.throws(() => variantOptions("fp8"), /unknown/);
 });
