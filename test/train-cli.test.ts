@@ -77,6 +77,9 @@ test("fit --mode train finds a smaller batch than inference", () => {
   const inf = fit();
   const tr = fit("--mode", "train", "--optimizer", "adam");
   assert.ok(tr.maxBatch > 0 && tr.maxBatch < inf.maxBatch, `${tr.maxBatch} vs ${inf.maxBatch}`);
+  // Sharding the model states over 8 GPUs leaves each at least as much room for activations.
+  const sharded = fit("--mode", "train", "--optimizer", "adam", "--gpus", "8", "--zero", "3");
+  assert.ok(sharded.maxBatch >= tr.maxBatch, `${sharded.maxBatch} vs ${tr.maxBatch}`);
 });
 
 test("training options are usage errors without --mode train, or when malformed", () => {

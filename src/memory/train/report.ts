@@ -38,6 +38,7 @@ export function trainMemory(input: MemoryInput, device: Device, train: TrainSett
   const gpus = train.gpus ?? 1;
   const strategy = parseStrategy(train.zero, train.fsdp, gpus);
   let peakAllocated = sim.peakAllocated;
+  let reserved = sim.reservedAtEnd;
   let distributed: unknown;
   if (strategy !== "single" || (train.tp ?? 1) > 1) {
     const elements = (what: (p: (typeof e.params)[number]) => boolean): number => e.params.filter(what).reduce((a, p) => a + p.elements, 0);
@@ -63,11 +64,13 @@ export function trainMemory(input: MemoryInput, device: Device, train: TrainSett
     const buffers = e.params.filter((p) => p.what === "buffer").reduce((a, p) => a + p.bytes, 0);
     const single = sim.paramBytes + sim.gradientBytes + sim.optimizerStateBytes;
     peakAllocated = Math.max(0, sim.peakAllocated - single + d.total + buffers);
+    // The allocator's segments shrink or grow by the same bytes (model states are large, long-lived blocks).
+    reserved = Math.max(0, sim.reservedAtEnd - single + d.total + buffers);
     distributed = { strategy, gpus, tp: train.tp ?? 1, ...d };
     warnings.push(`${strategy} on ${gpus} GPUs: per-GPU model states from docs/distributed.md; activations as on one GPU at batch ${s.batch} per GPU`);
     warnings.push(...d.notes);
   }
-  const total = runtimeOverhead + sim.reservedAtEnd;
+  const total = runtimeOverhead + reserved;
   return {
     memory: {
       weights: sim.paramBytes,
