@@ -41,15 +41,20 @@ export function trainMemory(input: MemoryInput, device: Device, train: TrainSett
   let reserved = sim.reservedAtEnd;
   let distributed: unknown;
   if (strategy !== "single" || (train.tp ?? 1) > 1) {
-    const elements = (what: (p: (typeof e.params)[number]) => boolean): number => e.params.filter(what).reduce((a, p) => a + p.elements, 0);
-    const largest = new Map<number, number>();
-    for (const p of e.params) if (p.trainable || p.what === "weight") largest.set(p.op, (largest.get(p.op) ?? 0) + p.elements);
+    const sum = (ps: typeof e.params, f: (p: (typeof e.params)[number]) => number): number => ps.reduce((a, p) => a + f(p), 0);
+    // Parameters per op: ZeRO-3 and FSDP gather one layer's at a time.
+    const perOp = new Map<number, number>();
+    for (const p of e.params) if (p.what !== "buffer") perOp.set(p.op, (perOp.get(p.op) ?? 0) + p.elements);
+    let largestLayer = 0;
+    for (const v of perOp.values()) largestLayer = Math.max(largestLayer, v);
     const frozen = e.params.filter((p) => !p.trainable && p.what !== "buffer");
+    const frozenElements = sum(frozen, (p) => p.elements);
     const d = distributedMemory({
-      trainableParams: elements((p) => p.trainable),
-      frozenParams: elements((p) => !p.trainable && p.what !== "buffer"),
-      bytesPerFrozen: frozen.length > 0 ? frozen.reduce((a, p) => a + p.bytes, 0) / Math.max(1, elements((p) => !p.trainable && p.what !== "buffer")) : 4,
-      largestLayerParams: Math.max(0, ...largest.values()),
+      trainableParams: sum(e.params.filter((p) => p.trainable), (p) => p.elements),
+      frozenParams: frozenElements,
+      // As stored: fp32, or QLoRA's packed 4-bit base.
+      bytesPerFrozen: frozenElements > 0 ? sum(frozen, (p) => p.bytes) / frozenElements : 4,
+      largestLayerParams: largestLayer,
       optimizer: e.optimizer,
       mixedPrecision: s.dtype === "fp16" || s.dtype === "bf16",
       strategy,
