@@ -11,7 +11,7 @@ import type { EagerOp } from "../torch/eager.js";
 export function checkpointBlocks(ops: EagerOp[], saved: number[], bytes: (storage: string) => number): number[] {
   let best: number[] = ops.map(() => -1);
   let bestCost = Number.POSITIVE_INFINITY;
-  const maxDepth = Math.max(0, ...ops.map((op) => op.path.length));
+  const maxDepth = ops.reduce((m, op) => Math.max(m, op.path.length), 0);
   for (let depth = 1; depth <= maxDepth; depth++) {
     const ids: number[] = ops.map(() => -1);
     let count = 0;
