@@ -198,6 +198,18 @@ export function eagerProgram(model: Model, inference: InferenceResult, opts: Eag
       if (b !== undefined) op.allocs.push({ id: `${dataIn}#contiguous`, bytes: b, transient: true, what: "copy" });
     }
     const foldedBn = first.opType === "Conv" && single && foldedBatchNorm(first, g.initializers);
+    // The fast path (aten/src/ATen/native/transformers/attention.cpp, native_multi_head_attention) projects
+    // q, k and v in one linear ([B, T, 3E]), runs scaled_dot_product_attention on views of it ([B, T, E] out)
+    // and projects that: the first two live until the call returns.
+    // (One group for the whole module, as TorchScript names give it; dynamo exports spell the call out aten op
+    // by aten op, the q/k/v projection among them.)
+    const torchScript = grp.nodes.every((n) => n.scope === undefined);
+    const attention = torchScript && grp.nodes.length > 1 && fusedAttention.has(grp.path.join("/")) && outs.length === 1;
+    const attnBytes = attention ? bytesOf(outs[0]!) : undefined;
+    if (attnBytes !== undefined) {
+      op.allocs.push({ id: `${op.layer}#qkv`, bytes: 3 * attnBytes, transient: true, what: "workspace" });
+      op.allocs.push({ id: `${op.layer}#sdpa`, bytes: attnBytes, transient: true, what: "workspace" });
+    }
     for (const o of outs) {
       const b = bytesOf(o);
       if (b === undefined) {
