@@ -5,7 +5,7 @@
  * same optimization level. The two alternate call by call, and the ratio is the median over adjacent
  * pairs: on a shared machine the load changes between seconds, not between two calls in a row.
  *
- *   npm run bench:overhead [-- --rounds N] [--threads N]   (--threads: intra-op threads of both sessions)
+ *   npm run bench:overhead [-- --rounds N] [--threads N]   (--threads: intra-op threads of both sessions, default 1; 0: onnxruntime's default)
  */
 import { cpus, loadavg } from "node:os";
 import { loadModel } from "../src/index.js";
@@ -22,8 +22,12 @@ const TARGET = 0.9;
 async function main(): Promise<void> {
   const roundsArg = process.argv.indexOf("--rounds");
   const rounds = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 40;
+  // One intra-op thread per session by default: both sessions live in this process, and with onnxruntime's
+  // default pools (one spinning thread per core) each steals the cores of the other right after it ran, so
+  // the ratio would measure the two pools' contention, not memlens. `--threads 0` keeps onnxruntime's default.
   const threadsArg = process.argv.indexOf("--threads");
-  const threads = threadsArg > 0 ? Number(process.argv[threadsArg + 1]) : undefined;
+  const threadsGiven = threadsArg > 0 ? Number(process.argv[threadsArg + 1]) : 1;
+  const threads = threadsGiven > 0 ? threadsGiven : undefined;
   const { images } = readFashionMnist("t10k", Math.max(...BATCHES));
   const model = await loadModel(BUNDLED_MODEL, { provider: "cpu", ...(threads ? { intraOpThreads: threads } : {}) });
   const ort = await loadOrt();
