@@ -106,7 +106,8 @@ export function trainMemory(input: MemoryInput, device: Device, train: TrainSett
       },
       ...(distributed !== undefined ? { distributed } : {}),
     },
-    timeline: sim.timeline.map((t) => ({ layer: t.phase === "forward" ? t.layer : `${t.phase}: ${t.layer}`, liveBytes: t.liveBytes })),
+    // Live bytes over the weights, input and optimizer state (as activationPeak): activations and gradients.
+    timeline: sim.timeline.map((t) => ({ layer: t.phase === "forward" ? t.layer : `${t.phase}: ${t.layer}`, liveBytes: Math.max(0, t.liveBytes - sim.optimizerStateBytes) })),
     warnings,
   };
 }
