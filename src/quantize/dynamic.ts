@@ -10,7 +10,7 @@
 import type { Node } from "../graph/ir.js";
 import { GraphEditor, intAttr, node } from "./graph-edit.js";
 import type { TransformResult } from "./static-qdq.js";
-import { isSkip, keptFloat, weightTarget, type Skip, type WeightTarget } from "./targets.js";
+import { keptFloat, quantizableTarget, type Skip, type WeightTarget } from "./targets.js";
 import { quantizePerChannel } from "./weights.js";
 
 export interface DynamicOptions {
@@ -30,10 +30,8 @@ export function quantizeDynamic(e: GraphEditor, opts: DynamicOptions): Transform
   /** One DynamicQuantizeLinear per activation tensor, shared by all its quantized consumers. */
   const dql = new Map<string, { q: string; scale: string; zp: string }>();
   for (const n of e.nodes) {
-    const t = kept.has(n) ? undefined : weightTarget(e, n);
-    if (kept.has(n)) skipped.push({ node: n, reason: "kept float by --keep-float" });
-    if (!t || isSkip(t)) {
-      if (isSkip(t)) skipped.push(t);
+    const t = quantizableTarget(e, n, kept, skipped);
+    if (!t) {
       out.push(n);
       continue;
     }

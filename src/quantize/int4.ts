@@ -6,7 +6,7 @@
 import type { Node } from "../graph/ir.js";
 import { GraphEditor, intAttr, node } from "./graph-edit.js";
 import type { TransformResult } from "./static-qdq.js";
-import { isSkip, keptFloat, weightTarget, type Skip } from "./targets.js";
+import { keptFloat, quantizableTarget, type Skip } from "./targets.js";
 import { quantizeBlocks4 } from "./weights.js";
 
 export interface Int4Options {
@@ -24,10 +24,8 @@ export function quantizeInt4(e: GraphEditor, opts: Int4Options): TransformResult
       out.push(n);
       continue;
     }
-    const t = kept.has(n) ? undefined : weightTarget(e, n);
-    if (kept.has(n)) skipped.push({ node: n, reason: "kept float by --keep-float" });
-    if (!t || isSkip(t)) {
-      if (isSkip(t)) skipped.push(t);
+    const t = quantizableTarget(e, n, kept, skipped);
+    if (!t) {
       out.push(n);
       continue;
     }

@@ -62,6 +62,20 @@ export function isSkip(t: WeightTarget | Skip | undefined): t is Skip {
   return t !== undefined && "reason" in t;
 }
 
+/** The node's weight target when it is to be quantized; a kept or unquantizable one is recorded in `skipped`. */
+export function quantizableTarget(e: GraphEditor, n: Node, kept: ReadonlySet<Node>, skipped: Skip[]): WeightTarget | undefined {
+  if (kept.has(n)) {
+    skipped.push({ node: n, reason: "kept float by --keep-float" });
+    return undefined;
+  }
+  const t = weightTarget(e, n);
+  if (isSkip(t)) {
+    skipped.push(t);
+    return undefined;
+  }
+  return t;
+}
+
 /**
  * --keep-float: `first` and `last` name the first and last weighted layers in graph order; anything else
  * is a node name (or the name of its output tensor).
