@@ -4,13 +4,14 @@
  */
 import { UsageError } from "../errors.js";
 import { estimateLlm, llmReport, type LlmSettings } from "../llm/estimate.js";
+import { llmTrainMemory, llmTrainReport, type LlmTrainSettings } from "../llm/train.js";
 import { openLlm } from "../llm/source.js";
 import type { AttnImpl } from "../llm/program.js";
 import { findDevice } from "../memory/devices.js";
 import { OutOfMemory } from "../memory/torch/caching-allocator.js";
 import { renderExplanation } from "../report/explain.js";
 import { largestThatFits } from "../memory/fit-search.js";
-import { parseDimSpec, positiveInt, repeated } from "./options.js";
+import { analyzeOptions, parseDimSpec, positiveInt, repeated } from "./options.js";
 
 /** The prompt length when none is given: stated in a warning, never silent. */
 export const DEFAULT_SEQ = 512;
@@ -19,6 +20,22 @@ function given(rawArgs: readonly string[], name: string): boolean {
   return rawArgs.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
 }
 
+/** --mode train's settings: the model's forward settings plus the optimizer and the training options. */
+export function llmTrainSettings(args: Record<string, unknown>, rawArgs: readonly string[], warnings: string[]): LlmTrainSettings {
+  const s = llmSettings(args, rawArgs, undefined, warnings);
+  return {
+    batch: s.batch,
+    seq: s.seq,
+    dtype: s.dtype,
+    attn: s.attn,
+    device: s.device,
+    ...(typeof args["optimizer"] === "string" && args["optimizer"] !== "" ? { optimizer: args["optimizer"] } : {}),
+    train: analyzeOptions(args, rawArgs).train ?? {},
+  };
+}
+
+const isTrain = (args: Record<string, unknown>): boolean => String(args["mode"] ?? "inference") === "train";
+
 export function llmSettings(args: Record<string, unknown>, rawArgs: readonly string[], savedDtype: string | undefined, warnings: string[]): LlmSettings {
   const dims = Object.fromEntries(repeated(rawArgs, "dim").map(parseDimSpec));
   let seq = dims["seq"];
@@ -26,12 +43,13 @@ export function llmSettings(args: Record<string, unknown>, rawArgs: readonly str
     seq = DEFAULT_SEQ;
     warnings.push(`sequence length not set: using ${DEFAULT_SEQ} tokens (set it with --dim seq=N)`);
   }
+  // Training keeps fp32 master weights: --dtype fp16|bf16 is autocast over them, fp32 when not given.
   const fromFile = savedDtype === "float16" ? "fp16" : savedDtype === "bfloat16" ? "bf16" : "fp32";
   const dtype = given(rawArgs, "dtype") ? String(args["dtype"]) : fromFile;
   if (dtype !== "fp32" && dtype !== "fp16" && dtype !== "bf16") throw new UsageError(`--dtype ${dtype}: transformers run fp32, fp16 or bf16`);
-  const mode = String(args["mode"] ?? "inference");
+  const mode = isTrain(args) ? "inference" : String(args["mode"] ?? "inference");
   if (mode !== "inference" && mode !== "generate") {
-    throw new UsageError(`--mode ${mode}: for config.json/safetensors/GGUF models, inference or generate (training needs an ONNX graph)`);
+    throw new UsageError(`--mode ${mode}: for config.json/safetensors/GGUF models, inference, generate or train`);
   }
   const attn = String(args["attn"] ?? "sdpa");
   if (attn !== "eager" && attn !== "sdpa" && attn !== "flash") throw new UsageError(`--attn ${attn}: eager, sdpa or flash`);
@@ -51,8 +69,11 @@ export function llmSettings(args: Record<string, unknown>, rawArgs: readonly str
 export async function analyzeLlmCli(path: string, args: Record<string, unknown>, rawArgs: readonly string[]): Promise<void> {
   const src = openLlm(path);
   const warnings: string[] = [];
-  const settings = llmSettings(args, rawArgs, src.arch.savedDtype, warnings);
-  const report = llmReport(src, settings);
+  const settings = llmSettings(args, rawArgs, isTrain(args) ? undefined : src.arch.savedDtype, warnings);
+  if (isTrain(args) && !given(rawArgs, "dtype") && src.arch.savedDtype !== undefined && src.arch.savedDtype !== "float32") {
+    warnings.push(`training with fp32 master weights (the checkpoint is ${src.arch.savedDtype}): --dtype fp16|bf16 for autocast mixed precision`);
+  }
+  const report = isTrain(args) ? llmTrainReport(src, llmTrainSettings(args, rawArgs, [])) : llmReport(src, settings);
   report.warnings.unshift(...warnings);
   process.stdout.write(args["json"] ? JSON.stringify(report) + "\n" : renderExplanation(report));
   const html = args["html"];
@@ -66,7 +87,8 @@ export async function analyzeLlmCli(path: string, args: Record<string, unknown>,
 export function fitLlmCli(path: string, args: Record<string, unknown>, rawArgs: readonly string[]): void {
   const src = openLlm(path);
   const warnings: string[] = [];
-  const base = llmSettings(args, rawArgs, src.arch.savedDtype, warnings);
+  const base = llmSettings(args, rawArgs, isTrain(args) ? undefined : src.arch.savedDtype, warnings);
+  const train = isTrain(args) ? llmTrainSettings(args, rawArgs, []) : undefined;
   const device = findDevice(base.device);
   const capacity = device?.capacity.value;
   if (!device || capacity === null || capacity === undefined) throw new UsageError(`--device ${base.device}: fit needs a GPU with a known capacity`);
@@ -74,6 +96,7 @@ export function fitLlmCli(path: string, args: Record<string, unknown>, rawArgs: 
   const total = (n: number): number | undefined => {
     const s = solveSeq ? { ...base, seq: n } : { ...base, batch: n };
     try {
+      if (train) return llmTrainMemory(src.arch, { ...train, batch: s.batch, seq: s.seq }, capacity).result.memory.total;
       return estimateLlm(src.arch, s, capacity).memory.total;
     } catch (e) {
       if (e instanceof OutOfMemory || e instanceof UsageError) return undefined;

@@ -18,7 +18,8 @@ export interface TrainParam {
   /** Bytes as stored (fp32 master weights; QLoRA's 4-bit base weights are packed). */
   bytes: number;
   trainable: boolean;
-  what: "weight" | "bn" | "lora" | "buffer";
+  /** other: a parameter autocast leaves fp32 (an LLM's norm scales and embeddings): no half copy. */
+  what: "weight" | "bn" | "lora" | "buffer" | "other";
   /** LoRA's A (in -> r) and B (r -> out) matrices: which one, and the layer's out features. */
   lora?: { part: "A" | "B"; rank: number; outFeatures: number };
   /** A 4-bit base weight: dequantized to the compute type for each matmul (elements x 2 bytes, transient). */

@@ -6,7 +6,7 @@
 import type { MemoryInput, MemoryResult } from "../profile.js";
 import type { Device } from "../devices.js";
 import { distributedMemory, parseStrategy, type Offload } from "../distributed.js";
-import { estimateTraining } from "./estimate.js";
+import { estimateTraining, type TrainEstimate } from "./estimate.js";
 
 /** Training settings from the CLI (analyze/fit): all optional. */
 export interface TrainSettings {
@@ -33,6 +33,14 @@ export function trainMemory(input: MemoryInput, device: Device, train: TrainSett
     ...(train.loraRank !== undefined ? { loraRank: train.loraRank } : {}),
     ...(train.qlora ? { qlora: true } : {}),
   });
+  return trainingResult(e, { dtype: s.dtype, batch: s.batch }, train, runtimeOverhead, context);
+}
+
+/**
+ * A simulated training step (from an ONNX graph or an LLM's architecture) as the report's memory fields,
+ * with the per-GPU model states when the training is spread over several GPUs.
+ */
+export function trainingResult(e: TrainEstimate, s: { dtype: string; batch: number }, train: TrainSettings, runtimeOverhead: number, context: number): MemoryResult {
   const { sim, program } = e;
   const warnings = [...program.warnings, ...sim.warnings];
   const gpus = train.gpus ?? 1;

@@ -3,7 +3,7 @@
  * The rules follow the derivative formulas of PyTorch's tools/autograd/derivatives.yaml:
  * - convolution and matmul/linear save their inputs (the weight's gradient needs the activation);
  * - ReLU/Hardtanh/Sigmoid/Tanh/Softmax save their result (in place: the storage they overwrote);
- * - GELU/SiLU/LayerNorm save their input, LayerNorm and BatchNorm also small per-row/per-channel statistics;
+ * - GELU/SiLU (Swish)/LayerNorm save their input, LayerNorm and BatchNorm also small per-row/per-channel statistics;
  * - a product or quotient saves each operand the other's gradient needs: x * c and x / c by a constant keep
  *   only the constant (autograd saves `self` only when `other` requires grad), x * y keeps both;
  * - max pooling saves its input and the int64 argmax indices (one per output element);
@@ -25,9 +25,15 @@ const ALIAS_BACKWARD = new Set(["Reshape", "Flatten", "Squeeze", "Unsqueeze", "I
 /** Elementwise activations whose backward reads their result. */
 const SAVE_RESULT = new Set(["Relu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "Softmax", "LogSoftmax", "Elu", "Selu", "Celu"]);
 /** Ops whose backward reads their inputs. */
-const SAVE_INPUTS = new Set(["Conv", "ConvTranspose", "MatMul", "Gemm", "Mul", "Div", "Erf", "Gelu", "LayerNormalization", "BatchNormalization", "HardSwish", "LeakyRelu", "Pow", "Sqrt", "Exp", "Log", "InstanceNormalization", "GroupNormalization", "ReduceMax", "ReduceMin"]);
+const SAVE_INPUTS = new Set(["Conv", "ConvTranspose", "MatMul", "Gemm", "Mul", "Div", "Erf", "Gelu", "LayerNormalization", "BatchNormalization", "HardSwish", "LeakyRelu", "Pow", "Sqrt", "Exp", "Log", "InstanceNormalization", "GroupNormalization", "ReduceMax", "ReduceMin", "Swish"]);
+/**
+ * A Linear whose weight is frozen and has no adapter (LoRA's untargeted base layers, bitsandbytes' 4-bit
+ * matmul): autograd saves only the weight, a parameter, nothing of its input. Not an ONNX op type: the LLM
+ * training model (src/llm/train.ts) names such layers so.
+ */
+export const FROZEN_LINEAR = "FrozenLinear";
 /** Ops whose backward needs only shapes. */
-const SAVE_NOTHING = new Set(["Add", "Sub", "Concat", "GlobalAveragePool", "AveragePool", "ReduceMean", "ReduceSum", "Neg", "Cast", "Pad"]);
+const SAVE_NOTHING = new Set([FROZEN_LINEAR, "Add", "Sub", "Concat", "GlobalAveragePool", "AveragePool", "ReduceMean", "ReduceSum", "Neg", "Cast", "Pad"]);
 
 export interface SavedPlan {
   /** Storages (existing ids) this op's backward reads: held until its backward has run. */

@@ -151,9 +151,10 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
   if (unknown.size > 0) warnings.push(`training: no saved-tensor rule for ${[...unknown].join(", ")}: their inputs are assumed saved for backward`);
   if (prog.ops.some((op) => op.nodes === undefined)) warnings.push("training: eager ops without their nodes: parameters unknown");
 
-  // Half copies of conv/linear weights under autocast, saved by the op for its backward.
+  // Half copies of conv/linear weights under autocast, saved by the op for its backward. A 4-bit weight is
+  // dequantized again in backward (bitsandbytes' MatMul4Bit keeps only the packed weight).
   const halfCopies: number[][] = ops.map((_, i) => opts.mixedPrecision
-    ? paramsOf[i]!.filter((p) => p.what === "weight").map((p) => byteSize("float16", p.elements))
+    ? paramsOf[i]!.filter((p) => p.what === "weight" && !p.quantized).map((p) => byteSize("float16", p.elements))
     : []);
 
   // Gradient checkpointing: blocks of ops; in the forward a block keeps only what it reads from outside.
