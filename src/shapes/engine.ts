@@ -135,7 +135,8 @@ function inferNode(
   scope: Scope,
   st: EngineState,
 ): { outputs: (TensorInfo | undefined)[]; flops: Dim | undefined } {
-  const opset = st.opsets[node.domain] ?? (node.domain === "" ? 1 : 1);
+  // A domain the model does not import is read at its first version.
+  const opset = st.opsets[node.domain] ?? 1;
   const rule = lookupRule(node.domain, node.opType, opset);
   if (!rule) {
     const key = node.domain === "" ? node.opType : `${node.domain}.${node.opType}`;

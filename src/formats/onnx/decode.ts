@@ -121,7 +121,7 @@ export function decodeModel(src: ByteSource, file: string): Model {
     warnings.push("model declares no ai.onnx opset; assuming opset 1 semantics where it matters");
   }
   if (functions.length > 0) {
-    graph = inlineFunctions(graph, functions, opsets, warnings);
+    graph = inlineFunctions(graph, functions, warnings);
   }
   const producer = [producerName, producerVersion].filter((s) => s !== "").join(" ");
   return { format: "onnx", file, irVersion, producer, opsets, graph, metadata, warnings };

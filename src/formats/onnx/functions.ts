@@ -21,12 +21,7 @@ export const MAX_INLINE_DEPTH = 16;
 /** Inlining can multiply nodes; past this the model is refused rather than expanded without bound (as MAX_NODES in decode.ts). */
 export const MAX_INLINED_NODES = 1_000_000;
 
-export function inlineFunctions(
-  graph: Graph,
-  functions: FunctionDef[],
-  opsets: Record<string, number>,
-  warnings: string[],
-): Graph {
+export function inlineFunctions(graph: Graph, functions: FunctionDef[], warnings: string[]): Graph {
   const byKey = new Map(functions.map((f) => [`${f.domain}::${f.name}`, f]));
   let count = 0;
   const used = new Set<string>();
@@ -41,13 +36,12 @@ export function inlineFunctions(
       }
       if (depth >= MAX_INLINE_DEPTH) throw new ModelFormatError(`function ${quote(fn.name)} nests deeper than ${MAX_INLINE_DEPTH}`);
       used.add(fn.name);
-      out.push(...expand(instantiate(fn, node), depth + 1));
+      for (const inner of expand(instantiate(fn, node), depth + 1)) out.push(inner);
     }
     return out;
   };
   const nodes = expand(graph.nodes, 0);
   if (used.size > 0) warnings.push(`inlined model-local functions: ${[...used].sort().join(", ")}`);
-  void opsets;
   return { ...graph, nodes };
 }
 
