@@ -92,9 +92,11 @@ test("QLoRA stores every Linear but lm_head in NF4 and keeps no half copy of the
   // LoRA's frozen bf16 forward saves the half copy of every Linear weight (2 bytes each) for the input's
   // gradient; bitsandbytes dequantizes again in backward instead.
   const linears = 4 * perLayer.reduce((s, e) => s + e, 0);
-  // At least the half copies (plus up to 10% more, not yet explained).
+  // About the half copies: `allocated` counts whole blocks (the caching allocator does not split a block
+  // whose remainder would be small), so the other blocks' placement moves it by a few percent either way
+  // (measured: a 1-layer model 4.4% under the half copies, a 2-layer one 4.4% over).
   const less = lora.afterForward - qlora.afterForward;
-  assert.ok(less >= 2 * linears && less < 2 * linears * 1.1, `${less} vs ${2 * linears}`);
+  assert.ok(less >= 2 * linears * 0.95 && less < 2 * linears * 1.1, `${less} vs ${2 * linears}`);
 });
 
 test("checkpointing per decoder layer keeps far less, and eager attention more than sdpa", () => {
