@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { archFromConfig, type ArchSpec } from "../src/llm/arch.js";
+import { archFromConfig, parameterCount, type ArchSpec } from "../src/llm/arch.js";
 import { parameterTensors } from "../src/llm/program.js";
 import { llmTrainMemory, type LlmTrainSettings } from "../src/llm/train.js";
 import { nf4Bytes } from "../src/memory/train/params.js";
@@ -52,6 +52,24 @@ test("parameters are transformers' own counts, and Adam in fp32 holds 16 bytes p
   const momentum = training(train(llama, { optimizer: "momentum" }).result.memory);
   assert.equal(sgd.optimizerState, 0);
   assert.equal(momentum.optimizerState, 4 * params);
+});
+
+test("every family's training parameters are the config's parameter count (biases, q/k norms, tied heads)", () => {
+  const variants = [
+    { ...LLAMA, model_type: "qwen2", tie_word_embeddings: true },
+    { ...LLAMA, model_type: "qwen3", head_dim: 128 },
+    { ...LLAMA, attention_bias: true, mlp_bias: true },
+    { ...GPT2, n_inner: 1024 },
+    BERT,
+  ];
+  for (const cfg of variants) {
+    const a = archFromConfig(cfg);
+    for (const attn of ["sdpa", "eager"] as const) {
+      const t = training(train(a, { attn, optimizer: "sgd" }).result.memory);
+      assert.equal(t.parameters, 4 * parameterCount(a), `${cfg.model_type} ${attn}`);
+      assert.equal(t.trainable, t.parameters);
+    }
+  }
 });
 
 test("mixed precision keeps fp32 master weights, gradients and Adam state (16 bytes per parameter) and keeps fewer activations", () => {
