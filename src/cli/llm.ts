@@ -79,7 +79,9 @@ export async function analyzeLlmCli(path: string, args: Record<string, unknown>,
   const html = args["html"];
   if (typeof html === "string" && html !== "") {
     const [{ writeReportHtml }, { withLlmCharts }] = await Promise.all([import("./html-report.js"), import("../report/sweep.js")]);
-    process.stderr.write(`memlens: wrote ${html} (${writeReportHtml(html, path, withLlmCharts(report, src.arch, settings))} bytes)\n`);
+    // The batch/context sweeps are inference estimates: a training report is written without them.
+    const page = isTrain(args) ? report : withLlmCharts(report, src.arch, settings);
+    process.stderr.write(`memlens: wrote ${html} (${writeReportHtml(html, path, page)} bytes)\n`);
   }
 }
 

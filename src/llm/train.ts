@@ -142,7 +142,7 @@ export function llmTrainMemory(a: ArchSpec, s: LlmTrainSettings, capacity?: numb
   // nodes) do not apply: this program is built from the architecture, and its dropout note follows.
   result.warnings = result.warnings.filter((w) => !/no Dropout nodes|eager ops without their nodes/.test(w));
   if (e.loraTargets.length > 0) {
-    result.warnings.push(`LoRA on PEFT's default target modules for ${a.modelType}: ${e.loraTargets.join(", ")} (rank ${s.train.loraRank}, lora_dropout 0); every other parameter frozen`);
+    result.warnings.push(`LoRA on PEFT's default target modules for ${a.modelType}: ${e.loraTargets.join(", ")} (rank ${s.train.loraRank}, lora_dropout 0); every other parameter frozen, held fp32 (a base loaded with torch_dtype=bfloat16 holds half of that)`);
   }
   if (s.train.qlora) result.warnings.push("QLoRA: every Linear but lm_head in NF4 with double quantization (bitsandbytes), the rest fp32");
   result.warnings.push(
