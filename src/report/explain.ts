@@ -17,7 +17,7 @@ export function renderExplanation(report: Report): string {
   const lines: string[] = [head, ""];
   const slack = Math.max(0, m.peakReserved - m.peakAllocated);
   const parts: [string, number, string][] = [
-    ["weights", m.weights, `${report.model.parameters.toLocaleString("en-US")} parameters as ${s.dtype}`],
+    ["weights", m.weights, `${report.model.parameters.toLocaleString("en-US")} parameters as ${weightsDtype(s)}`],
     ["activations", m.activationPeak, peakText(m, s.batch)],
     ["workspace", m.workspace, "cuBLAS workspace and the largest cuDNN scratch, through the allocator"],
     ["allocator", slack, `reserves ${bytes(m.peakReserved)} for a peak of ${bytes(m.peakAllocated)} allocated (segments, rounding, blocks cached for reuse)`],
@@ -62,6 +62,11 @@ export function renderExplanation(report: Report): string {
   }
   if (report.warnings.length > 0) lines.push("", ...report.warnings.map((w) => `warning: ${w}`));
   return lines.join("\n") + "\n";
+}
+
+/** Mixed-precision training keeps fp32 master weights; --dtype is the compute type there. */
+function weightsDtype(s: Report["settings"]): string {
+  return s.mode === "train" && s.dtype !== "fp32" ? `fp32 (mixed precision: ${s.dtype} compute)` : s.dtype;
 }
 
 function peakText(m: MemoryReport, batch: number): string {
