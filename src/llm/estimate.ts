@@ -7,7 +7,7 @@ import { UsageError } from "../errors.js";
 import { findDevice, cublasWorkspaceBytes, DEVICES, type Device } from "../memory/devices.js";
 import { simulate, type SimulationResult } from "../memory/torch/simulate.js";
 import type { EagerProgram } from "../memory/torch/eager.js";
-import type { Layer, MemoryReport, Report, TimelinePoint } from "../report/report.js";
+import type { Layer, MemoryReport, ModelSummary, Report, TimelinePoint } from "../report/report.js";
 import { SCHEMA } from "../report/report.js";
 import type { ArchSpec } from "./arch.js";
 import { forwardProgram, generateProgram, type AttnImpl } from "./program.js";
@@ -110,6 +110,23 @@ function stepTimeline(program: EagerProgram, sim: SimulationResult): TimelinePoi
   return out;
 }
 
+/**
+ * The Report's model summary for an LLM source: the eager ops stand for nodes; the weight bytes are the files'
+ * when their headers were read, else the parameters at `bytesPerParam`.
+ */
+export function llmModelSummary(src: LlmSource, ops: number, bytesPerParam: number): ModelSummary {
+  const a = src.arch;
+  return {
+    file: src.file,
+    format: src.format,
+    producer: `${a.modelType} (${a.layers} layers, hidden ${a.hidden}, ${a.heads} heads / ${a.kvHeads} kv)`,
+    opsets: {},
+    nodes: ops,
+    parameters: src.parameters,
+    weightBytes: src.weightBytes ?? src.parameters * bytesPerParam,
+  };
+}
+
 /** The report for an LLM source: same contract as an ONNX analysis; layers are the eager ops. */
 export function llmReport(src: LlmSource, s: LlmSettings): Report {
   const e = estimateLlm(src.arch, s);
@@ -124,18 +141,9 @@ export function llmReport(src: LlmSource, s: LlmSettings): Report {
     paramBytes: 0,
     flops: null,
   }));
-  const a = src.arch;
   return {
     schema: SCHEMA,
-    model: {
-      file: src.file,
-      format: src.format,
-      producer: `${a.modelType} (${a.layers} layers, hidden ${a.hidden}, ${a.heads} heads / ${a.kvHeads} kv)`,
-      opsets: {},
-      nodes: e.program.ops.length,
-      parameters: src.parameters,
-      weightBytes: src.weightBytes ?? src.parameters * ELEM[s.dtype],
-    },
+    model: llmModelSummary(src, e.program.ops.length, ELEM[s.dtype]),
     settings: {
       batch: s.batch,
       inputs: { input_ids: [s.batch, s.seq] },

@@ -22,7 +22,7 @@ import type { MemoryResult } from "../memory/profile.js";
 import type { Layer, Report } from "../report/report.js";
 import { SCHEMA } from "../report/report.js";
 import type { ArchSpec, Family } from "./arch.js";
-import { llmDevice } from "./estimate.js";
+import { llmDevice, llmModelSummary } from "./estimate.js";
 import { trainingProgram, type AttnImpl, type LinearRole, type LlmParam } from "./program.js";
 import type { LlmSource } from "./source.js";
 
@@ -162,18 +162,10 @@ export function llmTrainReport(src: LlmSource, s: LlmTrainSettings): Report {
     paramBytes: e.params.filter((p) => e.program.ops[p.op] === op).reduce((x, p) => x + p.bytes, 0),
     flops: null,
   }));
-  const a = src.arch;
   return {
     schema: SCHEMA,
-    model: {
-      file: src.file,
-      format: src.format,
-      producer: `${a.modelType} (${a.layers} layers, hidden ${a.hidden}, ${a.heads} heads / ${a.kvHeads} kv)`,
-      opsets: {},
-      nodes: e.program.ops.length,
-      parameters: src.parameters,
-      weightBytes: src.weightBytes ?? src.parameters * 4,
-    },
+    // Training keeps fp32 master weights.
+    model: llmModelSummary(src, e.program.ops.length, 4),
     settings: {
       batch: s.batch,
       inputs: { input_ids: [s.batch, s.seq] },
