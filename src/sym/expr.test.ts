@@ -73,3 +73,10 @@ test("compare proves signs of symbolic differences, or says it can not", () => {
   assert.equal(compare(seq, 2), undefined);
   assert.equal(compare(3, 2), 1);
 });
+
+test("a floor of a sum prints with brackets: floor((H - 1)/2), never the ambiguous floor(H - 1/2)", () => {
+  const H = sym("H");
+  assert.equal(dimToString(floorDiv(sub(H, 1), 2)), "floor((H - 1)/2)");
+  assert.equal(dimToString(ceilDiv(add(seq, 7), 8)), "ceil((seq + 7)/8)");
+  assert.ok(equal(parseDim("((H - 1)//2)"), floorDiv(sub(H, 1), 2)));
+});

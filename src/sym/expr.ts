@@ -15,7 +15,15 @@ const atoms = new Map<string, Atom>();
 
 function atomKey(a: Atom): string {
   if (a.kind === "sym") return a.name;
-  return `${a.fn}(${a.args.map(dimToString).join(a.fn === "floor" || a.fn === "ceil" ? "/" : ",")})`;
+  if (a.fn === "floor" || a.fn === "ceil") {
+    // floor((H + 1)/2), not floor(H + 1/2): a sum or a negative term as numerator or denominator is bracketed.
+    return `${a.fn}(${a.args.map((d) => (needsBrackets(d) ? `(${dimToString(d)})` : dimToString(d))).join("/")})`;
+  }
+  return `${a.fn}(${a.args.map(dimToString).join(",")})`;
+}
+
+function needsBrackets(d: Dim): boolean {
+  return typeof d === "number" ? d < 0 : d.terms.size > 1 || [...d.terms.values()].some((c) => c < 0);
 }
 
 function internAtom(a: Atom): string {

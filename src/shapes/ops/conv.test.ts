@@ -21,7 +21,7 @@ const CASES: Case[] = [
   { name: "SAME_UPPER is ceil(in/stride)", op: "Conv", x: [1, 1, 7, 5], w: [1, 1, 3, 3], attrs: { auto_pad: "SAME_UPPER", strides: [2, 2] }, want: "[1,1,4,3]" },
   { name: "SAME_LOWER symbolic", op: "Conv", x: [1, 1, "H", "W"], w: [1, 1, 3, 3], attrs: { auto_pad: "SAME_LOWER", strides: [2, 1] }, want: "[1,1,ceil(H/2),W]" },
   { name: "VALID", op: "Conv", x: [1, 1, 7, 5], w: [1, 1, 3, 3], attrs: { auto_pad: "VALID", strides: [2, 2] }, want: "[1,1,3,2]" },
-  { name: "symbolic spatial with stride", op: "Conv", x: ["N", 3, "H", 32], w: [8, 3, 3, 3], attrs: { strides: [2, 2], pads: [1, 1, 1, 1] }, want: "[N,8,floor(H - 1/2) + 1,16]" },
+  { name: "symbolic spatial with stride", op: "Conv", x: ["N", 3, "H", 32], w: [8, 3, 3, 3], attrs: { strides: [2, 2], pads: [1, 1, 1, 1] }, want: "[N,8,floor((H - 1)/2) + 1,16]" },
   { name: "depthwise groups", op: "Conv", x: [2, 32, 112, 112], w: [32, 1, 3, 3], attrs: { group: 32, pads: [1, 1, 1, 1] }, want: "[2,32,112,112]" },
   { name: "1-D", op: "Conv", x: [1, 4, 10], w: [6, 4, 3], want: "[1,6,8]" },
   { name: "3-D", op: "Conv", x: [1, 2, 8, 8, 8], w: [4, 2, 3, 3, 3], attrs: { strides: [2, 2, 2], pads: [1, 1, 1, 1, 1, 1] }, want: "[1,4,4,4,4]" },
