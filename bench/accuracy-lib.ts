@@ -8,8 +8,9 @@ import { join } from "node:path";
 import { analyzeModel, type AnalyzeOptions } from "../src/analyze.js";
 import { loadModelFile } from "../src/formats/load-node.js";
 import type { Model } from "../src/graph/ir.js";
+import { SHARED } from "./shared.js";
 
-export const SHARED = process.env["MEMLENS_SHARED"] ?? "/work/shared";
+export { SHARED };
 export const GROUND_TRUTH = join(SHARED, "groundtruth", "h200-torch2.11.json");
 const MiB = 1 << 20;
 

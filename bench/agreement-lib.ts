@@ -11,8 +11,9 @@ import { analyzeModel } from "../src/analyze.js";
 import { loadModelFile } from "../src/formats/load-node.js";
 import { inferModel, fromValueType } from "../src/shapes/engine.js";
 import { dimToString, equal, type Dim } from "../src/sym/expr.js";
+import { SHARED } from "./shared.js";
 
-export const SHARED = process.env["MEMLENS_SHARED"] ?? join(process.cwd(), "..", "shared");
+export { SHARED };
 export const LEGACY = ["mobilenet_v2", "resnet18", "resnet50", "vgg16", "densenet121", "efficientnet_b0", "vit_b_16"];
 export const DYNAMO = [...LEGACY, "bert-base", "gpt2"];
 

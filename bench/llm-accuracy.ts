@@ -1,8 +1,9 @@
 /** `npm run bench:llm-accuracy`: transformer memory from config.json vs the H200 ground truth. */
 import { join } from "node:path";
 import { llmAccuracy, median } from "./llm-accuracy-lib.js";
+import { SHARED } from "./shared.js";
 
-const shared = process.env["MEMLENS_SHARED"] ?? join(process.cwd(), "..", "shared");
+const shared = SHARED;
 const rows = llmAccuracy(shared);
 const mb = (n: number) => (n / 1e6).toFixed(1).padStart(9);
 console.log(`${"case".padEnd(44)}predicted MB  measured MB   error`);

@@ -7,14 +7,14 @@
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename, join, resolve } from "node:path";
 import { analyzeModel } from "../src/analyze.js";
 import { loadModelFile } from "../src/formats/load-node.js";
 import { estimateOrtCpu } from "../src/memory/ort/estimate.js";
 import { buildOrtGraph } from "../src/memory/ort/graph.js";
 import { modelledHistogram, realHistogram } from "../src/memory/ort/compare.js";
 import { materializeWeights } from "./ort-weights.js";
+import { REPO_ROOT, SHARED } from "./shared.js";
 
 export interface OrtRow {
   model: string;
@@ -39,11 +39,9 @@ export interface AccuracyLine {
   error: { run1: number; run2: number; loadPeak: number };
 }
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const SHARED = process.env["MEMLENS_SHARED"] ?? resolve(REPO, "..", "shared");
 
 function modelPath(name: string, set: string): string {
-  if (name.endsWith(".onnx")) return resolve(REPO, name);
+  if (name.endsWith(".onnx")) return resolve(REPO_ROOT, name);
   return join(SHARED, "fixtures", set.includes("dynamo") ? "onnx-dynamo" : "onnx-legacy", `${name}.onnx`);
 }
 
@@ -64,7 +62,7 @@ export function accuracyLines(): AccuracyLine[] {
   const sets: { set: string; rows: OrtRow[] }[] = [];
   const shared = join(SHARED, "groundtruth", "ort-cpu-memory.json");
   sets.push({ set: "shared", rows: (JSON.parse(readFileSync(shared, "utf8")) as { runs: OrtRow[] }).runs });
-  const local = join(REPO, "bench", "groundtruth");
+  const local = join(REPO_ROOT, "bench", "groundtruth");
   if (existsSync(local)) {
     for (const f of readdirSync(local).filter((f) => f.startsWith("ort-cpu-") && f.endsWith(".json")).sort()) {
       sets.push({ set: basename(f, ".json"), rows: (JSON.parse(readFileSync(join(local, f), "utf8")) as { runs: OrtRow[] }).runs });
@@ -168,5 +166,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     agreement,
     "",
   ].join("\n");
-  writeFileSync(join(REPO, "bench", "ORT-ACCURACY.md"), doc);
+  writeFileSync(join(REPO_ROOT, "bench", "ORT-ACCURACY.md"), doc);
 }

@@ -14,9 +14,10 @@ import { fileURLToPath } from "node:url";
 import type { Model, Tensor } from "../src/graph/ir.js";
 import { patternSource, writeModelFile } from "../src/formats/onnx/testing.js";
 import { buildModel, constTensor } from "../src/shapes/testing.js";
+import { DYNAMO_FIXTURES } from "./shared.js";
 
 const RSS_CHILD = fileURLToPath(new URL("./rss-child.js", import.meta.url));
-const GPT2 = "/work/shared/fixtures/onnx-dynamo/gpt2.onnx";
+const GPT2 = join(DYNAMO_FIXTURES, "gpt2.onnx");
 const RUNS = 5;
 
 interface Run {

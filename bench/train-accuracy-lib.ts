@@ -11,8 +11,9 @@ import { join } from "node:path";
 import { analyzeModel } from "../src/analyze.js";
 import { loadModelFile } from "../src/formats/load-node.js";
 import { estimateTraining } from "../src/memory/train/estimate.js";
+import { SHARED } from "./shared.js";
 
-export const SHARED = process.env["MEMLENS_SHARED"] ?? "/work/shared";
+export { SHARED };
 export const GROUND_TRUTH = join(SHARED, "groundtruth", "h200-torch2.11.json");
 /** H200: compute capability 9.0. */
 const H200_CC = 9;

@@ -16,9 +16,9 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { startServer } from "../src/cli/serve.js";
 import { archFromConfig, parameterCount } from "../src/llm/arch.js";
 import { llmReport } from "../src/llm/estimate.js";
+import { SHARED } from "../bench/shared.js";
 
 const ROOT = process.cwd();
-const SHARED = process.env["MEMLENS_SHARED"] ?? join(ROOT, "..", "shared");
 const DYNAMO = join(SHARED, "fixtures", "onnx-dynamo");
 const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = join(ROOT, "bench", "out", "browser");

@@ -9,10 +9,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { LEGACY_FIXTURES, DYNAMO_FIXTURES } from "../bench/shared.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const LEGACY = "/work/shared/fixtures/onnx-legacy";
-const DYNAMO = "/work/shared/fixtures/onnx-dynamo";
+const LEGACY = LEGACY_FIXTURES;
+const DYNAMO = DYNAMO_FIXTURES;
 const FASHION = join(ROOT, "models/fashion-mobilenetv2/model.onnx");
 
 function memlens(...args: string[]): { code: number | null; stdout: string; stderr: string } {

@@ -2,8 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { llmAccuracy, median } from "../bench/llm-accuracy-lib.js";
+import { SHARED } from "../bench/shared.js";
 
-const shared = process.env["MEMLENS_SHARED"] ?? join(process.cwd(), "..", "shared");
+const shared = SHARED;
 
 test("from config.json alone: bert-base and gpt2 activation peaks within 10% (median), gpt2 generation within 15%", () => {
   const rows = llmAccuracy(shared);

@@ -15,9 +15,9 @@ import { parameterTensors } from "../src/llm/program.js";
 import { llmTrainMemory, type LlmTrainSettings } from "../src/llm/train.js";
 import { nf4Bytes } from "../src/memory/train/params.js";
 import type { MemoryReport } from "../src/report/report.js";
+import { SHARED } from "../bench/shared.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const SHARED = process.env["MEMLENS_SHARED"] ?? join(ROOT, "..", "shared");
 const GROUND_TRUTH = join(SHARED, "groundtruth/h200-torch2.11.json");
 const FIXTURES = join(SHARED, "fixtures/onnx-dynamo");
 

@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { accuracyLines, median } from "../bench/ort-accuracy.js";
+import { SHARED } from "../bench/shared.js";
 
-const SHARED = process.env["MEMLENS_SHARED"] ?? join(process.cwd(), "..", "shared");
 
 test("ort-cpu afterRun1/afterRun2 within 10% median error: shared rows, and held-out rows together", { skip: !existsSync(join(SHARED, "groundtruth", "ort-cpu-memory.json")) }, () => {
   const lines = accuracyLines();

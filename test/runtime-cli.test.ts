@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import sharp from "sharp";
 import { BUNDLED_MODEL, PACKAGE_ROOT, SAMPLES_DIR } from "../src/cli/seed.js";
+import { LEGACY_FIXTURES, DYNAMO_FIXTURES } from "../bench/shared.js";
 
 const dir = mkdtempSync(join(tmpdir(), "memlens-bad-images-"));
 const dress = join(SAMPLES_DIR, "3_dress.png");
@@ -58,10 +59,10 @@ test("JPEG and WebP decode like the PNG", async () => {
 });
 
 test("a model whose input is not an image: one line, exit 2", () => {
-  assertOneLine(memlens("predict", "/work/shared/fixtures/onnx-dynamo/gpt2.onnx", dress), /input 'input_ids' \[batch, seq\] is not an image/);
+  assertOneLine(memlens("predict", join(DYNAMO_FIXTURES, "gpt2.onnx"), dress), /input 'input_ids' \[batch, seq\] is not an image/);
 });
 
 test("profile of a model whose weights are absent says --random-weights; a missing image file is exit 2", () => {
-  assertOneLine(memlens("profile", "/work/shared/fixtures/onnx-legacy/resnet18.onnx"), /resnet18\.weights' is missing.*--random-weights/);
+  assertOneLine(memlens("profile", join(LEGACY_FIXTURES, "resnet18.onnx")), /resnet18\.weights' is missing.*--random-weights/);
   assertOneLine(memlens("predict", BUNDLED_MODEL, join(dir, "absent.png")), /cannot read image .*absent\.png: ENOENT/);
 });

@@ -9,8 +9,9 @@ import { createSession, writeOptimizedModel } from "../src/runtime/ort.js";
 import { absentExternalFiles, randomExternalData } from "../src/runtime/random-weights.js";
 import { RssSampler } from "../src/runtime/rss.js";
 import { BUNDLED_MODEL } from "../src/cli/seed.js";
+import { LEGACY_FIXTURES } from "../bench/shared.js";
 
-const RESNET18 = "/work/shared/fixtures/onnx-legacy/resnet18.onnx";
+const RESNET18 = join(LEGACY_FIXTURES, "resnet18.onnx");
 
 test("random weights: one in-memory side file covering every external tensor, seeded, scaled by fan-in", () => {
   const { model } = loadModelFile(RESNET18);

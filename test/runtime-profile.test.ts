@@ -10,8 +10,9 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { loadImage, loadModel, profile, type ProfileResult } from "../src/index.js";
 import { BUNDLED_MODEL, PACKAGE_ROOT, SAMPLES_DIR } from "../src/cli/seed.js";
+import { LEGACY_FIXTURES } from "../bench/shared.js";
 
-const LEGACY = "/work/shared/fixtures/onnx-legacy";
+const LEGACY = LEGACY_FIXTURES;
 const FIXTURES = ["resnet18", "mobilenet_v2", "efficientnet_b0", "densenet121", "resnet50", "vgg16", "vit_b_16"];
 
 function explain(r: ProfileResult<unknown>): string {

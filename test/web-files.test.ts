@@ -12,8 +12,8 @@ import { encodeModel } from "../src/formats/onnx/writer.js";
 import { MemorySource } from "../src/formats/source.js";
 import { buildModel } from "../src/shapes/testing.js";
 import { loadFiles } from "../web/files.js";
+import { SHARED } from "../bench/shared.js";
 
-const SHARED = process.env["MEMLENS_SHARED"] ?? join(process.cwd(), "..", "shared");
 const RESNET18 = join(SHARED, "fixtures", "onnx-dynamo", "resnet18.onnx");
 
 /** A File that records how many bytes were asked of it. */

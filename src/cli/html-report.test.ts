@@ -4,8 +4,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SHARED } from "../../bench/shared.js";
 
-const SHARED = process.env["MEMLENS_SHARED"] ?? join(process.cwd(), "..", "shared");
 const MODEL = join(SHARED, "fixtures", "onnx-dynamo", "resnet18.onnx");
 const cli = (...args: string[]) => spawnSync(process.execPath, ["bin/memlens.js", ...args], { encoding: "utf8" });
 

@@ -8,6 +8,7 @@ import { axis, columns, heldThroughForward, MAX_COLUMNS, peakIndex, waterfallSte
 import { renderHtml } from "./html.js";
 import { SCHEMA, type Report } from "./report.js";
 import { batchSweep, deviceCapacities, withCharts } from "./sweep.js";
+import { SHARED } from "../../bench/shared.js";
 
 const MiB = 1 << 20;
 
@@ -150,7 +151,6 @@ test("the timeline axis starts at 0, unless the weights dwarf the activations; t
   assert.doesNotMatch(renderHtml(sample()), /axis starts at/);
 });
 
-const SHARED = process.env["MEMLENS_SHARED"] ?? join(process.cwd(), "..", "shared");
 const RESNET18 = join(SHARED, "fixtures", "onnx-dynamo", "resnet18.onnx");
 
 test("the batch sweep runs the analysis at each power of two, and the chart is the same Report", { skip: !existsSync(RESNET18) && "no shared fixtures" }, () => {

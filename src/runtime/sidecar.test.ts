@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { parseSidecar, readSidecar } from "./sidecar.js";
+import { LEGACY_FIXTURES } from "../../bench/shared.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
@@ -23,5 +24,5 @@ test("malformed fields are refused with the field named", () => {
 });
 
 test("no model.json next to a model: undefined", () => {
-  assert.equal(readSidecar("/work/shared/fixtures/onnx-legacy/resnet18.onnx"), undefined);
+  assert.equal(readSidecar(join(LEGACY_FIXTURES, "resnet18.onnx")), undefined);
 });

@@ -10,8 +10,9 @@ import { MemorySource } from "../source.js";
 import { decodeModel } from "./decode.js";
 import { readTensorBytes, readTensorValues } from "./values.js";
 import { encodeModel, encodeModelParts, ProtoWriter, tensorFromBytes } from "./writer.js";
+import { SHARED } from "../../../bench/shared.js";
 
-const FIXTURES = "/work/shared/fixtures";
+const FIXTURES = join(SHARED, "fixtures");
 const FASHION = new URL("../../../../models/fashion-mobilenetv2/model.onnx", import.meta.url).pathname;
 
 /** A model as plain data: every node, attribute, shape and initializer (bytes as a hash or external reference). */

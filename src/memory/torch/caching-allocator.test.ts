@@ -2,6 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { CachingAllocator, roundSize, segmentSize } from "./caching-allocator.js";
+import { SHARED } from "../../../bench/shared.js";
+import { join } from "node:path";
 
 const MiB = 1 << 20;
 
@@ -93,7 +95,7 @@ test("per-pool counters follow torch.cuda.memory_stats(): pool peaks, request co
   assert.equal(st.allocations, 2, "the request count is cumulative, as allocation.all.allocated is");
 });
 
-const GT = "/work/shared/groundtruth/h200-torch2.11.json";
+const GT = join(SHARED, "groundtruth", "h200-torch2.11.json");
 interface Trace {
   base: number;
   events: [string, number, number][];

@@ -13,8 +13,8 @@ import { loadModelFile } from "../../formats/load-node.js";
 import { analyzeModel } from "../../analyze.js";
 import { CachingAllocator } from "./caching-allocator.js";
 import { eagerProgram } from "./eager.js";
+import { SHARED } from "../../../bench/shared.js";
 
-const SHARED = process.env["MEMLENS_SHARED"] ?? "/work/shared";
 const GT = join(SHARED, "groundtruth", "h200-torch2.11.json");
 interface Run {
   model: string;

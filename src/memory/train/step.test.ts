@@ -5,8 +5,10 @@ import { analyzeModel } from "../../analyze.js";
 import { loadModelFile } from "../../formats/load-node.js";
 import { estimateTraining, type TrainOptions } from "./estimate.js";
 import { nf4Bytes } from "./params.js";
+import { LEGACY_FIXTURES, DYNAMO_FIXTURES } from "../../../bench/shared.js";
+import { join } from "node:path";
 
-const VIT = "/work/shared/fixtures/onnx-dynamo/vit_b_16.onnx";
+const VIT = join(DYNAMO_FIXTURES, "vit_b_16.onnx");
 const skip = !existsSync(VIT) && "fixtures not present";
 
 async function vit(opts: Partial<TrainOptions>) {
@@ -58,7 +60,7 @@ test("parameters as eager holds them: folded and standalone BatchNorms, exporter
   // torchvision's own counts: densenet121 7,978,856 and efficientnet_b0 5,288,548 (the TorchScript exports
   // keep every parameter; their BatchNorm ones/zeros come as Identity nodes of one initializer).
   for (const [name, count] of [["densenet121", 7_978_856], ["efficientnet_b0", 5_288_548], ["resnet50", 25_557_032]] as const) {
-    const { model } = await loadModelFile(`/work/shared/fixtures/onnx-legacy/${name}.onnx`);
+    const { model } = await loadModelFile(join(LEGACY_FIXTURES, `${name}.onnx`));
     const a = analyzeModel(model, { batch: 1 });
     const e = estimateTraining(model, a.inference, { batch: 1, computeCapability: 9 });
     assert.equal(e.params.filter((p) => p.trainable).reduce((s, p) => s + p.elements, 0), count, name);
