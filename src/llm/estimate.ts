@@ -7,7 +7,7 @@ import { UsageError } from "../errors.js";
 import { findDevice, cublasWorkspaceBytes, DEVICES, type Device } from "../memory/devices.js";
 import { simulate, type SimulationResult } from "../memory/torch/simulate.js";
 import type { EagerProgram } from "../memory/torch/eager.js";
-import type { Layer, MemoryReport, ModelSummary, Report, TimelinePoint } from "../report/report.js";
+import type { Layer, MemoryReport, ModelSummary, Report, Settings, TimelinePoint } from "../report/report.js";
 import { SCHEMA } from "../report/report.js";
 import type { ArchSpec } from "./arch.js";
 import { forwardProgram, generateProgram, type AttnImpl } from "./program.js";
@@ -127,6 +127,19 @@ export function llmModelSummary(src: LlmSource, ops: number, bytesPerParam: numb
   };
 }
 
+/** The Report's settings for an LLM run: one input, `input_ids` [batch, seq]. */
+export function llmReportSettings(s: { batch: number; seq: number; dtype: string; device: string }, mode: string): Settings {
+  return {
+    batch: s.batch,
+    inputs: { input_ids: [s.batch, s.seq] },
+    dtype: s.dtype,
+    runtime: "pytorch-cuda",
+    device: s.device,
+    mode,
+    dims: { batch: s.batch, seq: s.seq },
+  };
+}
+
 /** The report for an LLM source: same contract as an ONNX analysis; layers are the eager ops. */
 export function llmReport(src: LlmSource, s: LlmSettings): Report {
   const e = estimateLlm(src.arch, s);
@@ -144,15 +157,7 @@ export function llmReport(src: LlmSource, s: LlmSettings): Report {
   return {
     schema: SCHEMA,
     model: llmModelSummary(src, e.program.ops.length, ELEM[s.dtype]),
-    settings: {
-      batch: s.batch,
-      inputs: { input_ids: [s.batch, s.seq] },
-      dtype: s.dtype,
-      runtime: "pytorch-cuda",
-      device: s.device,
-      mode: s.mode,
-      dims: { batch: s.batch, seq: s.seq },
-    },
+    settings: llmReportSettings(s, s.mode),
     layers,
     memory: e.memory,
     timeline: e.timeline,

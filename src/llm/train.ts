@@ -22,7 +22,7 @@ import type { MemoryResult } from "../memory/profile.js";
 import type { Layer, Report } from "../report/report.js";
 import { SCHEMA } from "../report/report.js";
 import type { ArchSpec, Family } from "./arch.js";
-import { llmDevice, llmModelSummary } from "./estimate.js";
+import { llmDevice, llmModelSummary, llmReportSettings } from "./estimate.js";
 import { trainingProgram, type AttnImpl, type LinearRole, type LlmParam } from "./program.js";
 import type { LlmSource } from "./source.js";
 
@@ -166,15 +166,7 @@ export function llmTrainReport(src: LlmSource, s: LlmTrainSettings): Report {
     schema: SCHEMA,
     // Training keeps fp32 master weights.
     model: llmModelSummary(src, e.program.ops.length, 4),
-    settings: {
-      batch: s.batch,
-      inputs: { input_ids: [s.batch, s.seq] },
-      dtype: s.dtype,
-      runtime: "pytorch-cuda",
-      device: s.device,
-      mode: "train",
-      dims: { batch: s.batch, seq: s.seq },
-    },
+    settings: llmReportSettings(s, "train"),
     layers,
     memory: result.memory,
     timeline: result.timeline,
