@@ -100,15 +100,19 @@ function checkChannels(ctx: InferContext, have: Dim, want: Dim, what: string): v
   }
 }
 
+/** Input and weight of Conv/ConvTranspose, their ranks checked, with the group and the window attributes. */
+function convOperands(ctx: InferContext): { x: Dim[]; wt: Dim[]; group: number; win: Window } {
+  const x = ctx.shape(0);
+  const wt = ctx.shape(1);
+  if (x.length < 3) ctx.error(`input rank ${x.length} < 3`);
+  if (wt.length !== x.length) ctx.error(`weight rank ${wt.length} differs from input rank ${x.length}`);
+  return { x, wt, group: ctx.int("group", 1), win: readWindow(ctx, kernelOf(ctx, wt, x.length - 2)) };
+}
+
 const conv: OpRule = {
   infer(ctx: InferContext) {
-    const x = ctx.shape(0);
-    const wt = ctx.shape(1);
-    if (x.length < 3) ctx.error(`input rank ${x.length} < 3`);
-    if (wt.length !== x.length) ctx.error(`weight rank ${wt.length} differs from input rank ${x.length}`);
-    const group = ctx.int("group", 1);
+    const { x, wt, group, win } = convOperands(ctx);
     checkChannels(ctx, x[1]!, mul(wt[1]!, group), "Conv");
-    const win = readWindow(ctx, kernelOf(ctx, wt, x.length - 2));
     const out: TensorInfo = { dtype: ctx.dtype(0), shape: [x[0]!, wt[0]!, ...windowOutput(ctx, x.slice(2), win)] };
     return [out];
   },
@@ -143,13 +147,8 @@ function transposeSpatial(ctx: InferContext, x: readonly Dim[], win: Window): Di
 
 const convTranspose: OpRule = {
   infer(ctx: InferContext) {
-    const x = ctx.shape(0);
-    const wt = ctx.shape(1);
-    if (x.length < 3) ctx.error(`input rank ${x.length} < 3`);
-    if (wt.length !== x.length) ctx.error(`weight rank ${wt.length} differs from input rank ${x.length}`);
-    const group = ctx.int("group", 1);
+    const { x, wt, group, win } = convOperands(ctx);
     checkChannels(ctx, x[1]!, wt[0]!, "ConvTranspose");
-    const win = readWindow(ctx, kernelOf(ctx, wt, x.length - 2));
     const spatial = checkPositive(ctx, transposeSpatial(ctx, x.slice(2), win), "output");
     return [{ dtype: ctx.dtype(0), shape: [x[0]!, mul(wt[1]!, group), ...spatial] }];
   },
