@@ -2,16 +2,23 @@
  * Predicted vs measured GPU memory for every fixture with a measurement in the ground truth
  * (../shared/groundtruth/h200-torch2.11.json): the runs' activation peak (peak_delta_2) and reserved peak
  * (reserved_peak_2), and the seed rows' process total (nvidia-smi) and max_memory_allocated.
+ * Held out (models no rule was written from when first compared): the 8 torchvision models of bench/groundtruth's
+ * GPU file (graphs in bench/fixtures/heldout) and its extra seed rows.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { analyzeModel, type AnalyzeOptions } from "../src/analyze.js";
 import { loadModelFile } from "../src/formats/load-node.js";
 import type { Model } from "../src/graph/ir.js";
-import { SHARED } from "./shared.js";
+import { REPO_ROOT, SHARED } from "./shared.js";
 
 export { SHARED };
 export const GROUND_TRUTH = join(SHARED, "groundtruth", "h200-torch2.11.json");
+/** Measured by bench/gpu/run.sh (same device, versions and protocol as the shared file). */
+export const HELDOUT_GROUND_TRUTH = join(REPO_ROOT, "bench", "groundtruth", "gpu-h200-torch2.11-torchvision.json.gz");
+export const HELDOUT_SEED = join(REPO_ROOT, "bench", "groundtruth", "gpu-h200-torch2.11-seed.jsonl");
+const HELDOUT_FIXTURES = join(REPO_ROOT, "bench", "fixtures", "heldout");
 const MiB = 1 << 20;
 
 interface Run {
@@ -24,6 +31,10 @@ interface Run {
   tag?: string;
   peak_delta_2?: number;
   reserved_peak_2?: number;
+  /** bench/gpu/measure.py: forward 3, the one without convolution hooks (forwards 1-3 peak alike). */
+  peak_delta_3?: number;
+  reserved_peak_3?: number;
+  heldout?: boolean;
   error?: string;
 }
 
@@ -49,8 +60,8 @@ export interface Comparison {
   measured: number;
   /** (predicted - measured) / measured. */
   error: number;
-  /** The group the acceptance bounds apply to: "torchvision", "transformers" or "seed". */
-  group: "torchvision" | "transformers" | "seed";
+  /** The group the acceptance bounds apply to. */
+  group: "torchvision" | "transformers" | "seed" | "heldout" | "heldout-seed";
 }
 
 export function available(): boolean {
@@ -59,59 +70,89 @@ export function available(): boolean {
 
 const TRANSFORMERS = new Set(["bert-base", "gpt2"]);
 
-export async function compareAll(): Promise<Comparison[]> {
-  const gt = JSON.parse(readFileSync(GROUND_TRUTH, "utf8")) as { runs: Run[]; seed_fresh_process: SeedRow[] };
+type Loader = (dir: string, name: string) => Promise<Model | null>;
+
+function loader(): Loader {
   const models = new Map<string, Model | null>();
-  const load = async (kind: string, name: string): Promise<Model | null> => {
-    const file = join(SHARED, "fixtures", kind, `${name}.onnx`);
+  return async (dir, name) => {
+    const file = join(dir, `${name}.onnx`);
     if (!models.has(file)) models.set(file, existsSync(file) ? (await loadModelFile(file)).model : null);
     return models.get(file)!;
   };
+}
+
+export async function compareAll(): Promise<Comparison[]> {
+  const gt = JSON.parse(readFileSync(GROUND_TRUTH, "utf8")) as { runs: Run[]; seed_fresh_process: SeedRow[] };
+  const load = loader();
   const out: Comparison[] = [];
   for (const r of gt.runs) {
     if (r.mode !== "inference" || r.error || (r.tag ?? "") !== "" || r.peak_delta_2 === undefined) continue;
     if (r.input && r.input[1] !== 224) continue;
     for (const kind of ["onnx-legacy", "onnx-dynamo"]) {
-      const model = await load(kind, r.model);
-      if (!model) continue;
-      const dtype = r.dtype === "float16" ? "fp16" : r.dtype === "bfloat16" ? "bf16" : "fp32";
-      const opts: AnalyzeOptions = { batch: r.batch, dtype, device: "h200", runtime: "pytorch-cuda", memory: true };
-      if (r.seq !== undefined) opts.dims = { batch: r.batch, seq: r.seq };
-      const m = analyzeModel(model, opts).report.memory!;
-      const base = {
-        model: r.model,
-        export: kind.replace("onnx-", ""),
-        dtype,
-        batch: r.batch,
-        extra: r.seq !== undefined ? `seq ${r.seq}` : "224x224",
-        group: TRANSFORMERS.has(r.model) ? ("transformers" as const) : ("torchvision" as const),
-      };
-      out.push({ ...base, metric: "activationPeak", predicted: m.activationPeak, measured: r.peak_delta_2, error: rel(m.activationPeak, r.peak_delta_2) });
-      if (r.reserved_peak_2 !== undefined) {
-        out.push({ ...base, metric: "peakReserved", predicted: m.peakReserved, measured: r.reserved_peak_2, error: rel(m.peakReserved, r.reserved_peak_2) });
+      const group = TRANSFORMERS.has(r.model) ? "transformers" : "torchvision";
+      out.push(...compareRun(await load(join(SHARED, "fixtures", kind), r.model), kind, r, r.peak_delta_2, r.reserved_peak_2, group));
+    }
+  }
+  for (const s of gt.seed_fresh_process) out.push(...(await compareSeed(load, s, "seed")));
+  out.push(...(await compareHeldout(load)));
+  return out;
+}
+
+/** Models and settings no rule was written from (when first compared): bench/groundtruth's GPU files. */
+async function compareHeldout(load: Loader): Promise<Comparison[]> {
+  const out: Comparison[] = [];
+  if (existsSync(HELDOUT_GROUND_TRUTH)) {
+    const gt = JSON.parse(gunzipSync(readFileSync(HELDOUT_GROUND_TRUTH)).toString("utf8")) as { runs: Run[] };
+    for (const r of gt.runs) {
+      if (!r.heldout || r.error || r.peak_delta_3 === undefined) continue;
+      for (const kind of ["onnx-legacy", "onnx-dynamo"]) {
+        out.push(...compareRun(await load(join(HELDOUT_FIXTURES, kind), r.model), kind, r, r.peak_delta_3, r.reserved_peak_3, "heldout"));
       }
     }
   }
-  for (const s of gt.seed_fresh_process) {
-    for (const kind of ["onnx-legacy", "onnx-dynamo"]) {
-      const model = await load(kind, "mobilenet_v2");
-      if (!model) continue;
-      const opts: AnalyzeOptions = {
-        inputs: { input: [s.batch, 3, s.hw, s.hw] },
-        batch: s.batch,
-        device: "h200",
-        runtime: "pytorch-cuda",
-        memory: true,
-        cudnnBenchmark: s.cudnn_benchmark,
-        cudaModuleLoading: s.module_loading?.toLowerCase() === "eager" ? "eager" : "lazy",
-      };
-      const m = analyzeModel(model, opts).report.memory!;
-      const extra = `${s.hw}x${s.hw}${s.cudnn_benchmark ? " benchmark" : ""}${s.module_loading ? ` ${s.module_loading.toLowerCase()}` : ""}`;
-      const base = { model: "mobilenet_v2", export: kind.replace("onnx-", ""), dtype: "fp32", batch: s.batch, extra, group: "seed" as const };
-      const measuredTotal = s.proc_after_predict * MiB;
-      out.push({ ...base, metric: "total", predicted: m.total, measured: measuredTotal, error: rel(m.total, measuredTotal) });
-      out.push({ ...base, metric: "peakAllocated", predicted: m.peakAllocated, measured: s.max_allocated, error: rel(m.peakAllocated, s.max_allocated) });
-    }
+  if (existsSync(HELDOUT_SEED)) {
+    const rows = readFileSync(HELDOUT_SEED, "utf8").split("\n").filter((l) => l.startsWith("SEED "));
+    for (const l of rows) out.push(...(await compareSeed(load, JSON.parse(l.slice(5)) as SeedRow, "heldout-seed")));
+  }
+  return out;
+}
+
+function compareRun(model: Model | null, kind: string, r: Run, peak: number, reserved: number | undefined, group: Comparison["group"]): Comparison[] {
+  if (!model) return [];
+  const dtype = r.dtype === "float16" ? "fp16" : r.dtype === "bfloat16" ? "bf16" : "fp32";
+  const opts: AnalyzeOptions = { batch: r.batch, dtype, device: "h200", runtime: "pytorch-cuda", memory: true };
+  if (r.seq !== undefined) opts.dims = { batch: r.batch, seq: r.seq };
+  const m = analyzeModel(model, opts).report.memory!;
+  const hw = r.input?.[1];
+  const extra = r.seq !== undefined ? `seq ${r.seq}` : hw ? `${hw}x${hw}` : "";
+  const base = { model: r.model, export: kind.replace("onnx-", ""), dtype, batch: r.batch, extra, group };
+  const out: Comparison[] = [{ ...base, metric: "activationPeak", predicted: m.activationPeak, measured: peak, error: rel(m.activationPeak, peak) }];
+  if (reserved !== undefined) {
+    out.push({ ...base, metric: "peakReserved", predicted: m.peakReserved, measured: reserved, error: rel(m.peakReserved, reserved) });
+  }
+  return out;
+}
+
+async function compareSeed(load: Loader, s: SeedRow, group: "seed" | "heldout-seed"): Promise<Comparison[]> {
+  const out: Comparison[] = [];
+  for (const kind of ["onnx-legacy", "onnx-dynamo"]) {
+    const model = await load(join(SHARED, "fixtures", kind), "mobilenet_v2");
+    if (!model) continue;
+    const opts: AnalyzeOptions = {
+      inputs: { input: [s.batch, 3, s.hw, s.hw] },
+      batch: s.batch,
+      device: "h200",
+      runtime: "pytorch-cuda",
+      memory: true,
+      cudnnBenchmark: s.cudnn_benchmark,
+      cudaModuleLoading: s.module_loading?.toLowerCase() === "eager" ? "eager" : "lazy",
+    };
+    const m = analyzeModel(model, opts).report.memory!;
+    const extra = `${s.hw}x${s.hw}${s.cudnn_benchmark ? " benchmark" : ""}${s.module_loading ? ` ${s.module_loading.toLowerCase()}` : ""}`;
+    const base = { model: "mobilenet_v2", export: kind.replace("onnx-", ""), dtype: "fp32", batch: s.batch, extra, group };
+    const measuredTotal = s.proc_after_predict * MiB;
+    out.push({ ...base, metric: "total", predicted: m.total, measured: measuredTotal, error: rel(m.total, measuredTotal) });
+    out.push({ ...base, metric: "peakAllocated", predicted: m.peakAllocated, measured: s.max_allocated, error: rel(m.peakAllocated, s.max_allocated) });
   }
   return out;
 }
@@ -138,9 +179,13 @@ export function summarise(rows: Comparison[]): Summary[] {
   const groups: [string, (c: Comparison) => boolean][] = [
     ["activationPeak, torchvision (7 CNN/ViT x legacy/dynamo x fp32/fp16 x batch 1-128)", (c) => c.metric === "activationPeak" && c.group === "torchvision"],
     ["activationPeak, transformers (bert-base, gpt2)", (c) => c.metric === "activationPeak" && c.group === "transformers"],
-    ["peakReserved, all runs", (c) => c.metric === "peakReserved"],
-    ["seed rows: total (nvidia-smi)", (c) => c.metric === "total"],
-    ["seed rows: peakAllocated (max_memory_allocated)", (c) => c.metric === "peakAllocated"],
+    ["peakReserved, the fixture runs", (c) => c.metric === "peakReserved" && (c.group === "torchvision" || c.group === "transformers")],
+    ["seed rows: total (nvidia-smi)", (c) => c.metric === "total" && c.group === "seed"],
+    ["seed rows: peakAllocated (max_memory_allocated)", (c) => c.metric === "peakAllocated" && c.group === "seed"],
+    ["held out: activationPeak (8 torchvision models x 2 exports x fp32/fp16 x batch 1-128)", (c) => c.metric === "activationPeak" && c.group === "heldout"],
+    ["held out: peakReserved", (c) => c.metric === "peakReserved" && c.group === "heldout"],
+    ["held-out seed rows: total (nvidia-smi)", (c) => c.metric === "total" && c.group === "heldout-seed"],
+    ["held-out seed rows: peakAllocated", (c) => c.metric === "peakAllocated" && c.group === "heldout-seed"],
   ];
   return groups.map(([label, f]) => {
     const errs = rows.filter(f).map((c) => Math.abs(c.error));
