@@ -1,11 +1,15 @@
 /**
- * The transformer rows of the ground truth predicted from config.json alone: forward activation peaks of
- * bert-base and gpt2 (fp32/fp16, the measured batch and seq) and gpt2's generation peak.
+ * The transformer rows of the ground truth predicted from config.json alone: forward activation peaks
+ * (the measured batch, seq and dtype) and generation peaks (greedy, 128 new tokens), in two groups:
+ * - shared: ../shared/groundtruth (bert-base and gpt2, fp32/fp16), what the LLM programs were built against;
+ * - held out: bench/groundtruth/gpu-h200-torch2.11-llm.json (qwen2-0.5b and a llama-3.2-1b-like config, fp16,
+ *   GQA, tied 151,936 / 128,256 vocabularies), measured later with the same protocol and never tuned on.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { archFromConfig } from "../src/llm/arch.js";
 import { estimateLlm } from "../src/llm/estimate.js";
+import type { AttnImpl } from "../src/llm/program.js";
 
 export interface LlmRow {
   what: string;
@@ -14,18 +18,43 @@ export interface LlmRow {
   error: number;
 }
 
+/** A measurement file of measure_gpu.py section 5's protocol (its `hf_configs` and `runs`). */
+interface LlmGroundTruth {
+  hf_configs: Record<string, Record<string, unknown>>;
+  runs: Record<string, unknown>[];
+}
+
+/** The held-out measurement file, relative to the repository root. */
+export const HELDOUT_LLM_FILE = join("bench", "groundtruth", "gpu-h200-torch2.11-llm.json");
+
+function readGroundTruth(file: string): LlmGroundTruth {
+  return JSON.parse(readFileSync(file, "utf8")) as LlmGroundTruth;
+}
+
+/** The shared ground truth's rows (bert-base, gpt2). */
 export function llmAccuracy(shared: string): LlmRow[] {
-  const gt = JSON.parse(readFileSync(join(shared, "groundtruth", "h200-torch2.11.json"), "utf8")) as {
-    hf_configs: Record<string, Record<string, unknown>>;
-    runs: Record<string, unknown>[];
-  };
+  return rowsOf(readGroundTruth(join(shared, "groundtruth", "h200-torch2.11.json")));
+}
+
+/** The held-out rows (qwen2-0.5b, llama-3.2-1b), measured on an H200 with the same protocol. */
+export function llmHeldOutAccuracy(repoRoot: string): LlmRow[] {
+  return rowsOf(readGroundTruth(join(repoRoot, HELDOUT_LLM_FILE)));
+}
+
+/** The attention the run recorded; the shared file leaves it null where the config did not set it yet (sdpa). */
+function attnOf(r: Record<string, unknown>): AttnImpl {
+  const a = r["attn_implementation"];
+  return a === "eager" ? "eager" : a === "flash_attention_2" ? "flash" : "sdpa";
+}
+
+function rowsOf(gt: LlmGroundTruth): LlmRow[] {
   const rows: LlmRow[] = [];
   for (const r of gt.runs) {
     const cfg = gt.hf_configs[r["model"] as string];
     if (!cfg || r["mode"] !== "inference" || typeof r["peak_delta_2"] !== "number") continue;
     const a = archFromConfig(cfg);
-    const dtype = r["dtype"] === "float32" ? "fp32" : "fp16";
-    const base = { batch: r["batch"] as number, seq: r["seq"] as number, dtype, device: "h200", newTokens: 0, attn: "sdpa" } as const;
+    const dtype = r["dtype"] === "float32" ? "fp32" : r["dtype"] === "bfloat16" ? "bf16" : "fp16";
+    const base = { batch: r["batch"] as number, seq: r["seq"] as number, dtype, device: "h200", newTokens: 0, attn: attnOf(r) } as const;
     const f = estimateLlm(a, { ...base, mode: "inference" });
     const label = `${r["model"]} ${dtype} b${base.batch} s${base.seq}`;
     const measured = r["peak_delta_2"] as number;
@@ -43,4 +72,18 @@ export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Median and max |error| of the forward rows and of the generation rows. */
+export interface LlmSummary {
+  forward: { median: number; max: number; rows: number };
+  generate: { median: number; max: number; rows: number };
+}
+
+export function summarize(rows: LlmRow[]): LlmSummary {
+  const stat = (xs: number[]) => ({ median: xs.length ? median(xs) : NaN, max: xs.length ? Math.max(...xs) : NaN, rows: xs.length });
+  return {
+    forward: stat(rows.filter((r) => r.what.endsWith("activationPeak")).map((r) => Math.abs(r.error))),
+    generate: stat(rows.filter((r) => r.what.includes("generate")).map((r) => Math.abs(r.error))),
+  };
 }

@@ -1,14 +1,21 @@
-/** `npm run bench:llm-accuracy`: transformer memory from config.json vs the H200 ground truth. */
-import { join } from "node:path";
-import { llmAccuracy, median } from "./llm-accuracy-lib.js";
-import { SHARED } from "./shared.js";
+/**
+ * `npm run bench:llm-accuracy`: transformer memory from config.json vs H200 measurements: the shared ground
+ * truth (bert-base, gpt2), then the held-out configs measured later (qwen2-0.5b, llama-3.2-1b), printed apart.
+ */
+import { llmAccuracy, llmHeldOutAccuracy, summarize, type LlmRow } from "./llm-accuracy-lib.js";
+import { REPO_ROOT, SHARED } from "./shared.js";
 
-const shared = SHARED;
-const rows = llmAccuracy(shared);
 const mb = (n: number) => (n / 1e6).toFixed(1).padStart(9);
-console.log(`${"case".padEnd(44)}predicted MB  measured MB   error`);
-for (const r of rows) console.log(`${r.what.padEnd(44)}${mb(r.predicted)}    ${mb(r.measured)}  ${(100 * r.error).toFixed(1).padStart(6)}%`);
-const fwd = rows.filter((r) => r.what.endsWith("activationPeak")).map((r) => Math.abs(r.error));
-const gen = rows.filter((r) => r.what.includes("generate")).map((r) => Math.abs(r.error));
-console.log(`\nforward activationPeak: median |error| ${(100 * median(fwd)).toFixed(1)}%, max ${(100 * Math.max(...fwd)).toFixed(1)}% (${fwd.length} rows)`);
-console.log(`generation peak: median |error| ${(100 * median(gen)).toFixed(1)}%, max ${(100 * Math.max(...gen)).toFixed(1)}% (${gen.length} rows)`);
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+function print(title: string, rows: LlmRow[]): void {
+  console.log(`\n${title}`);
+  console.log(`${"case".padEnd(44)}predicted MB  measured MB   error`);
+  for (const r of rows) console.log(`${r.what.padEnd(44)}${mb(r.predicted)}    ${mb(r.measured)}  ${(100 * r.error).toFixed(1).padStart(6)}%`);
+  const s = summarize(rows);
+  console.log(`forward activationPeak: median |error| ${pct(s.forward.median)}, max ${pct(s.forward.max)} (${s.forward.rows} rows)`);
+  console.log(`generation peak: median |error| ${pct(s.generate.median)}, max ${pct(s.generate.max)} (${s.generate.rows} rows)`);
+}
+
+print("shared ground truth (../shared/groundtruth/h200-torch2.11.json: bert-base, gpt2)", llmAccuracy(SHARED));
+print("held out (bench/groundtruth/gpu-h200-torch2.11-llm.json: qwen2-0.5b, llama-3.2-1b; never tuned on)", llmHeldOutAccuracy(REPO_ROOT));
