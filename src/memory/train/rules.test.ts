@@ -67,3 +67,10 @@ test("scaling by a constant keeps nothing of the tensor; a product of two tensor
   // The erf-spelled GELU still keeps its input (through Erf).
   assert.deepEqual(savedFor(op(["Div", "Erf", "Add", "Mul", "Mul"], ["x"], [{ id: "g" }]), ["g"], 1024, 4, undefined).storages, ["x"]);
 });
+
+test("a matmul by a frozen weight keeps nothing of its input (mm saves self only for the weight's gradient); a conv keeps it", () => {
+  const linear = op(["MatMul", "Add"], ["x"], [{ id: "y" }]);
+  assert.deepEqual(savedFor(linear, ["y"], 1024, 4, undefined, true).storages, []);
+  assert.deepEqual(savedFor(linear, ["y"], 1024, 4, undefined, false).storages, ["x"]);
+  assert.deepEqual(savedFor(op(["Conv"], ["x"], [{ id: "y" }]), ["y"], 1024, 4, undefined, true).storages, ["x"]);
+});

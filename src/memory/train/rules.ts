@@ -11,6 +11,11 @@
  * - dropout (a graph exported in training mode keeps its Dropout nodes) makes a new output and a bool mask,
  *   one byte per element, which its backward reads;
  * - add, concat, average pooling, views and copies save nothing;
+ * - a matmul/linear whose weight is a frozen parameter (LoRA's untargeted layers, e.g. nn.MultiheadAttention's
+ *   projections) saves nothing of its input: autograd's generated code saves mm's `self` only when
+ *   `should_compute_output` says mat2 (the weight) needs a gradient (tools/autograd/gen_variable_type.py,
+ *   guard_for), the rule FROZEN_LINEAR states for the LLM path. Convolution saves its input regardless (its
+ *   derivative is one formula for input, weight and bias, which that guard does not split);
  * - an in-place op whose derivative reads its *input* (hardtanh_ for ReLU6, hardswish_, silu_: derivatives.yaml
  *   has no in-place formula for them) makes autograd save a clone of the input before overwriting it (measured:
  *   mobilenet_v2's ReLU6(inplace=True) layers hold 1.56 GB of clones at batch 64, the whole gap to the
@@ -61,9 +66,10 @@ function isAttention(op: EagerOp): boolean {
 /**
  * What op `op` saves. `outputs` are its result storages (its own allocations, or the storage it overwrote in
  * place); `elementBytes` the activation element size (int64 indices scale from it); `channels` the folded
- * BatchNorm's channel count.
+ * BatchNorm's channel count; `frozenWeight`: the op's matmul multiplies one activation by parameters of which
+ * none requires grad.
  */
-export function savedFor(op: EagerOp, outputs: string[], outputBytes: number, elementBytes: number, channels: number | undefined): SavedPlan {
+export function savedFor(op: EagerOp, outputs: string[], outputBytes: number, elementBytes: number, channels: number | undefined, frozenWeight = false): SavedPlan {
   const plan: SavedPlan = { storages: [], extra: [], keepFoldedConv: false, unknown: [] };
   const addInputs = (): void => {
     for (const r of op.reads) if (!plan.storages.includes(r)) plan.storages.push(r);
@@ -97,6 +103,8 @@ export function savedFor(op: EagerOp, outputs: string[], outputBytes: number, el
     // Scaling by a constant (attention's 1/sqrt(d), a GELU's 0.5): nothing of the device operand is kept.
     // (A constant divided by a tensor is taken the same way: rare, and a small underestimate.)
     if ((t === "Mul" || t === "Div") && op.reads.length < 2) continue;
+    // x W with W frozen: only W (a parameter, held anyway) is kept, for x's gradient.
+    if ((t === "MatMul" || t === "Gemm") && frozenWeight) continue;
     if (t === "MaxPool") {
       addInputs();
       plan.extra.push((outputBytes / elementBytes) * 8);

@@ -135,7 +135,9 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
     const outs = outputsOf(op);
     const outBytes = outs.reduce((s, o) => s + (bytesOf.get(o) ?? 0), 0);
     if (!runsBackward[i]) return { storages: [], extra: [], keepFoldedConv: false, unknown: [] };
-    const plan = savedFor(op, outs, outBytes, elementBytes, channelsOf(i));
+    // A Linear left frozen (LoRA's untargeted layers): one activation operand, every parameter frozen.
+    const frozenWeight = op.reads.length === 1 && paramsOf[i]!.some((p) => p.what === "weight") && paramsOf[i]!.every((p) => !p.trainable);
+    const plan = savedFor(op, outs, outBytes, elementBytes, channelsOf(i), frozenWeight);
     const casts = opts.castReads?.[i];
     // Under autocast an op saves the cast copy it computed with, not the tensor it was given.
     return casts && casts.size > 0 ? { ...plan, storages: plan.storages.map((r) => casts.get(r) ?? r) } : plan;
