@@ -65,3 +65,28 @@ test("checkpoint blocks: runs of three or more ops under one module, at the dept
   // Depth 1 is one block (all 800 bytes saved while it is recomputed); depth 2 keeps 400 + 100 + 2 inputs.
   assert.deepEqual(checkpointBlocks(ops, saved, () => 10), [0, 0, 0, -1, 1, 1, 1, 1]);
 });
+
+test("checkpoint blocks: the backward frees later blocks' inputs first, so small late blocks do not count against fine blocks", () => {
+  // Two stages of two 3-op sub-blocks; every tensor 160 bytes; stage 1's ops save 100 each, stage 2's 10.
+  const mod = ["s1/a", "s1/a", "s1/a", "s1/b", "s1/b", "s1/b", "s2/c", "s2/c", "s2/c", "s2/d", "s2/d", "s2/d"];
+  const ops = mod.map((m, i) => ({ ...program.ops[0]!, path: ["root", ...m.split("/")], reads: [`t${i}`], allocs: [{ id: `t${i + 1}`, bytes: 160, transient: false, what: "output" as const }] }));
+  const saved = mod.map((m) => (m.startsWith("s1") ? 100 : 10));
+  // Stages: stage 1 recomputes (600) with only its own input held (160): 760. Sub-blocks: the worst is b
+  // (300) with the inputs of a and b (320): 620; the last, d, holds all four inputs (640) and 30: 670.
+  // Counting every input against the largest block would give stages 320 + 600 = 920 < 640 + 300 = 940.
+  assert.deepEqual(checkpointBlocks(ops, saved, () => 160), [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3]);
+});
+
+test("a Linear whose weight is frozen keeps nothing of its input; trained, it keeps it (8 KiB here)", () => {
+  const two: EagerProgram = {
+    ...program,
+    ops: [
+      { ...program.ops[0]!, layer: "fc1" },
+      { layer: "fc2", opTypes: ["Gemm"], path: [], reads: ["y"], allocs: [{ id: "z", bytes: 8192, transient: false, what: "output" }], convs: [], usesCublas: false },
+    ],
+    freeAfter: new Map([["y", 1], ["z", Number.POSITIVE_INFINITY]]),
+  };
+  const fc2 = (trainable: boolean): TrainParam[] => [params[0]!, { op: 1, elements: 1024, bytes: 4096, trainable, what: "weight" }];
+  const fwd = (trainable: boolean) => simulateTraining(two, { optimizer: "sgd", params: fc2(trainable), workspace: () => 0, cublasWorkspace: 0, batch: 2 }).afterForward;
+  assert.equal(fwd(true) - fwd(false), 8192);
+});
