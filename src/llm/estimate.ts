@@ -10,7 +10,7 @@ import type { EagerProgram } from "../memory/torch/eager.js";
 import type { Layer, MemoryReport, ModelSummary, Report, Settings, TimelinePoint } from "../report/report.js";
 import { SCHEMA } from "../report/report.js";
 import type { ArchSpec } from "./arch.js";
-import { forwardProgram, generateProgram, type AttnImpl } from "./program.js";
+import { forwardProgram, generateProgram, usesCublasLt, type AttnImpl } from "./program.js";
 import type { LlmSource } from "./source.js";
 
 export interface LlmSettings {
@@ -33,6 +33,15 @@ export function llmDevice(id: string): Device {
   return d;
 }
 
+/**
+ * The cuBLASLt workspace: PyTorch's CUBLASLT_WORKSPACE_SIZE default, 1024 KiB, one persistent block per
+ * handle and stream, allocated at the first biased Linear (see usesCublasLt). Measured as exactly 1 MiB:
+ * qwen2-0.5b's first run in a process that had only run bias-free GEMMs held 1,048,576 bytes more, forward and
+ * generate, than the same program without it; every later run in that process matches without it
+ * (bench/groundtruth/gpu-h200-torch2.11-llm.json). The ONNX path's pytorch-cuda profile holds the same block.
+ */
+export const CUBLASLT_WORKSPACE = 1 << 20;
+
 export interface LlmEstimate {
   program: EagerProgram;
   sim: SimulationResult;
@@ -40,6 +49,8 @@ export interface LlmEstimate {
   timeline: TimelinePoint[];
   /** KV cache at the end of generation (0 for a plain forward). */
   kvCache: number;
+  /** The cuBLASLt workspace this model's biased Linears allocate (0 when it has none); in `memory.workspace`. */
+  cublasLtWorkspace: number;
 }
 
 /** KV cache bytes: 2 (K and V) x layers x kv_heads x head_dim x tokens x batch x dtype bytes. */
@@ -58,9 +69,11 @@ export function estimateLlm(a: ArchSpec, s: LlmSettings, capacity?: number): Llm
       ? generateProgram(a, { batch: s.batch, prompt: s.seq, newTokens: s.newTokens, elem, attn: s.attn })
       : forwardProgram(a, { batch: s.batch, seq: s.seq, elem, attn: s.attn, logitsForAll: true });
   const cublas = cublasWorkspaceBytes(device.computeCapability.value!);
+  const lt = usesCublasLt(a) ? CUBLASLT_WORKSPACE : 0;
   const sim = simulate(program, {
     workspace: () => 0,
     cublasWorkspace: cublas,
+    cublasLtWorkspace: lt,
     deleteOutputs: true,
     // The second forward is the steady state the measurements report; a third adds nothing here.
     forwards: 2,
@@ -76,7 +89,7 @@ export function estimateLlm(a: ArchSpec, s: LlmSettings, capacity?: number): Llm
     inputs: program.inputBytes,
     outputs: program.outputBytes,
     activationPeak: sim.activationPeak,
-    workspace: sim.usesCublas ? cublas : 0,
+    workspace: sim.usesCublas ? cublas + lt : 0,
     peakAllocated: sim.peakAllocated,
     peakReserved: sim.peakReserved,
     runtimeOverhead: context,
@@ -86,7 +99,7 @@ export function estimateLlm(a: ArchSpec, s: LlmSettings, capacity?: number): Llm
     kvCache,
   };
   const timeline = s.mode === "generate" ? stepTimeline(program, sim) : program.ops.map((op, i) => ({ layer: op.layer, liveBytes: sim.liveness.timeline[i] ?? 0 }));
-  return { program, sim, memory, timeline, kvCache };
+  return { program, sim, memory, timeline, kvCache, cublasLtWorkspace: sim.usesCublas ? lt : 0 };
 }
 
 /**

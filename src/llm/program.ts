@@ -106,6 +106,17 @@ export class ProgramBuilder {
   }
 }
 
+/**
+ * Whether the forward runs a Linear with a bias. PyTorch sends `addmm(bias, x, W)` (beta = 1, a 1-D bias) through
+ * cuBLASLt, which takes its own persistent workspace from the caching allocator at its first use
+ * (aten/src/ATen/native/cuda/Blas.cpp, isInputCompliesAddmmCudaLt; CublasHandlePool.cpp,
+ * getCUDABlasLtWorkspace); a bias-free Linear is a plain `mm` (beta = 0) through cuBLAS. GPT-2's Conv1D and
+ * BERT's Linears all have biases, Qwen2 its q/k/v projections, Llama only with attention_bias/mlp_bias.
+ */
+export function usesCublasLt(a: ArchSpec): boolean {
+  return a.family === "gpt2" || a.family === "bert" || a.qkvBias || a.outBias || a.mlpBias;
+}
+
 /** Every parameter tensor's bytes, one allocation each, as `model.to(device, dtype)` makes them. */
 export function parameterTensors(a: ArchSpec, elem: number): number[] {
   const h = a.hidden;
