@@ -1,55 +1,42 @@
 /**
- * cuDNN convolution workspace: scratch the chosen algorithm allocates through the caching allocator while
- * the convolution runs (so it counts in max_memory_allocated), freed when the call returns.
+ * cuDNN convolution workspace: scratch the chosen engine allocates through the caching allocator while the
+ * convolution runs (so it counts in max_memory_allocated), freed when the call returns (aten/src/ATen/native/
+ * cudnn/Conv_v8.cpp, run_conv_plan: one allocation of the plan's workspace size, only when it needs one).
  *
- * The model (cudnn.benchmark off, cuDNN 9 heuristics on an NCHW model): a dense convolution with a spatial
- * kernel (3x3, 7x7) and a wide input (>= 64 channels), or an image stem (<= 4 channels) with a large kernel
- * (7x7 and up: resnet's and densenet's stems, vit's 16x16 patches), runs an implicit-GEMM engine that
- * transposes its operands into channels-last scratch, so its workspace is its input plus its output.
- * 3x3 stems (mobilenet_v2, efficientnet, vgg16's conv1_1), 1x1 convolutions (plain GEMMs over NCHW), thin
- * (8-32 channel), grouped and depthwise convolutions take engines with no workspace. Where this comes from,
- * all in ../shared/groundtruth/h200-torch2.11.json:
- * - vgg16 (conv1_2: 64 -> 64 channels at 224x224): the measured peak is the live tensors plus exactly its
- *   input + output, fp32 and fp16, batch 8 to 128;
- * - resnet18 (stem: 3 -> 64, 7x7): live + input + output matches the peak to 0.1% at batch 32 and 128;
- * - resnet50's peak (at its 1x1 convolutions) is the live tensors alone at fp32 batch 32 and 128;
- * - mobilenet_v2 / efficientnet_b0 (expand 1x1: 16 -> 96 at 112x112): the peak is the live tensors alone;
- * - the mobilenet_v2 trace (batch 32, fp32, every allocation of a forward in order) has no workspace at the
- *   3x3 stem, 400 bytes at most depthwise convolutions, and input + output + 16 bytes at only three 1x1
- *   convolutions (384 -> 64 channels at 14x14; not 384 -> 96 at the same size): the simulated forward
- *   allocates the same 116 sizes in the same order apart from those (some frees come in another order: a
- *   block's input dies after its last conv's BatchNorm has allocated, not before; simulating that order
- *   changes no mobilenet number and breaks densenet's, so it is left). 3x3 stems without workspace
- *   brought the reserved median from 2.1% to 0.8% and passed the leave-one-model-out check
- *   (bench/accuracy-lomo.ts: each model held out, the other six chose it, no held-out median worse).
- * The workspace is allocated per call (aten/src/ATen/native/cudnn/Conv_v8.cpp, run_conv_plan), only when the
- * engine needs one, so each run's `allocation.all.allocated` in the ground truth counts them: weights, input
- * and three forwards' tensors known, the rest are workspaces. Per forward, of resnet18's 20 convolutions 17
- * allocate one at batch 1 and 19 at batch 8-128; resnet50 (53): 40, 25, 44, 50 at batch 1/8/32/128;
- * mobilenet_v2: 11, 5, 14, 22 (400-byte ones); vgg16: 12 of 13 at every batch (counting max_pool2d's
- * int64 indices, see below). The engine choice changes with the batch, and so do the workspaces.
- * Known misses, measured against the peaks to the byte:
- * - vgg16 conv1_2: the workspace is input + output + filter (+ at most 512 B) at fp32 batch 8-128 and fp16
- *   batch 1/32/128, but input + filter only at fp32 batch 1 (this model: +33%);
- * - resnet18's stem at batch 1 takes 3 MiB more than input + output at fp32 (-21%) and 1.5 MiB more at fp16 (-31%);
- *   at fp16 batch 8-128 (-3%) the peaks and reserved fit to 0.4% when two things are counted together: the
- *   int64 indices max_pool2d allocates for its call on CUDA (aten/src/ATen/native/Pooling.cpp: it runs
- *   max_pool2d_with_indices; vgg16's allocation counts confirm it) and a stem workspace that reads the input
- *   padded to 4 channels, plus the filter. The indices alone move resnet18 fp16's reserved peak the wrong way
- *   (+34%), and the padding is not confirmed by the other models, so neither is simulated yet;
- * - resnet50's peak (layer1.0's 1x1 downsample, 64 -> 256 channels) holds a workspace the size of its input
- *   at fp16 (every batch, +512 B) and fp32 batch 8, none at fp32 batch 32/128 (-5% to -7%, -15% at batch 1).
- * These rules were tried and not adopted: each fits one model and the others do not confirm it in a
- * leave-one-model-out check (bench/accuracy-lomo.ts). The per-call numbers would settle them:
- * bench/accuracy-workspaces.py measures them on a GPU.
+ * Measured, not guessed: bench/groundtruth/gpu-h200-torch2.11-torchvision.json.gz holds every Conv2d call of
+ * 15 torchvision models (the 7 fixtures and 8 others) x fp32/fp16 x batch 1/8/32/128 on an H200 with
+ * cudnn.benchmark off (bench/gpu/measure.py: the call's peak minus what was allocated before it minus its
+ * output). The engines cuDNN 9's heuristics pick for an NCHW model mostly compute in channels-last and keep
+ * transposed copies of their operands in the workspace: input (I), output (O) and filter (W). By class:
+ * - fp16/bf16 (tensor-core engines), every dense or grouped convolution with a spatial kernel: I + O + W, at
+ *   every batch and channel count (thin 16-48 channel convs included): 673 of the 804 such calls within 2 kB,
+ *   and the workspaces sum to 1.00 x I+O+W at each batch;
+ * - fp32 (TF32 engines), which depends on the GEMM's rows M = N x OH x OW and the input channels:
+ *   at least 64 channels (or grouped): from M = 4096, I + O + W (250 of 380 calls; the sum is 0.93 x I+O+W);
+ *   below, a copy of one operand and the filter (I + W or O + W: 173 of 344; 61 keep all three), counted as
+ *   max(I, O) + W (the sum is 1.24 x that); fewer than 64 channels: from M = 32768 I + O + W (12 of 20 calls,
+ *   0.96 x in sum: inception_v3's 149x149 and 147x147 convs, squeezenet's at batch 128), below it nothing
+ *   (36 of 60 calls under 8 kB; googlenet's and squeezenet's thin convs);
+ * - image stems (<= 4 channels): none for 3x3 kernels and patchify convs (stride = kernel: convnext, swin)
+ *   in every model and dtype; a 7x7 stem (resnet, densenet, googlenet) none at batch 1 and, from M = 32768
+ *   (batch 8), I + O + W at fp32, at fp16 the input padded to 4 channels + O + W;
+ * - 1x1 convolutions (plain GEMMs) and depthwise ones: none, or a split-K buffer this model does not know (see
+ *   below).
+ * Known misses, with the per-call numbers behind them:
+ * - 1x1 convolutions with few output pixels run split-K GEMMs whose partial sums are a whole multiple of the
+ *   output (8 to 32 x at batch 1: squeezenet's 512 -> 1000 classifier holds 8.4 MB, -42% of its batch-1 peak;
+ *   resnet50's 1x1s -5% to -10%); the split count is the heuristics' choice;
+ * - vgg16 fp32 batch 1 (+33%): its 64 -> 64 conv at 224x224 (M = 50176) keeps only O + W, where every other
+ *   model's large-M fp32 conv keeps I + O + W;
+ * - inception_v3 fp32 batch 1 (-17%): its 32-channel convs at M = 21609 keep I + O, below the thin threshold;
+ * - some calls add a few hundred kB over the transposed copies (split-K on top of the transform); not modelled.
+ * Before this measurement the rule was "I + O for >= 64 channels" (fitted on the ground truth's peaks alone):
+ * it missed fp16's thin convs (squeezenet -34%), grouped convs (regnet -15%), the filter copy (resnet18 batch
+ * 1 -21%/-31%) and fp32's large thin convs (inception -17%).
  *
- * With cudnn.benchmark on, PyTorch (Conv_v8.cpp, get_plans_from_find) builds every engine the heuristics and
- * the fallback list offer, allocates one workspace as large as the largest of them, times them all, frees it
- * and empties the cache, then runs the fastest with its own workspace. So the allocator's peak also holds the
- * largest workspace of any engine. Here it is bounded by cuDNN's FFT engine (operands transformed to the
- * frequency domain as complex64 planes padded to a power of two); the measured seed row needs about twice that
- * (mobilenet_v2, batch 32: max_allocated 966 MiB against 564 MiB predicted), from engines whose workspaces are
- * not known here.
+ * With cudnn.benchmark on, PyTorch (Conv_v8.cpp, get_plans_from_find) times every engine the heuristics and
+ * the fallback list offer, with one workspace as large as the largest of them, and empties the cache after:
+ * see cudnn-benchmark.ts where present, else `benchmarkTrialWorkspace` below.
  */
 import type { DType } from "../../graph/dtype.js";
 import { byteSize, isFloat } from "../../graph/dtype.js";
@@ -61,10 +48,15 @@ export interface ConvWorkspaceOptions {
   dtype: DType | undefined;
 }
 
-/** Input channels at or above which heuristics pick a channels-last engine. */
+/** fp32: input channels from which the engines transpose the filter at any size. */
 const WIDE_INPUT_CHANNELS = 64;
-/** Image stems (RGB, RGBA) with a kernel this large (7x7) or larger take the channels-last engine too. */
+/** fp32, >= 64 channels: GEMM rows (N x OH x OW) from which the engines keep all three copies. */
+const WIDE_ALL_OPERANDS_ROWS = 4096;
+/** fp32 thin convs and image stems: GEMM rows from which they take a channels-last engine at all. */
+const THIN_WORKSPACE_ROWS = 32768;
+/** Image stems (RGB, RGBA); the fp16 engines pad them to this many channels. */
 const STEM_MAX_CHANNELS = 4;
+/** Stems with a kernel this large (7x7) or larger take a workspace. */
 const STEM_MIN_KERNEL_AREA = 49;
 
 export function convWorkspace(conv: Node, values: Map<string, TensorInfo>, opts: ConvWorkspaceOptions): number {
@@ -74,15 +66,28 @@ export function convWorkspace(conv: Node, values: Map<string, TensorInfo>, opts:
   const xShape = concrete(x?.shape);
   const wShape = concrete(w?.shape);
   const yShape = concrete(y?.shape);
-  if (!x?.dtype || !xShape || !wShape || !yShape || xShape.length !== 4 || yShape.length !== 4) return 0;
+  if (!x?.dtype || !xShape || !wShape || !yShape || xShape.length !== 4 || yShape.length !== 4 || wShape.length !== 4) return 0;
   const dtype = opts.dtype && isFloat(x.dtype) ? opts.dtype : x.dtype;
   const group = conv.attrs["group"]?.type === "int" ? conv.attrs["group"].value : 1;
-  const cin = xShape[1]!;
-  const inBytes = byteSize(dtype, numel(xShape));
-  const outBytes = byteSize(dtype, numel(yShape));
-  const kernelArea = (wShape[2] ?? 1) * (wShape[3] ?? 1);
-  const stem = cin <= STEM_MAX_CHANNELS && kernelArea >= STEM_MIN_KERNEL_AREA;
-  return group === 1 && kernelArea > 1 && (cin >= WIDE_INPUT_CHANNELS || stem) ? inBytes + outBytes : 0;
+  const [n, cin] = xShape as [number, number];
+  const [, , kh, kw] = wShape as [number, number, number, number];
+  const [, , oh, ow] = yShape as [number, number, number, number];
+  if (kh * kw === 1 || (group > 1 && group === cin)) return 0;
+  const I = byteSize(dtype, numel(xShape));
+  const O = byteSize(dtype, numel(yShape));
+  const W = byteSize(dtype, numel(wShape));
+  const rows = n * oh * ow;
+  const half = byteSize(dtype, 1) === 2;
+  if (cin <= STEM_MAX_CHANNELS) {
+    const strides = conv.attrs["strides"];
+    const [sh, sw] = strides?.type === "ints" ? strides.value : [1, 1];
+    const patchify = (sh ?? 1) >= kh && (sw ?? 1) >= kw;
+    if (kh * kw < STEM_MIN_KERNEL_AREA || patchify || rows < THIN_WORKSPACE_ROWS) return 0;
+    return (half ? (I / cin) * STEM_MAX_CHANNELS : I) + O + W;
+  }
+  if (half) return I + O + W;
+  if (cin >= WIDE_INPUT_CHANNELS || group > 1) return rows >= WIDE_ALL_OPERANDS_ROWS ? I + O + W : Math.max(I, O) + W;
+  return rows >= THIN_WORKSPACE_ROWS ? I + O + W : 0;
 }
 
 /**

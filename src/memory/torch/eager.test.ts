@@ -193,3 +193,13 @@ test("nn.MultiheadAttention whose in_proj_bias the exporter deduplicated behind 
   assert.equal(p.ops.length, 1);
   assert.deepEqual(p.ops[0]!.allocs.filter((a) => !a.transient).map((a) => a.id), ["y"]);
 });
+
+test("MaxPool allocates its output and, for the call only, int64 indices (max_pool2d_with_indices on CUDA)", () => {
+  const p = program({
+    inputs: { input: { dtype: "float16", shape: [2, 4, 8, 8] } },
+    nodes: [{ name: "/pool/MaxPool", op: "MaxPool", inputs: ["input"], outputs: ["y"], attrs: { kernel_shape: [2, 2], strides: [2, 2] } }],
+    outputs: ["y"],
+  });
+  const op = p.ops.find((o) => o.layer === "/pool/MaxPool")!;
+  assert.deepEqual(op.allocs.map((a) => [a.what, a.bytes, a.transient]), [["output", 2 * 4 * 4 * 4 * 2, false], ["indices", 2 * 4 * 4 * 4 * 8, true]]);
+});

@@ -36,7 +36,7 @@ export interface EagerAlloc {
   bytes: number;
   /** Freed again before the op returns (the conv output under a folded BatchNorm, a workspace). */
   transient: boolean;
-  what: "output" | "folded-bn" | "copy" | "workspace";
+  what: "output" | "folded-bn" | "copy" | "workspace" | "indices";
 }
 
 export interface EagerOp {
@@ -219,6 +219,12 @@ export function eagerProgram(model: Model, inference: InferenceResult, opts: Eag
       if (foldedBn) op.allocs.push({ id: `${o}#conv`, bytes: b, transient: true, what: "folded-bn" });
       op.allocs.push({ id: o, bytes: b, transient: false, what: "output" });
       storageOf.set(o, o);
+      // On CUDA, max_pool1d/2d/3d run max_poolNd_with_indices whatever the grad mode (aten/src/ATen/native/
+      // Pooling.cpp) and drop the int64 argmax indices, one per output element, when the call returns.
+      if (single && first.opType === "MaxPool" && outs.length === 1) {
+        const indices = tensorBytes(info.get(o) && { ...info.get(o)!, dtype: "int64" }, undefined);
+        if (indices !== undefined) op.allocs.push({ id: `${o}#indices`, bytes: indices, transient: true, what: "indices" });
+      }
     }
     ops.push(op);
   }
