@@ -7,7 +7,8 @@ import { parseDType, type DType } from "../../graph/dtype.js";
 import { UsageError } from "../../errors.js";
 import { cublasWorkspaceBytes, findDevice, DEVICES, type Device } from "../devices.js";
 import type { MemoryInput, MemoryResult, RuntimeProfile } from "../profile.js";
-import { benchmarkTrialWorkspace, convConfigKey, convWorkspace } from "./cudnn.js";
+import { convWorkspace } from "./cudnn.js";
+import { benchmarkKey, convCall, trialWorkspace } from "./cudnn-benchmark.js";
 import { eagerProgram, type EagerProgram } from "./eager.js";
 import { simulate, type SimulationResult } from "./simulate.js";
 import { trainMemory } from "../train/report.js";
@@ -63,6 +64,7 @@ export function estimateTorch(input: MemoryInput): TorchEstimate {
   const benchmark = settings.cudnnBenchmark ?? false;
   const infos = input.inference.values;
   const benchmarked = new Set<string>();
+  let largestTrial = { bytes: 0, lowerBound: false, conv: "" };
   const sim = simulate(program, {
     cublasWorkspace,
     cublasLtWorkspace: CUBLASLT_WORKSPACE,
@@ -72,17 +74,28 @@ export function estimateTorch(input: MemoryInput): TorchEstimate {
       for (const c of program.ops[i]!.convs) ws = Math.max(ws, convWorkspace(c, infos, { dtype: cast }));
       return ws;
     },
-    ...(benchmark ? { benchmarkTrial: (i: number) => {
-      let ws = 0;
+    // cudnn.benchmark: a configuration not seen before is timed (undefined: nothing new at this op).
+    ...(benchmark ? { benchmarkTrial: (i: number): number | undefined => {
+      let ws: number | undefined;
       for (const c of program.ops[i]!.convs) {
-        const key = convConfigKey(c, infos);
+        const call = convCall(c, infos, cast);
+        if (!call) {
+          program.warnings.push(`cudnn.benchmark: ${c.name || c.outputs[0]}'s shapes are not concrete 1-D/2-D convolution shapes; its trial workspace is not counted`);
+          continue;
+        }
+        const key = benchmarkKey(call);
         if (benchmarked.has(key)) continue;
         benchmarked.add(key);
-        ws = Math.max(ws, benchmarkTrialWorkspace(c, infos) * (cast ? 0.5 : 1));
+        const trial = trialWorkspace(call);
+        if (trial.bytes > largestTrial.bytes) largestTrial = { bytes: trial.bytes, lowerBound: trial.lowerBound, conv: c.name || c.outputs[0] || "" };
+        ws = Math.max(ws ?? 0, trial.bytes);
       }
       return ws;
     } } : {}),
   });
+  if (largestTrial.lowerBound) {
+    program.warnings.push(`cudnn.benchmark: the largest trial workspace (${largestTrial.conv}) has no FFT plan (strided, grouped or not fp32); its size is a lower bound (the channels-last transform), larger plans may be timed`);
+  }
   const eagerLoading = settings.cudaModuleLoading === "eager";
   const usesConv = program.ops.some((op) => op.convs.length > 0);
   const libraries = eagerLoading

@@ -12,10 +12,11 @@ export interface SimulationOptions {
   workspace: (opIndex: number) => number;
   /**
    * cudnn.benchmark: scratch of the autotuning trials an op runs the first time its convolution configuration
-   * is seen (0 when none). PyTorch empties the allocator's cache after benchmarking, so the trial's segment
-   * goes back to the driver: it shows in max_memory_allocated/reserved, not in nvidia-smi afterwards.
+   * is seen (0 when its plans need none), undefined when the op benchmarks nothing new. PyTorch empties the
+   * allocator's cache after every benchmark, workspace or not (Conv_v8.cpp, run_single_conv), so the trial's
+   * segment goes back to the driver: it shows in max_memory_allocated/reserved, not in nvidia-smi afterwards.
    */
-  benchmarkTrial?: (opIndex: number) => number;
+  benchmarkTrial?: (opIndex: number) => number | undefined;
   /** Bytes of the cuBLAS workspace, allocated at the first op that uses cuBLAS. */
   cublasWorkspace: number;
   /** The process used cuBLAS before the model was loaded: its workspace is already allocated (own segment). */
@@ -109,9 +110,10 @@ export function simulate(prog: EagerProgram, opts: SimulationOptions): Simulatio
         }
         // The kernel runs once its (first) output exists; its scratch comes and goes before the next allocation.
         if (a === op.allocs[0]) {
-          const trial = f === 1 ? (opts.benchmarkTrial?.(i) ?? 0) : 0;
-          if (trial > 0) {
-            alloc.free(alloc.malloc(trial));
+          // PyTorch caches the timed choice per configuration, so only the first forward benchmarks.
+          const trial = f === 1 ? opts.benchmarkTrial?.(i) : undefined;
+          if (trial !== undefined) {
+            if (trial > 0) alloc.free(alloc.malloc(trial));
             alloc.emptyCache();
           }
           const ws = opts.workspace(i);
