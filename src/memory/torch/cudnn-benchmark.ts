@@ -38,12 +38,27 @@
  * with cudaMemGetInfo) are dropped, and an allocation that still fails is halved until it fits. Neither binds
  * on the measured H200 runs and neither is simulated here.
  *
- * Measured (bench/cudnn-trials.ts prints every configuration): 25 of the 28 fp32 configurations that FFT
- * can run match the formula to the byte; in mobilenet_v2 the other three (144 -> 24 at 56x56, 144 -> 32 at
- * 28x28, 192 -> 64 at 14x14) do not get the FFT engine and take 60-81% less; what decides that is cuDNN's
- * heuristics and is not known here, so they are over-estimated. The rule's structure comes from mobilenet_v2
- * alone and reproduces resnet18's 5 and vgg16's 9 FFT configurations exactly (the held-out check), and no
- * constant was fitted. Seed and held-out seed rows: see the numbers in bench/ACCURACY.md.
+ * Measured per configuration (`node dist/bench/cudnn-trials.js` prints all 83, five processes):
+ * - FFT: 25 of the 28 distinct fp32 configurations FFT can run match to the byte. The structure was read off
+ *   mobilenet_v2 b32 alone (its five 7x7 1x1 convolutions solve exactly to 2308*C*K + 2304*N*C: 16x9 bins x
+ *   16 B, plus the 4-byte filter) and reproduces, unchanged, resnet18's 5 and vgg16's 9 FFT configurations
+ *   (frames 16 to 256, 3x3 filters) and vgg16's RGB stem (output spectra dominate): no constant is fitted to
+ *   those models. The 16-point floor is confirmed by the held-out batch-1 32x32 seed row (1x1 maps).
+ *   Misses: three mobilenet_v2 configurations (144 -> 24 at 56x56, 144 -> 32 at 28x28, 192 -> 64 at 14x14)
+ *   get no FFT plan (their trials are 60%, 66% and 81% below the FFT's size), so they are over-estimated by
+ *   +150%, +194%, +426%; what leaves FFT out there is cuDNN's heuristics, not known here (none of them is
+ *   its model's largest trial, so no peak moves).
+ * - Channels-last transform (lower bound): 32 configurations, 9 to the byte, median -31%, worst -80%
+ *   (resnet50 fp16 layer4.1.conv2); the largest misses are the strided 3x3 and fp16 3x3 plans that add up
+ *   to 16 MiB, and the RGB stems (mobilenet_v2 fp32 -67%, resnet50 fp16 -64%).
+ * bench/accuracy.js, peakAllocated of the seed rows (mobilenet_v2 fp32, fresh process, both exports alike),
+ * before -> after (measured): b32 224x224 564.5 -> 999.5 MiB (966.5): -41.6% -> +3.4%; held-out b8 224x224
+ * 248.4 -> 961.6 (928.6): -73.2% -> +3.6%; b1 32x32 51.3 -> 948.9 (915.9): -94.4% -> +3.6%; b128 224x224
+ * 1814.6 -> 2366.6 (2333.6): -22.2% -> +1.4%. What is left is exactly 33.0 MiB in every row: the simulation
+ * holds the cuBLAS (32 MiB) and cuBLASLt (1 MiB) workspaces from before the model (pytorch-cuda's
+ * cublasFirst, the measurement harness's process), but the seed's fresh process first uses cuBLAS at the
+ * classifier, after the trial peak; without them all four rows match to the 0.1 MiB the table prints. Totals (nvidia-smi) are
+ * unchanged: -0.2%, -0.2%, 0.0%, -6.0% (also 0.0% to -0.2% without the early cuBLAS workspace).
  */
 import type { DType } from "../../graph/dtype.js";
 import { byteSize, isFloat } from "../../graph/dtype.js";
