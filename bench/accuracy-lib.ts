@@ -18,6 +18,8 @@ export const GROUND_TRUTH = join(SHARED, "groundtruth", "h200-torch2.11.json");
 /** Measured by bench/gpu/run.sh (same device, versions and protocol as the shared file). */
 export const HELDOUT_GROUND_TRUTH = join(REPO_ROOT, "bench", "groundtruth", "gpu-h200-torch2.11-torchvision.json.gz");
 export const HELDOUT_SEED = join(REPO_ROOT, "bench", "groundtruth", "gpu-h200-torch2.11-seed.jsonl");
+/** bench/gpu/run-h100.sh: seed processes on an H100 (its 56 fixture peaks equal the H200's to the byte). */
+export const H100_SEED = join(REPO_ROOT, "bench", "groundtruth", "gpu-h100-torch2.11-seed.jsonl");
 const HELDOUT_FIXTURES = join(REPO_ROOT, "bench", "fixtures", "heldout");
 const MiB = 1 << 20;
 
@@ -61,7 +63,7 @@ export interface Comparison {
   /** (predicted - measured) / measured. */
   error: number;
   /** The group the acceptance bounds apply to. */
-  group: "torchvision" | "transformers" | "seed" | "heldout" | "heldout-seed";
+  group: "torchvision" | "transformers" | "seed" | "heldout" | "heldout-seed" | "h100-seed";
 }
 
 export function available(): boolean {
@@ -110,9 +112,10 @@ async function compareHeldout(load: Loader): Promise<Comparison[]> {
       }
     }
   }
-  if (existsSync(HELDOUT_SEED)) {
-    const rows = readFileSync(HELDOUT_SEED, "utf8").split("\n").filter((l) => l.startsWith("SEED "));
-    for (const l of rows) out.push(...(await compareSeed(load, JSON.parse(l.slice(5)) as SeedRow, "heldout-seed")));
+  for (const [file, group, device] of [[HELDOUT_SEED, "heldout-seed", "h200"], [H100_SEED, "h100-seed", "h100"]] as const) {
+    if (!existsSync(file)) continue;
+    const rows = readFileSync(file, "utf8").split("\n").filter((l) => l.startsWith("SEED "));
+    for (const l of rows) out.push(...(await compareSeed(load, JSON.parse(l.slice(5)) as SeedRow, group, device)));
   }
   return out;
 }
@@ -133,7 +136,7 @@ function compareRun(model: Model | null, kind: string, r: Run, peak: number, res
   return out;
 }
 
-async function compareSeed(load: Loader, s: SeedRow, group: "seed" | "heldout-seed"): Promise<Comparison[]> {
+async function compareSeed(load: Loader, s: SeedRow, group: "seed" | "heldout-seed" | "h100-seed", device = "h200"): Promise<Comparison[]> {
   const out: Comparison[] = [];
   for (const kind of ["onnx-legacy", "onnx-dynamo"]) {
     const model = await load(join(SHARED, "fixtures", kind), "mobilenet_v2");
@@ -141,7 +144,7 @@ async function compareSeed(load: Loader, s: SeedRow, group: "seed" | "heldout-se
     const opts: AnalyzeOptions = {
       inputs: { input: [s.batch, 3, s.hw, s.hw] },
       batch: s.batch,
-      device: "h200",
+      device,
       runtime: "pytorch-cuda",
       memory: true,
       cudnnBenchmark: s.cudnn_benchmark,
@@ -186,6 +189,8 @@ export function summarise(rows: Comparison[]): Summary[] {
     ["held out: peakReserved", (c) => c.metric === "peakReserved" && c.group === "heldout"],
     ["held-out seed rows: total (nvidia-smi)", (c) => c.metric === "total" && c.group === "heldout-seed"],
     ["held-out seed rows: peakAllocated", (c) => c.metric === "peakAllocated" && c.group === "heldout-seed"],
+    ["H100 seed rows (--device h100): total (nvidia-smi)", (c) => c.metric === "total" && c.group === "h100-seed"],
+    ["H100 seed rows: peakAllocated", (c) => c.metric === "peakAllocated" && c.group === "h100-seed"],
   ];
   return groups.map(([label, f]) => {
     const errs = rows.filter(f).map((c) => Math.abs(c.error));

@@ -1,6 +1,7 @@
 /**
  * The device table: what each GPU offers and what the CUDA runtime takes before a tensor exists.
- * Every number says where it comes from: `measured` (../shared/groundtruth, this project's own runs) or
+ * Every number says where it comes from: `measured` (../shared/groundtruth, this project's own runs under
+ * bench/groundtruth) or
  * `assumed` (a spec sheet, or a measurement on another card carried over, with the reason).
  */
 
@@ -43,6 +44,21 @@ function measuredOnH200(): Pick<Device, "contextLazy" | "contextEager" | "librar
   };
 }
 
+const H100_RUN = "H100 80GB HBM3, driver 580.159, PyTorch 2.11+cu130 (bench/groundtruth/gpu-h100-torch2.11-*.jsonl)";
+
+/** bench/gpu/run-h100.sh: the H200's steps on an H100; every figure but the eager context came out the same. */
+function measuredOnH100(): Pick<Device, "contextLazy" | "contextEager" | "librariesLazy" | "librariesEager"> {
+  return {
+    contextLazy: { value: 612 * MiB, source: "measured", note: `context steps: after_init_1_float, ${H100_RUN}` },
+    contextEager: { value: 1254 * MiB, source: "measured", note: `fresh seed process with CUDA_MODULE_LOADING=EAGER (the context script read 1,252), ${H100_RUN}` },
+    librariesLazy: {
+      cublas: { value: 66 * MiB, source: "measured", note: `context steps: 730 MiB after the first sgemm minus 612 MiB, minus the 52 MiB the allocator reserved, ${H100_RUN}` },
+      cudnn: { value: 8 * MiB, source: "measured", note: `context steps: 738 MiB after the first cuDNN conv minus 730 MiB, ${H100_RUN}` },
+    },
+    librariesEager: { value: 726 * MiB, source: "measured", note: `EAGER seed row: 2478 - 1254 MiB process growth minus the 498 MiB reserved, ${H100_RUN}` },
+  };
+}
+
 function carriedFromH200(): Pick<Device, "contextLazy" | "contextEager" | "librariesLazy" | "librariesEager"> {
   return {
     contextLazy: { value: 612 * MiB, source: "assumed", note: carried("612 MiB context") },
@@ -61,13 +77,13 @@ function gpu(id: string, name: string, capacityMiB: number, capNote: string, cc:
     name,
     capacity: { value: capacityMiB * MiB, source: capSource, note: capNote },
     computeCapability: { value: cc, source: "assumed", note: "NVIDIA CUDA GPUs table (developer.nvidia.com/cuda-gpus)" },
-    ...(id === "h200" ? measuredOnH200() : carriedFromH200()),
+    ...(id === "h200" ? measuredOnH200() : id === "h100" ? measuredOnH100() : carriedFromH200()),
   };
 }
 
 export const DEVICES: readonly Device[] = [
   { ...gpu("h200", "NVIDIA H200", 143771, "nvidia-smi memory.total in the ground-truth run", 9.0, "measured") },
-  gpu("h100", "NVIDIA H100 80GB", 81559, "nvidia-smi memory.total commonly reported for H100 80GB HBM3", 9.0),
+  gpu("h100", "NVIDIA H100 80GB", 81559, "nvidia-smi memory.total on the H100 80GB HBM3 of bench/gpu/run-h100.sh", 9.0, "measured"),
   gpu("a100-80gb", "NVIDIA A100 80GB", 81920, "nvidia-smi memory.total commonly reported for A100 80GB", 8.0),
   gpu("a100-40gb", "NVIDIA A100 40GB", 40960, "nvidia-smi memory.total commonly reported for A100 40GB", 8.0),
   gpu("l4", "NVIDIA L4", 23034, "nvidia-smi memory.total commonly reported for L4 (24 GB, ECC on)", 8.9),
