@@ -7,7 +7,7 @@ import type { EagerOp } from "../torch/eager.js";
  * layers (HF's gradient_checkpointing), ResNet's bottlenecks (measured: bench/measure-train.py wraps each
  * bottleneck, and predicting that row from ResNet's stages instead was +25.9%).
  * The backward runs the blocks in reverse; while block b is recomputed and differentiated, what is held is
- * the inputs of blocks 0..b (a later block's input is freed once its backward has run), what the ops outside
+ * the inputs of blocks 0..b (an input read only by later blocks is freed once their backward has run), what the ops outside
  * any block and before b saved, and all b itself saves. Before the backward, every block input and every
  * outside op's saved tensors are held. The cost of a depth is the largest of these moments; a cost that
  * instead adds every block's input to the largest block (as if the largest ran last) prefers a few large
@@ -21,7 +21,9 @@ export function checkpointBlocks(ops: EagerOp[], saved: number[], bytes: (storag
   for (let depth = 1; depth <= maxDepth; depth++) {
     const ids: number[] = ops.map(() => -1);
     let count = 0;
-    // Running totals in forward order: block inputs so far and outside ops' saved bytes so far.
+    // Running totals in forward order: block inputs so far (each storage once: DenseNet's layers all read the
+    // same earlier feature maps) and outside ops' saved bytes so far.
+    const held = new Set<string>();
     let inputsSoFar = 0;
     let outsideSoFar = 0;
     // The worst moment of the backward of any block seen so far.
@@ -42,7 +44,11 @@ export function checkpointBlocks(ops: EagerOp[], saved: number[], bytes: (storag
           ids[k] = count;
           inside += saved[k] ?? 0;
         }
-        for (const r of inputs) inputsSoFar += bytes(r);
+        for (const r of inputs) {
+          if (held.has(r)) continue;
+          held.add(r);
+          inputsSoFar += bytes(r);
+        }
         worstBlock = Math.max(worstBlock, inputsSoFar + outsideSoFar + inside);
         count++;
       } else for (let k = i; k <= j; k++) outsideSoFar += saved[k] ?? 0;

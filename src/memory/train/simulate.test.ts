@@ -90,3 +90,19 @@ test("a Linear whose weight is frozen keeps nothing of its input; trained, it ke
   const fwd = (trainable: boolean) => simulateTraining(two, { optimizer: "sgd", params: fc2(trainable), workspace: () => 0, cublasWorkspace: 0, batch: 2 }).afterForward;
   assert.equal(fwd(true) - fwd(false), 8192);
 });
+
+test("checkpoint blocks: a tensor many blocks read (DenseNet's earlier features) is held once, not once per block", () => {
+  // An op outside any block makes f (1000 bytes); two stages of three 3-op layers; each layer's first op reads
+  // f and the tensor before it (10 bytes); every op saves 100.
+  const mod = ["", ...["s1", "s2"].flatMap((s) => [1, 2, 3].flatMap((l) => [`${s}/l${l}`, `${s}/l${l}`, `${s}/l${l}`]))];
+  const ops = mod.map((m, i) => {
+    const first = i > 0 && mod[i - 1] !== m;
+    const reads = i === 0 ? ["x"] : first && i > 1 ? ["f", `t${i}`] : i === 1 ? ["f"] : [`t${i}`];
+    return { ...program.ops[0]!, path: ["root", ...(m === "" ? [] : m.split("/"))], reads, allocs: [{ id: i === 0 ? "f" : `t${i + 1}`, bytes: i === 0 ? 1000 : 10, transient: false, what: "output" as const }] };
+  });
+  const saved = mod.map(() => 100);
+  const bytes = (id: string): number => (id === "f" ? 1000 : 10);
+  // Layers: f and five 10-byte inputs (1050), op 0's 100 and the last layer's 300: 1450. Stages: f and one
+  // input each (1010, 1020) with a stage's 900: 2020. Counting f once per block, stages would win (3020 < 6360).
+  assert.deepEqual(checkpointBlocks(ops, saved, bytes), [-1, 0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 5]);
+});
