@@ -15,6 +15,7 @@ import { simulateTraining, type TrainSimResult } from "./step.js";
 import { UsageError } from "../../errors.js";
 import { isFloat } from "../../graph/dtype.js";
 import { autocastProgram } from "./autocast.js";
+import { convBackwardWorkspace } from "./backward-workspace.js";
 
 export interface TrainOptions {
   optimizer?: string;
@@ -85,6 +86,11 @@ export function estimateTraining(model: Model, inference: InferenceResult, opts:
     workspace: (i) => {
       let ws = 0;
       for (const c of program.ops[i]!.convs) ws = Math.max(ws, convWorkspace(c, infos, { dtype: half }));
+      return ws;
+    },
+    backwardWorkspace: (i) => {
+      let ws = 0;
+      for (const c of program.ops[i]!.convs) ws = Math.max(ws, convBackwardWorkspace(c, infos, convWorkspace(c, infos, { dtype: half }), half));
       return ws;
     },
     cublasWorkspace,

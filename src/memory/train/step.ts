@@ -31,8 +31,10 @@ export interface TrainSimOptions {
   /** Autocast's cast copies (autocast.ts), per op: storage read -> the copy the op saves instead. */
   castReads?: Map<string, string>[];
   checkpointing?: boolean;
-  /** cuDNN workspace of op i's convolution (forward; the backward kernels are taken to need the same). */
+  /** cuDNN workspace of op i's convolution (forward). */
   workspace: (opIndex: number) => number;
+  /** Its backward's, each of the data- and weight-gradient calls (backward-workspace.ts); the forward's when absent. */
+  backwardWorkspace?: (opIndex: number) => number;
   cublasWorkspace: number;
   /** The autograd thread's own cuBLAS handle gets a workspace at the first backward matmul (fresh process). */
   backwardCublas?: boolean;
@@ -347,7 +349,7 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
       const foldedConv = op.allocs.find((a) => a.what === "folded-bn" && plans[i]!.keepFoldedConv);
       if (incoming) {
         const alias = isAliasBackward(op);
-        const ws = opts.workspace(i);
+        const ws = (opts.backwardWorkspace ?? opts.workspace)(i);
         const paramGrad = (p: TrainParam): void => {
           if (opts.mixedPrecision && p.what === "weight") {
             const half = alloc.malloc(byteSize("float16", p.elements));
@@ -390,8 +392,9 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
         }
         for (const p of mine) {
           if (foldedConv && p.what === "bn") continue;
-          if (ws > 0 && p.what === "weight") alloc.free(alloc.malloc(ws));
+          // The weight's gradient is allocated first, then the call's workspace (the measured trace's order).
           paramGrad(p);
+          if (ws > 0 && p.what === "weight") alloc.free(alloc.malloc(ws));
         }
         if (bnGrad !== undefined) alloc.free(bnGrad);
         else for (const r of results) dropGrad(r);
