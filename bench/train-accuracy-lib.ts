@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { analyzeModel } from "../src/analyze.js";
 import { loadModelFile } from "../src/formats/load-node.js";
 import { estimateTraining } from "../src/memory/train/estimate.js";
-import { SHARED } from "./shared.js";
+import { REPO_ROOT, SHARED } from "./shared.js";
 
 export { SHARED };
 export const GROUND_TRUTH = join(SHARED, "groundtruth", "h200-torch2.11.json");
@@ -196,9 +196,12 @@ export function variantOptions(variant: string): { dtype?: string; checkpointing
 
 /**
  * Every bench/groundtruth/train-*.json (written by bench/measure-train.py), predicted from the dynamo exports.
- * Both cuBLAS workspaces are in that script's base (it warms them up first).
+ * Both cuBLAS workspaces are in that script's base (it warms them up first). Like with like: its
+ * checkpointing wraps each ResNet bottleneck / ViT encoder layer, the blocks memlens picks (checkpoint.ts);
+ * its LoRA wraps every nn.Linear but nn.MultiheadAttention's projections, memlens's targets (params.ts);
+ * its "sgd" is plain SGD, memlens's "sgd".
  */
-export async function variantRows(dir = join(process.cwd(), "bench", "groundtruth")): Promise<VariantRow[]> {
+export async function variantRows(dir = join(REPO_ROOT, "bench", "groundtruth")): Promise<VariantRow[]> {
   if (!existsSync(dir)) return [];
   const rows: VariantRow[] = [];
   for (const file of readdirSync(dir).filter((f) => /^train-.*\.json$/.test(f)).sort()) {
