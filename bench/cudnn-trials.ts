@@ -11,8 +11,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
+import { analyzeModel } from "../src/analyze.js";
+import { loadModelFile } from "../src/formats/load-node.js";
 import { trialWorkspace, type ConvCall } from "../src/memory/torch/cudnn-benchmark.js";
-import { REPO_ROOT } from "./shared.js";
+import { LEGACY_FIXTURES, REPO_ROOT } from "./shared.js";
 
 const FILE = join(REPO_ROOT, "bench", "groundtruth", "gpu-h200-torch2.11-cudnn-benchmark.jsonl.gz");
 
@@ -32,6 +34,8 @@ interface Process {
   model: string;
   dtype: string;
   batch: number;
+  /** The most allocated during forward 1 (the trials included) over what was allocated before it. */
+  peak_delta_1_from_trace: number;
   convs_forward_1: ConvRecord[];
   traces: { forward_1: { events: [string, number, number][] } };
 }
@@ -58,11 +62,14 @@ function transients(events: [string, number, number][]): number[] {
   return out;
 }
 
-export function trialRows(): TrialRow[] {
+function processes(): Process[] {
   const lines = gunzipSync(readFileSync(FILE)).toString("utf8").split("\n").filter((l) => l.startsWith("BENCH "));
+  return lines.map((line) => JSON.parse(line.slice(6)) as Process);
+}
+
+export function trialRows(): TrialRow[] {
   const rows: TrialRow[] = [];
-  lines.forEach((line, p) => {
-    const r = JSON.parse(line.slice(6)) as Process;
+  processes().forEach((r, p) => {
     const sizes = transients(r.traces.forward_1.events);
     let from = 0;
     const seen = new Set<string>();
@@ -90,7 +97,30 @@ export function trialRows(): TrialRow[] {
   return rows;
 }
 
-function main(): void {
+/** The harness's process had used cuBLAS before (measure.py, init_like_measure_gpu): its workspaces are in the base. */
+const CUBLAS_BEFORE = 33 * 2 ** 20;
+
+export interface PeakRow {
+  model: string;
+  dtype: string;
+  batch: number;
+  predicted: number;
+  measured: number;
+}
+
+/** Forward 1's peak over its start, memlens (legacy export, --cudnn-benchmark) against the trace. */
+export async function peakRows(): Promise<PeakRow[]> {
+  const out: PeakRow[] = [];
+  for (const r of processes()) {
+    const { model } = await loadModelFile(join(LEGACY_FIXTURES, `${r.model}.onnx`));
+    const dtype = r.dtype === "float16" ? "fp16" : "fp32";
+    const m = analyzeModel(model, { batch: r.batch, dtype, device: "h200", runtime: "pytorch-cuda", memory: true, cudnnBenchmark: true }).report.memory!;
+    out.push({ model: r.model, dtype, batch: r.batch, predicted: m.peakAllocated - CUBLAS_BEFORE - m.weights - m.inputs, measured: r.peak_delta_1_from_trace });
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
   const rows = trialRows();
   const mib = (n: number) => (n / 2 ** 20).toFixed(1).padStart(8);
   console.log("proc model          dtype    batch module                  engine                      predicted  measured   error");
@@ -105,6 +135,10 @@ function main(): void {
     const errs = of.map((r) => Math.abs(r.predicted - r.measured!) / r.measured!).sort((a, b) => a - b);
     console.log(`${engine}: ${of.length} configurations, ${exact} to the byte, median |error| ${(errs[errs.length >> 1]! * 100).toFixed(1)}%, worst ${(errs[errs.length - 1]! * 100).toFixed(1)}%`);
   }
+  console.log("\nforward 1's peak over its start (MiB), legacy export with --cudnn-benchmark");
+  for (const p of await peakRows()) {
+    console.log(`${p.model.padEnd(14)} ${p.dtype} b${String(p.batch).padEnd(4)} predicted ${mib(p.predicted)} measured ${mib(p.measured)} ${(((p.predicted - p.measured) / p.measured) * 100).toFixed(1).padStart(6)}%`);
+  }
 }
 
-if (process.argv[1]?.endsWith("cudnn-trials.js")) main();
+if (process.argv[1]?.endsWith("cudnn-trials.js")) await main();
