@@ -76,7 +76,9 @@ function rowsOf(gt: LlmGroundTruth, ltInBase: boolean): LlmRow[] {
     const predicted = f.memory.activationPeak + firstLt;
     rows.push({ what: `${label} activationPeak${note}`, predicted, measured, error: predicted / measured - 1 });
     if (typeof r["generate_peak_delta"] === "number") {
-      const g = estimateLlm(a, { ...base, mode: "generate", newTokens: r["generate_new_tokens"] as number });
+      // Both measurement scripts call generate(max_new_tokens=N, min_new_tokens=N, do_sample=False).
+      const n = r["generate_new_tokens"] as number;
+      const g = estimateLlm(a, { ...base, mode: "generate", newTokens: n, minNewTokens: n });
       const m = r["generate_peak_delta"] as number;
       const gp = g.memory.activationPeak + firstLt;
       rows.push({ what: `${label} generate +${r["generate_new_tokens"]}${note}`, predicted: gp, measured: m, error: gp / m - 1 });

@@ -10,8 +10,8 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 function print(title: string, rows: LlmRow[]): void {
   console.log(`\n${title}`);
-  console.log(`${"case".padEnd(44)}predicted MB  measured MB   error`);
-  for (const r of rows) console.log(`${r.what.padEnd(44)}${mb(r.predicted)}    ${mb(r.measured)}  ${(100 * r.error).toFixed(1).padStart(6)}%`);
+  console.log(`${"case".padEnd(58)}predicted MB  measured MB   error`);
+  for (const r of rows) console.log(`${r.what.padEnd(58)}${mb(r.predicted)}    ${mb(r.measured)}  ${(100 * r.error).toFixed(1).padStart(6)}%`);
   const s = summarize(rows);
   console.log(`forward activationPeak: median |error| ${pct(s.forward.median)}, max ${pct(s.forward.max)} (${s.forward.rows} rows)`);
   console.log(`generation peak: median |error| ${pct(s.generate.median)}, max ${pct(s.generate.max)} (${s.generate.rows} rows)`);

@@ -32,6 +32,8 @@ export interface ArchSpec {
   pooler: boolean;
   /** The dtype the checkpoint was saved in (`torch_dtype`/`dtype`), when given. */
   savedDtype: string | undefined;
+  /** config.json names an eos_token_id (generate's min_new_tokens processor and eos stopping need one). */
+  eos: boolean;
 }
 
 const LLAMA_LIKE = new Set(["llama", "mistral", "qwen2", "qwen3", "mixtral-dense", "yi", "internlm2", "granite"]);
@@ -54,6 +56,7 @@ function need(cfg: Record<string, unknown>, what: string, ...keys: string[]): nu
 
 export function archFromConfig(cfg: Record<string, unknown>): ArchSpec {
   const modelType = String(cfg["model_type"] ?? "");
+  const eos = cfg["eos_token_id"] !== undefined && cfg["eos_token_id"] !== null;
   const savedDtype = typeof cfg["torch_dtype"] === "string" ? (cfg["torch_dtype"] as string) : typeof cfg["dtype"] === "string" ? (cfg["dtype"] as string) : undefined;
   if (modelType === "gpt2") {
     const hidden = need(cfg, "hidden size", "n_embd", "hidden_size");
@@ -65,7 +68,7 @@ export function archFromConfig(cfg: Record<string, unknown>): ArchSpec {
       vocab: need(cfg, "vocabulary", "vocab_size"),
       maxPositions: need(cfg, "positions", "n_positions", "max_position_embeddings"),
       typeVocab: 0, tieEmbeddings: cfg["tie_word_embeddings"] !== false,
-      qkvBias: true, outBias: true, mlpBias: true, qkNorm: false, pooler: false, savedDtype,
+      qkvBias: true, outBias: true, mlpBias: true, qkNorm: false, pooler: false, savedDtype, eos,
     };
   }
   if (modelType === "bert") {
@@ -78,7 +81,7 @@ export function archFromConfig(cfg: Record<string, unknown>): ArchSpec {
       vocab: need(cfg, "vocabulary", "vocab_size"),
       maxPositions: need(cfg, "positions", "max_position_embeddings"),
       typeVocab: num(cfg, "type_vocab_size") ?? 2, tieEmbeddings: true,
-      qkvBias: true, outBias: true, mlpBias: true, qkNorm: false, pooler: true, savedDtype,
+      qkvBias: true, outBias: true, mlpBias: true, qkNorm: false, pooler: true, savedDtype, eos,
     };
   }
   if (LLAMA_LIKE.has(modelType)) {
@@ -100,7 +103,7 @@ export function archFromConfig(cfg: Record<string, unknown>): ArchSpec {
       outBias: cfg["attention_bias"] === true,
       mlpBias: cfg["mlp_bias"] === true,
       qkNorm: modelType === "qwen3",
-      pooler: false, savedDtype,
+      pooler: false, savedDtype, eos,
     };
   }
   throw new ModelFormatError(

@@ -21,6 +21,8 @@ export interface LlmSettings {
   mode: "inference" | "generate";
   newTokens: number;
   attn: AttnImpl;
+  /** generate(min_new_tokens=M) (0 or absent: not set, no logits processor runs). */
+  minNewTokens?: number;
 }
 
 const ELEM: Record<LlmSettings["dtype"], number> = { fp32: 4, fp16: 2, bf16: 2 };
@@ -66,7 +68,7 @@ export function estimateLlm(a: ArchSpec, s: LlmSettings, capacity?: number): Llm
   }
   const program =
     s.mode === "generate"
-      ? generateProgram(a, { batch: s.batch, prompt: s.seq, newTokens: s.newTokens, elem, attn: s.attn })
+      ? generateProgram(a, { batch: s.batch, prompt: s.seq, newTokens: s.newTokens, elem, attn: s.attn, minNewTokens: s.minNewTokens ?? 0 })
       : forwardProgram(a, { batch: s.batch, seq: s.seq, elem, attn: s.attn, logitsForAll: true });
   const cublas = cublasWorkspaceBytes(device.computeCapability.value!);
   const lt = usesCublasLt(a) ? CUBLASLT_WORKSPACE : 0;
@@ -114,7 +116,7 @@ function stepTimeline(program: EagerProgram, sim: SimulationResult): TimelinePoi
     const live = sim.liveness.timeline[i] ?? 0;
     if (step === 0) out.push({ layer: op.layer, liveBytes: live });
     else top = Math.max(top, live);
-    if (op.layer === "generate/cat_attention_mask") {
+    if (op.layer === "generate/cat_input_ids") {
       if (step > 0) out.push({ layer: `decode step ${step}`, liveBytes: top });
       step++;
       top = 0;

@@ -205,12 +205,17 @@ export interface GenerateRun {
   newTokens: number;
   elem: number;
   attn: AttnImpl;
+  /** generate(min_new_tokens=M): with an eos token, MinNewTokensLengthLogitsProcessor runs every step (0: none). */
+  minNewTokens?: number;
 }
 
 /**
- * model.generate(ids, max_new_tokens=N) with greedy search and a DynamicCache: a prefill forward that keeps
- * only the last position's logits, then N-1 one-token forwards; each step copies the logits to fp32, runs
- * the logits processors (a clone), appends the token (torch.cat on input_ids and the attention mask).
+ * model.generate(ids, max_new_tokens=N) with greedy search and a DynamicCache, as transformers' `_sample` loop
+ * runs it: a prefill forward that keeps only the last position's logits, then N-1 one-token forwards. Each step
+ * extends the attention mask (torch.cat), copies the last logits to fp32 (`next_token_logits`), runs the logits
+ * processors into `next_token_scores`, takes the argmax, appends it to input_ids (torch.cat) and drops the
+ * model output (`del outputs`). `next_token_logits` and `next_token_scores` are loop variables: they stay
+ * referenced through the next step's forward and die only when that step rebinds them.
  */
 export function generateProgram(a: ArchSpec, g: GenerateRun): EagerProgram {
   if (a.family === "bert") throw new Error("generation needs a decoder (bert is an encoder)");
@@ -219,6 +224,8 @@ export function generateProgram(a: ArchSpec, g: GenerateRun): EagerProgram {
   const V = g.batch * a.vocab;
   let ids: string | undefined;
   let mask = p.op("generate/attention_mask", g.batch * g.prompt * 8);
+  let logits32: string | undefined;
+  let scores: string | undefined;
   // Decoding steps differ only in the cache length, so the program runs the prefill, grows the cache to the
   // length the last step starts from (one torch.cat per layer, as each step does), then that last step:
   // the peak is at one of those two, and the program stays small at any number of new tokens.
@@ -239,20 +246,61 @@ export function generateProgram(a: ArchSpec, g: GenerateRun): EagerProgram {
     const seq = t === 0 ? g.prompt : 1;
     const out = forward(p, a, { batch: g.batch, seq, elem: g.elem, attn: g.attn, logitsForAll: false, cache });
     cache.past += seq;
-    const scores = p.op("generate/logits_to_fp32", V * 4);
-    const processed = p.op("generate/logits_processor", V * 4);
-    const next = p.op("generate/argmax", g.batch * 8);
-    p.free(scores, processed);
     const len = g.prompt + t + 1;
-    const newIds = p.op("generate/cat_input_ids", g.batch * len * 8);
+    // _update_model_kwargs_for_generation runs before the logits are read.
     const newMask = p.op("generate/cat_attention_mask", g.batch * len * 8);
-    p.free(next, ids, mask, ...out.outputs);
-    ids = newIds;
+    p.free(mask);
     mask = newMask;
+    // next_token_logits = outputs.logits[:, -1, :].to(copy=True, dtype=torch.float32): the previous copy dies on
+    // this rebinding unless next_token_scores is the same tensor (no processor ran); that one dies when the
+    // processors' result is bound to next_token_scores.
+    const newLogits = p.op("generate/logits_to_fp32", V * 4);
+    if (scores !== logits32) p.free(logits32);
+    const newScores = logitsProcessors(p, a, g, t, V, newLogits);
+    p.free(scores);
+    logits32 = newLogits;
+    scores = newScores;
+    const next = p.op("generate/argmax", g.batch * 8);
+    const newIds = p.op("generate/cat_input_ids", g.batch * len * 8);
+    // `del outputs` ends the step: the logits (and anything else the forward returned) go.
+    p.free(next, ids, ...out.outputs);
+    ids = newIds;
   }
-  p.free(mask, ...cache.keys, ...cache.values);
+  p.free(mask, logits32, scores, ...cache.keys, ...cache.values);
   p.keep(ids!);
   return p.build(parameterTensors(a, g.elem), g.batch * g.prompt * 8, g.batch * (g.prompt + g.newTokens) * 8);
+}
+
+/**
+ * The logits processors of a greedy generate. None unless min_new_tokens is set and the config names an eos
+ * token; then generate also sets min_length = prompt + min_new_tokens (_prepare_generated_length), so two
+ * processors run in turn (_get_logits_processor's order): MinLengthLogitsProcessor, then
+ * MinNewTokensLengthLogitsProcessor. Each builds arange(vocab) (int64) and its isin(eos) mask (bool), clones the
+ * scores and, while fewer than min_new_tokens tokens are new, writes torch.where(mask, -inf, scores), a new fp32
+ * tensor (the clone dies on that rebinding); its temporaries die when it returns, and the first one's result
+ * when the list rebinds its `scores` to the second's. Without processors `next_token_scores` is
+ * `next_token_logits` itself. `t`: tokens generated before this step (input_ids.shape[-1] - prompt).
+ */
+function logitsProcessors(p: ProgramBuilder, a: ArchSpec, g: GenerateRun, t: number, V: number, logits32: string): string {
+  const minNew = g.minNewTokens ?? 0;
+  if (!(minNew > 0 && a.eos)) return logits32;
+  const masking = t < minNew;
+  const name = "generate/min_length";
+  const vocab1 = p.op(`${name}/arange`, a.vocab * 8);
+  const isEos1 = p.op(`${name}/isin`, a.vocab);
+  const clone1 = p.op(`${name}/clone`, V * 4);
+  const where1 = masking ? p.op(`${name}/where`, V * 4) : undefined;
+  if (where1) p.free(clone1);
+  p.free(vocab1, isEos1);
+  const first = where1 ?? clone1;
+  const name2 = "generate/min_new_tokens";
+  const clone2 = p.op(`${name2}/clone`, V * 4);
+  const vocab2 = p.op(`${name2}/arange`, a.vocab * 8);
+  const isEos2 = p.op(`${name2}/isin`, a.vocab);
+  const where2 = masking ? p.op(`${name2}/where`, V * 4) : undefined;
+  if (where2) p.free(clone2);
+  p.free(vocab2, isEos2, first);
+  return where2 ?? clone2;
 }
 
 interface Forward {
