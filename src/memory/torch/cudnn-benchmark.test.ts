@@ -52,6 +52,10 @@ test("no FFT for strided, grouped, fp16 or over-256 frames; the channels-last tr
   assert.equal(channelsLastWorkspace(call([32, 64, 56, 56], [256, 64, 1, 1], [32, 256, 56, 56], [1, 1], "float16")), 64_225_536);
   // Depthwise (mobilenet_v2): at most 400 bytes measured.
   assert.equal(trialWorkspace(call([32, 144, 56, 56], [144, 1, 3, 3], [32, 144, 56, 56], [1, 1], "float32", 144)).bytes, 0);
+  // PyTorch drops plans larger than the free device memory: vgg16 b8's 2.3 GiB FFT plan on a 2 GiB device.
+  const vgg = call([8, 64, 224, 224], [64, 64, 3, 3], [8, 64, 224, 224]);
+  assert.equal(trialWorkspace(vgg).engine, "fft");
+  assert.deepEqual(trialWorkspace(vgg, 2 * 2 ** 30), { bytes: channelsLastWorkspace(vgg), engine: "channels-last", lowerBound: true });
   // A 512x512 map is past the FFT algorithm's 256-point limit.
   assert.equal(fftWorkspace(call([1, 64, 512, 512], [64, 64, 3, 3], [1, 64, 512, 512])), undefined);
 });

@@ -36,7 +36,9 @@
  * What is a cap rather than a formula (Conv_v8.cpp, generate_and_filter_plans): plans whose workspace exceeds
  * the allocator's largest free block or, when nothing is cached, the device's free memory (cacheInfo seeded
  * with cudaMemGetInfo) are dropped, and an allocation that still fails is halved until it fits. Neither binds
- * on the measured H200 runs and neither is simulated here.
+ * on the measured H200 runs; here an FFT plan larger than the whole device is dropped (the free memory at
+ * that moment, which is less, is not tracked), so a small GPU is not predicted to run out of memory on a
+ * plan PyTorch would never allocate.
  *
  * Measured per configuration (`node dist/bench/cudnn-trials.js` prints all 83, five processes):
  * - FFT: 25 of the 28 distinct fp32 configurations FFT can run match to the byte. The structure was read off
@@ -98,11 +100,15 @@ const TRANSFORM_EXTRA_FP32 = 16;
 /** Measured (fp16: six of resnet50's 1x1 convolutions, to the byte): input + output + 256 bytes, no filter copy. */
 const TRANSFORM_EXTRA_HALF = 256;
 
-/** The largest workspace among the plans PyTorch times for this call. */
-export function trialWorkspace(call: ConvCall): TrialWorkspace {
+/**
+ * The largest workspace among the plans PyTorch times for this call. `available`: device memory the trial
+ * may take at most; PyTorch drops plans whose workspace exceeds the free memory (see the header), so an FFT
+ * plan larger than that is not timed.
+ */
+export function trialWorkspace(call: ConvCall, available = Number.POSITIVE_INFINITY): TrialWorkspace {
   if (call.group !== 1) return { bytes: 0, engine: "none", lowerBound: false };
   const fft = fftWorkspace(call);
-  if (fft !== undefined) return { bytes: fft, engine: "fft", lowerBound: false };
+  if (fft !== undefined && fft <= available) return { bytes: fft, engine: "fft", lowerBound: false };
   return { bytes: channelsLastWorkspace(call), engine: "channels-last", lowerBound: true };
 }
 

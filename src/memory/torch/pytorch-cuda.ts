@@ -86,7 +86,7 @@ export function estimateTorch(input: MemoryInput): TorchEstimate {
         const key = benchmarkKey(call);
         if (benchmarked.has(key)) continue;
         benchmarked.add(key);
-        const trial = trialWorkspace(call);
+        const trial = trialWorkspace(call, device.capacity.value ?? Number.POSITIVE_INFINITY);
         if (trial.bytes > largestTrial.bytes) largestTrial = { bytes: trial.bytes, lowerBound: trial.lowerBound, conv: c.name || c.outputs[0] || "" };
         ws = Math.max(ws ?? 0, trial.bytes);
       }
