@@ -60,7 +60,9 @@
  * holds the cuBLAS (32 MiB) and cuBLASLt (1 MiB) workspaces from before the model (pytorch-cuda's
  * cublasFirst, the measurement harness's process), but the seed's fresh process first uses cuBLAS at the
  * classifier, after the trial peak; without them all four rows match to the 0.1 MiB the table prints. Totals (nvidia-smi) are
- * unchanged: -0.2%, -0.2%, 0.0%, -6.0% (also 0.0% to -0.2% without the early cuBLAS workspace).
+ * unchanged: -0.2%, -0.2%, 0.0%, -6.0% (also 0.0% to -0.2% without the early cuBLAS workspace). The H100
+ * seed row with benchmark (bench/groundtruth/gpu-h100-torch2.11-seed.jsonl, b32) measured the same
+ * max_allocated as the H200's to the byte (1,013,431,808): the FFT plan does not change between the two.
  */
 import type { DType } from "../../graph/dtype.js";
 import { byteSize, isFloat } from "../../graph/dtype.js";
