@@ -87,7 +87,8 @@ test("a reshape of a transposed tensor copies; LayerNorm of a permuted tensor ma
   const bytes = 2 * 4 * 3 * 5 * 4;
   const byLayer = Object.fromEntries(p.ops.map((op) => [op.layer, op.allocs.map((a) => `${a.what}:${a.bytes}`)]));
   assert.deepEqual(byLayer["/perm/Transpose"], []);
-  assert.deepEqual(byLayer["/ln/LayerNormalization"], [`copy:${bytes}`, `output:${bytes}`]);
+  // + the call's mean and rstd: one float per normalized row (2 x 3 x 5)
+  assert.deepEqual(byLayer["/ln/LayerNormalization"], [`copy:${bytes}`, `output:${bytes}`, "workspace:120", "workspace:120"]);
   assert.deepEqual(byLayer["/perm2/Transpose"], []);
   assert.deepEqual(byLayer["/Reshape"], [`output:${bytes}`]);
 });
@@ -202,4 +203,15 @@ test("MaxPool allocates its output and, for the call only, int64 indices (max_po
   });
   const op = p.ops.find((o) => o.layer === "/pool/MaxPool")!;
   assert.deepEqual(op.allocs.map((a) => [a.what, a.bytes, a.transient]), [["output", 2 * 4 * 4 * 4 * 2, false], ["indices", 2 * 4 * 4 * 4 * 8, true]]);
+});
+
+test("LayerNormalization holds a float mean and rstd per normalized row for the call (native_layer_norm)", () => {
+  const p = program({
+    inputs: { input: { dtype: "float32", shape: [2, 5, 8] } },
+    initializers: [constTensor("g", "float32", [8], new Array(8).fill(1)), constTensor("b", "float32", [8], new Array(8).fill(0))],
+    nodes: [{ name: "/ln/LayerNormalization", op: "LayerNormalization", inputs: ["input", "g", "b"], outputs: ["y"], attrs: { axis: -1 } }],
+    outputs: ["y"],
+  });
+  const op = p.ops.find((o) => o.layer === "/ln/LayerNormalization")!;
+  assert.deepEqual(op.allocs.map((a) => [a.id.split("#")[1] ?? a.what, a.bytes, a.transient]), [["output", 2 * 5 * 8 * 4, false], ["mean", 2 * 5 * 4, true], ["rstd", 2 * 5 * 4, true]]);
 });

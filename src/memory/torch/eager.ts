@@ -225,6 +225,15 @@ export function eagerProgram(model: Model, inference: InferenceResult, opts: Eag
         const indices = tensorBytes(info.get(o) && { ...info.get(o)!, dtype: "int64" }, undefined);
         if (indices !== undefined) op.allocs.push({ id: `${o}#indices`, bytes: indices, transient: true, what: "indices" });
       }
+      // native_layer_norm on CUDA returns (out, mean, rstd): one float per normalized row each (the accumulate
+      // type, float for fp16/bf16/fp32 inputs), dropped by F.layer_norm when the call returns.
+      if (single && first.opType === "LayerNormalization" && o === outs[0]) {
+        const rows = layerNormRows(first, info.get(dataIn));
+        if (rows !== undefined) {
+          op.allocs.push({ id: `${o}#mean`, bytes: rows * 4, transient: true, what: "workspace" });
+          op.allocs.push({ id: `${o}#rstd`, bytes: rows * 4, transient: true, what: "workspace" });
+        }
+      }
     }
     ops.push(op);
   }
@@ -331,6 +340,15 @@ function storageBytes(ops: EagerOp[], id: string): number | undefined {
 
 function startsWith(path: readonly string[], prefix: readonly string[]): boolean {
   return prefix.length <= path.length && prefix.every((p, k) => path[k] === p);
+}
+
+/** Rows a LayerNormalization normalizes: the product of the dims before `axis` (default -1). */
+function layerNormRows(node: Node, x: TensorInfo | undefined): number | undefined {
+  const shape = x?.shape;
+  if (!shape || !shape.every((d) => typeof d === "number")) return undefined;
+  const a = node.attrs["axis"]?.type === "int" ? node.attrs["axis"].value : -1;
+  const axis = a < 0 ? a + shape.length : a;
+  return (shape as number[]).slice(0, axis).reduce((p, d) => p * d, 1);
 }
 
 function tensorBytes(t: TensorInfo | undefined, cast: DType | undefined): number | undefined {
