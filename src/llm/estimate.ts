@@ -24,6 +24,12 @@ export interface LlmSettings {
   attn: AttnImpl;
   /** generate(min_new_tokens=M) (0 or absent: not set, no logits processor runs). */
   minNewTokens?: number;
+  /**
+   * The process ran cuBLAS GEMMs before it loaded the model, so the cuBLAS workspace already has its own segment
+   * (as in the measurement scripts' warm-up). Absent: the model's first GEMM allocates it, inside the first forward,
+   * where it may take a cached activation block. Only segment placement (peakReserved) differs.
+   */
+  cublasFirst?: boolean;
 }
 
 const ELEM: Record<LlmSettings["dtype"], number> = { fp32: 4, fp16: 2, bf16: 2 };
@@ -77,6 +83,7 @@ export function estimateLlm(a: ArchSpec, s: LlmSettings, capacity?: number): Llm
     workspace: () => 0,
     cublasWorkspace: cublas,
     cublasLtWorkspace: lt,
+    cublasFirst: s.cublasFirst ?? false,
     deleteOutputs: true,
     // The second forward is the steady state the measurements report; a third adds nothing here.
     forwards: 2,

@@ -513,10 +513,10 @@ function rmsNorm(p: ProgramBuilder, name: string, X: number, elem: number, x: st
   const normed = p.op(`${name}/mul_rsqrt`, f32, false, { type: "Mul", reads: [src] });
   p.free(up);
   const down = elem === 4 ? undefined : p.op(`${name}/to_dtype`, X, false, { type: "Cast", reads: [normed] });
-  if (down) p.free(normed);
   // weight * hidden: the weight's gradient needs the normalised input (the parameter is the second operand).
   const y = p.op(`${name}/mul_weight`, X, false, { type: "Mul", reads: [down ?? normed], params: weight });
-  p.free(down ?? normed);
+  // `return self.weight * hidden_states.to(input_dtype)`: the fp32 `hidden_states` local lives until the return.
+  p.free(down, normed);
   return y;
 }
 
