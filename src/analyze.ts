@@ -30,6 +30,12 @@ export interface AnalyzeOptions {
   cudnnBenchmark?: boolean;
   /** pytorch-cuda: CUDA_MODULE_LOADING. */
   cudaModuleLoading?: "lazy" | "eager";
+  /**
+   * pytorch-cuda: the process ran cuBLAS GEMMs before it loaded the model (a warm-up, a harness like
+   * ../shared/groundtruth/measure_gpu.py), so the cuBLAS workspace already has its own segment. Default (a fresh
+   * process): the model's first GEMM allocates it inside the first forward. Only segment placement differs.
+   */
+  cublasFirst?: boolean;
   /** --mode train: checkpointing, LoRA, sharding across GPUs. */
   train?: import("./memory/train/report.js").TrainSettings;
 }
@@ -163,6 +169,7 @@ function memorySettings(opts: AnalyzeOptions, settings: Settings): MemorySetting
   if (opts.optimizer !== undefined) m.optimizer = opts.optimizer;
   if (opts.cudnnBenchmark !== undefined) m.cudnnBenchmark = opts.cudnnBenchmark;
   if (opts.cudaModuleLoading !== undefined) m.cudaModuleLoading = opts.cudaModuleLoading;
+  if (opts.cublasFirst !== undefined) m.cublasFirst = opts.cublasFirst;
   if (opts.train !== undefined) m.train = opts.train;
   return m;
 }

@@ -18,6 +18,12 @@ export interface MemorySettings {
   cudnnBenchmark?: boolean;
   /** pytorch-cuda: CUDA_MODULE_LOADING (lazy is PyTorch's default). */
   cudaModuleLoading?: "lazy" | "eager";
+  /**
+   * pytorch-cuda: the process ran cuBLAS GEMMs before it loaded the model (a warm-up, a harness like
+   * ../shared/groundtruth/measure_gpu.py), so the cuBLAS workspace already has its own segment. Default (a fresh
+   * process): the model's first GEMM allocates it inside the first forward. Only segment placement differs.
+   */
+  cublasFirst?: boolean;
   /** --mode train: checkpointing, LoRA, sharding across GPUs (src/memory/train/report.ts). */
   train?: import("./train/report.js").TrainSettings;
 }

@@ -160,7 +160,13 @@ test("the batch sweep runs the analysis at each power of two, and the chart is t
   assert.deepEqual(sweep.points.slice(0, 4).map((p) => p.batch), [1, 2, 4, 8]);
   const at8 = analyzeModel(model, opts).report.memory!;
   assert.deepEqual(sweep.points[3], { batch: 8, peakAllocated: at8.peakAllocated, total: at8.total });
-  for (let i = 1; i < sweep.points.length; i++) assert.ok(sweep.points[i]!.total >= sweep.points[i - 1]!.total);
+  // Totals grow with the batch, up to segment placement: a fresh process's cuBLAS workspace (32 MiB, first GEMM)
+  // lands in a cached block at one batch and needs a segment of its own at another (resnet18 on a t4: batch 1
+  // reserves 4 MiB more than batch 2). peakAllocated has no segments in it and grows strictly.
+  for (let i = 1; i < sweep.points.length; i++) {
+    assert.ok(sweep.points[i]!.total >= sweep.points[i - 1]!.total - (20 << 20), `batch ${sweep.points[i]!.batch}`);
+    assert.ok(sweep.points[i]!.peakAllocated > sweep.points[i - 1]!.peakAllocated, `batch ${sweep.points[i]!.batch}`);
+  }
   // Past the ceiling (here 1 GiB) the sweep stops after one point above it, and says so.
   const last = sweep.points[sweep.points.length - 1]!;
   assert.ok(last.total > 2 ** 30 && sweep.points[sweep.points.length - 2]!.total <= 2 ** 30);

@@ -36,7 +36,7 @@
  *
  * With cudnn.benchmark on, PyTorch (Conv_v8.cpp, get_plans_from_find) times every engine the heuristics and
  * the fallback list offer, with one workspace as large as the largest of them, and empties the cache after:
- * see cudnn-benchmark.ts where present, else `benchmarkTrialWorkspace` below.
+ * cudnn-benchmark.ts.
  */
 import type { DType } from "../../graph/dtype.js";
 import { byteSize, isFloat } from "../../graph/dtype.js";
@@ -88,51 +88,6 @@ export function convWorkspace(conv: Node, values: Map<string, TensorInfo>, opts:
   if (half) return I + O + W;
   if (cin >= WIDE_INPUT_CHANNELS || group > 1) return rows >= WIDE_ALL_OPERANDS_ROWS ? I + O + W : Math.max(I, O) + W;
   return rows >= THIN_WORKSPACE_ROWS ? I + O + W : 0;
-}
-
-/**
- * cudnn.benchmark: the largest workspace among the engines PyTorch times for this configuration, allocated
- * once while it benchmarks. Bounded by the FFT engine (stride 1, dense convolutions); 0 for convolutions FFT
- * does not run (strided, grouped).
- */
-export function benchmarkTrialWorkspace(conv: Node, values: Map<string, TensorInfo>): number {
-  const xShape = concrete(values.get(conv.inputs[0] ?? "")?.shape);
-  const wShape = concrete(values.get(conv.inputs[1] ?? "")?.shape);
-  const yShape = concrete(values.get(conv.outputs[0] ?? "")?.shape);
-  if (!xShape || !wShape || !yShape || xShape.length !== 4 || wShape.length !== 4) return 0;
-  const group = conv.attrs["group"]?.type === "int" ? conv.attrs["group"].value : 1;
-  const strides = conv.attrs["strides"];
-  const strided = strides?.type === "ints" && strides.value.some((v) => v !== 1);
-  return group === 1 && !strided ? fftWorkspace(xShape, wShape, yShape) : 0;
-}
-
-/** The key cuDNN's and PyTorch's benchmark cache use: shapes and convolution parameters. */
-export function convConfigKey(conv: Node, values: Map<string, TensorInfo>): string {
-  const shape = (n: string) => (values.get(n)?.shape ?? []).map(String).join("x");
-  const a = (k: string) => {
-    const v = conv.attrs[k];
-    return v?.type === "ints" ? v.value.join(",") : v?.type === "int" ? String(v.value) : "";
-  };
-  return [shape(conv.inputs[0] ?? ""), shape(conv.inputs[1] ?? ""), a("strides"), a("pads"), a("dilations"), a("group")].join("|");
-}
-
-/**
- * FFT convolution scratch: input, filter and output planes (N*Cin, Cout*Cin, N*Cout) as complex64 over the
- * padded frame (H + kh - 1 rounded up to a power of two, and half of W's, plus one: a real-to-complex FFT).
- */
-export function fftWorkspace(x: number[], w: number[], y: number[]): number {
-  const [n, cin, h, wd] = x as [number, number, number, number];
-  const [cout, , kh, kw] = w as [number, number, number, number];
-  const fh = pow2(h + kh - 1);
-  const fw = pow2(wd + kw - 1);
-  const plane = fh * (fw / 2 + 1) * 8;
-  return (n * cin + cout * cin + n * (y[1] ?? cout)) * plane;
-}
-
-function pow2(v: number): number {
-  let p = 1;
-  while (p < v) p *= 2;
-  return p;
 }
 
 function concrete(shape: TensorInfo["shape"]): number[] | undefined {

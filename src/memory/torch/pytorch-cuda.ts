@@ -68,7 +68,7 @@ export function estimateTorch(input: MemoryInput): TorchEstimate {
   const sim = simulate(program, {
     cublasWorkspace,
     cublasLtWorkspace: CUBLASLT_WORKSPACE,
-    cublasFirst: true,
+    cublasFirst: settings.cublasFirst ?? false,
     workspace: (i) => {
       let ws = 0;
       for (const c of program.ops[i]!.convs) ws = Math.max(ws, convWorkspace(c, infos, { dtype: cast }));
