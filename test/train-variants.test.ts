@@ -33,3 +33,16 @@ test("training variants: every row within 3% (where the model stands today; a re
   const bad = (await h200()).filter((r) => Math.abs(r.error) > 0.03);
   assert.equal(bad.length, 0, show(bad));
 });
+
+// Like with like: measure-train.py wraps every ResNet bottleneck and every ViT encoder layer.
+test("checkpointing picks the blocks measure-train.py wrapped: resnet50's 16 bottlenecks, vit_b_16's 12 encoder layers", { skip }, async () => {
+  const { loadModelFile } = await import("../src/formats/load-node.js");
+  const { analyzeModel } = await import("../src/analyze.js");
+  const { estimateTraining } = await import("../src/memory/train/estimate.js");
+  for (const [name, expected] of [["resnet50", "16 blocks, each recomputed in its backward: layer1.0, layer1.1, ..., layer4.2"], ["vit_b_16", "12 blocks, each recomputed in its backward: encoder.layers.encoder_layer_0, encoder.layers.encoder_layer_1, ..., encoder.layers.encoder_layer_11"]] as const) {
+    const { model } = await loadModelFile(join(DYNAMO_FIXTURES, `${name}.onnx`));
+    const a = analyzeModel(model, { batch: 32 });
+    const e = estimateTraining(model, a.inference, { batch: 32, computeCapability: 9, checkpointing: true });
+    assert.ok(e.sim.warnings.includes(`training: checkpointing ${expected}`), e.sim.warnings.join("\n"));
+  }
+});

@@ -62,3 +62,22 @@ export function checkpointBlocks(ops: EagerOp[], saved: number[], bytes: (storag
   }
   return best;
 }
+
+/** Each block's module (the innermost module path all its ops share), by block id, for the report. */
+export function blockModules(ops: EagerOp[], ids: number[]): string[] {
+  const names: string[] = [];
+  ids.forEach((b, i) => {
+    if (b < 0) return;
+    const path = ops[i]!.path;
+    const prev = names[b];
+    if (prev === undefined) {
+      names[b] = path.join("/");
+      return;
+    }
+    const a = prev.split("/");
+    let k = 0;
+    while (k < a.length && k < path.length && a[k] === path[k]) k++;
+    names[b] = a.slice(0, k).join("/");
+  });
+  return names;
+}

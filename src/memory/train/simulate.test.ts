@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { EagerProgram } from "../torch/eager.js";
 import { simulateTraining } from "./step.js";
-import { checkpointBlocks } from "./checkpoint.js";
+import { blockModules, checkpointBlocks } from "./checkpoint.js";
 import type { TrainParam } from "./params.js";
 import type { OptimizerKind } from "./optimizer.js";
 
@@ -105,4 +105,9 @@ test("checkpoint blocks: a tensor many blocks read (DenseNet's earlier features)
   // Layers: f and five 10-byte inputs (1050), op 0's 100 and the last layer's 300: 1450. Stages: f and one
   // input each (1010, 1020) with a stage's 900: 2020. Counting f once per block, stages would win (3020 < 6360).
   assert.deepEqual(checkpointBlocks(ops, saved, bytes), [-1, 0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 5]);
+});
+
+test("checkpoint blocks are named by the innermost module all their ops share", () => {
+  const ops = [["root", "a", "x"], ["root", "a", "y"], ["root", "b", "z"], ["root", "b", "z"], ["root"]].map((path) => ({ ...program.ops[0]!, path }));
+  assert.deepEqual(blockModules(ops, [0, 0, 1, 1, -1]), ["root/a", "root/b/z"]);
 });

@@ -18,7 +18,7 @@ import { CachingAllocator } from "../torch/caching-allocator.js";
 import type { EagerOp, EagerProgram } from "../torch/eager.js";
 import { stepTemporariesPerParam, statesPerParam, type OptimizerKind } from "./optimizer.js";
 import type { TrainParam } from "./params.js";
-import { checkpointBlocks } from "./checkpoint.js";
+import { blockModules, checkpointBlocks } from "./checkpoint.js";
 import { fuseSpelledAttention, isAliasBackward, savedFor, type SavedPlan } from "./rules.js";
 
 export interface TrainSimOptions {
@@ -164,6 +164,12 @@ export function simulateTraining(prog: EagerProgram, opts: TrainSimOptions): Tra
   // Gradient checkpointing: blocks of ops; in the forward a block keeps only what it reads from outside.
   const savedBytes = plans.map((p) => p.storages.reduce((s, id) => s + (bytesOf.get(id) ?? 0), 0) + p.extra.reduce((s, b) => s + b, 0));
   const block = opts.checkpointing ? checkpointBlocks(ops, savedBytes, (id) => bytesOf.get(id) ?? 0) : ops.map(() => -1);
+  if (opts.checkpointing) {
+    // Which modules are wrapped, so a user can see whether they are the ones their script checkpoints.
+    const modules = blockModules(ops, block).map((m) => m.split("/").pop() ?? m);
+    if (modules.length === 0) warnings.push("training: --checkpointing found no module of 3 or more ops (the graph has no module paths): nothing is checkpointed");
+    else warnings.push(`training: checkpointing ${modules.length} blocks, each recomputed in its backward: ${modules.length <= 4 ? modules.join(", ") : `${modules.slice(0, 2).join(", ")}, ..., ${modules[modules.length - 1]}`}`);
+  }
 
   // --- Setup: weights and buffers, input, target (as the loop's script allocates them before step 1).
   // The forward's cuBLAS workspace: the process ran a matmul before (as the measuring script's earlier runs).
