@@ -66,3 +66,9 @@ test("1x1 and depthwise convs take none", () => {
   assert.equal(call([32, 64, 56, 56], [256, 64, 1, 1], [32, 256, 56, 56]), 0);
   assert.equal(call([32, 96, 112, 112], [96, 1, 3, 3], [32, 96, 56, 56], { stride: 2, group: 96 }), 0);
 });
+
+test("fp32 64 -> 64 convs keep one operand and the filter below 2^18 rows (vgg16 at batch 1), all three above", () => {
+  // vgg16 features.2 at batch 1 (M = 50176): 12,993,024 bytes (O + W); at batch 8 (M = 401408): 205,668,864
+  within(call([1, 64, 224, 224], [64, 64, 3, 3], [1, 64, 224, 224]), 12_993_024, 0.001);
+  within(call([8, 64, 224, 224], [64, 64, 3, 3], [8, 64, 224, 224]), 205_668_864, 0.001);
+});

@@ -17,6 +17,8 @@
  *   max(I, O) + W (the sum is 1.24 x that); fewer than 64 channels: from M = 32768 I + O + W (12 of 20 calls,
  *   0.96 x in sum: inception_v3's 149x149 and 147x147 convs, squeezenet's at batch 128), below it nothing
  *   (36 of 60 calls under 8 kB; googlenet's and squeezenet's thin convs);
+ *   64 -> 64 channels are the exception to the first: one operand and the filter below M = 2^18 (22 of 22 calls,
+ *   vgg16's 224x224 conv at batch 1, resnet18's and resnet50's layer1 up to batch 32), all three above (10 of 10);
  * - image stems (<= 4 channels): none for 3x3 kernels and patchify convs (stride = kernel: convnext, swin)
  *   in every model and dtype; a 7x7 stem (resnet, densenet, googlenet) none at batch 1 and, from M = 32768
  *   (batch 8), I + O + W at fp32, at fp16 the input padded to 4 channels + O + W;
@@ -26,8 +28,6 @@
  * - 1x1 convolutions with few output pixels run split-K GEMMs whose partial sums are a whole multiple of the
  *   output (8 to 32 x at batch 1: squeezenet's 512 -> 1000 classifier holds 8.4 MB, -42% of its batch-1 peak;
  *   resnet50's 1x1s -5% to -10%); the split count is the heuristics' choice;
- * - vgg16 fp32 batch 1 (+33%): its 64 -> 64 conv at 224x224 (M = 50176) keeps only O + W, where every other
- *   model's large-M fp32 conv keeps I + O + W;
  * - inception_v3 fp32 batch 1 (-17%): its 32-channel convs at M = 21609 keep I + O, below the thin threshold;
  * - some calls add a few hundred kB over the transposed copies (split-K on top of the transform); not modelled.
  * Before this measurement the rule was "I + O for >= 64 channels" (fitted on the ground truth's peaks alone):
@@ -52,6 +52,8 @@ export interface ConvWorkspaceOptions {
 const WIDE_INPUT_CHANNELS = 64;
 /** fp32, >= 64 channels: GEMM rows (N x OH x OW) from which the engines keep all three copies. */
 const WIDE_ALL_OPERANDS_ROWS = 4096;
+/** fp32, 64 -> 64 channels: GEMM rows below which the engines keep one operand and the filter. */
+const SQUARE_64_ONE_OPERAND_ROWS = 1 << 18;
 /** fp32 thin convs and image stems: GEMM rows from which they take a channels-last engine at all. */
 const THIN_WORKSPACE_ROWS = 32768;
 /** Image stems (RGB, RGBA); the fp16 engines pad them to this many channels. */
@@ -86,6 +88,8 @@ export function convWorkspace(conv: Node, values: Map<string, TensorInfo>, opts:
     return (half ? (I / cin) * STEM_MAX_CHANNELS : I) + O + W;
   }
   if (half) return I + O + W;
+  // 64 -> 64 channels (vgg16's first block, resnet's layer1) keep one operand until M = 2^18 rows.
+  if (group === 1 && cin === WIDE_INPUT_CHANNELS && wShape[0] === cin && rows < SQUARE_64_ONE_OPERAND_ROWS) return Math.max(I, O) + W;
   if (cin >= WIDE_INPUT_CHANNELS || group > 1) return rows >= WIDE_ALL_OPERANDS_ROWS ? I + O + W : Math.max(I, O) + W;
   return rows >= THIN_WORKSPACE_ROWS ? I + O + W : 0;
 }
