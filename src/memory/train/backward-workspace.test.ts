@@ -24,9 +24,16 @@ test("a strided 1x1 conv's gradients hold input + output (resnet50's layer2.0 do
   assert.equal(convBackwardWorkspace(node, values, 0, "bfloat16"), 154_140_672 / 2);
 });
 
-test("a stride-1 1x1 conv and a 3x3 conv keep the forward's workspace", () => {
+test("a 3x3 conv over 64+ channels holds input + output + filter (resnet50's layer1 3x3: 51,527,680 B), even where its forward keeps less", () => {
+  const spatial = conv(64, 64, 56, 3, 1);
+  assert.equal(convBackwardWorkspace(spatial.node, spatial.values, 25_837_568, undefined), 51_527_680);
+  // A larger forward workspace stands.
+  assert.equal(convBackwardWorkspace(spatial.node, spatial.values, 60_000_000, undefined), 60_000_000);
+});
+
+test("a stride-1 1x1 conv and a thin 3x3 conv keep the forward's workspace", () => {
   const pointwise = conv(256, 64, 56, 1, 1);
   assert.equal(convBackwardWorkspace(pointwise.node, pointwise.values, 0, undefined), 0);
-  const spatial = conv(64, 64, 56, 3, 1);
-  assert.equal(convBackwardWorkspace(spatial.node, spatial.values, 51_527_680, undefined), 51_527_680);
+  const thin = conv(32, 32, 56, 3, 1);
+  assert.equal(convBackwardWorkspace(thin.node, thin.values, 0, undefined), 0);
 });

@@ -4,9 +4,13 @@
  *
  * Measured in the one backward trace there is (../shared/groundtruth/h200-torch2.11.json, resnet50 batch 32
  * fp32 Adam, H200, cuDNN 9.19: every allocation of a training step in order), per convolution:
- * - spatial kernels (3x3, the 7x7 stem): the data gradient's workspace is the forward's transposed copies
- *   (input + output + filter, to the byte at all 16 3x3 convs), the weight gradient's that plus a few filters'
- *   worth of split-K partial sums (1.6 to 15 x the filter): taken as the forward's for both;
+ * - dense spatial kernels over 64 channels or more (all 16 3x3 convs, 64 to 512 channels, 7x7 to 56x56): the
+ *   data gradient's workspace is transposed copies of all three operands, input + output + filter, to the
+ *   byte, even where the forward keeps fewer (layer1's 3x3 forward: input + filter); the weight gradient's is
+ *   that plus a few filters' worth of split-K partial sums (1.6 to 15 x the filter). Both taken as input +
+ *   output + filter, or the forward's if larger;
+ * - the 7x7 stem: no data gradient (the image needs none); its weight gradient holds input + output + 12 MB
+ *   (the forward's, as taken here, is input + output + filter);
  * - 1x1 convolutions with stride 1 are plain GEMMs over NCHW: no data-gradient workspace, and weight-gradient
  *   scratch from 2 MiB to input + output + 8 MiB, with no rule across the 49 that fits (not modelled);
  * - 1x1 convolutions with a stride (ResNet's downsample projections): the forward is a GEMM over the strided
@@ -21,10 +25,14 @@ import { byteSize, isFloat } from "../../graph/dtype.js";
 import type { Node } from "../../graph/ir.js";
 import type { TensorInfo } from "../../shapes/types.js";
 
+/** Input channels from which a dense spatial convolution's gradients were measured to hold all three operands. */
+const WIDE_INPUT_CHANNELS = 64;
+
 /**
- * The workspace of a convolution's data- and weight-gradient calls (each its own allocation): the forward's,
- * and for a strided 1x1 convolution its input plus its output. `forward` is the forward call's workspace,
- * `dtype` the activation type where it differs from the graph's (autocast, --dtype).
+ * The workspace of a convolution's data- and weight-gradient calls (each its own allocation): input + output +
+ * filter for a dense spatial convolution over 64 channels or more, input + output for a strided 1x1 one, else
+ * the forward's (`forward`, never less). `dtype` is the activation type where it differs from the graph's
+ * (autocast, --dtype); half-precision backward workspaces are not measured, the same rule is taken in half bytes.
  */
 export function convBackwardWorkspace(conv: Node, values: Map<string, TensorInfo>, forward: number, dtype: DType | undefined): number {
   const x = values.get(conv.inputs[0] ?? "");
@@ -35,11 +43,15 @@ export function convBackwardWorkspace(conv: Node, values: Map<string, TensorInfo
   const ys = concrete(y?.shape);
   if (!x?.dtype || !xs || !ws || !ys || xs.length !== 4 || ws.length !== 4 || ys.length !== 4) return forward;
   const group = conv.attrs["group"]?.type === "int" ? conv.attrs["group"].value : 1;
+  if (group !== 1) return forward;
   const strides = conv.attrs["strides"];
   const strided = strides?.type === "ints" && strides.value.some((s) => s > 1);
-  if (ws[2] !== 1 || ws[3] !== 1 || group !== 1 || !strided) return forward;
+  const pointwise = ws[2] === 1 && ws[3] === 1;
   const t = dtype && isFloat(x.dtype) ? dtype : x.dtype;
-  return Math.max(forward, byteSize(t, numel(xs)) + byteSize(t, numel(ys)));
+  const io = byteSize(t, numel(xs)) + byteSize(t, numel(ys));
+  if (!pointwise && xs[1]! >= WIDE_INPUT_CHANNELS) return Math.max(forward, io + byteSize(t, numel(ws)));
+  if (pointwise && strided) return Math.max(forward, io);
+  return forward;
 }
 
 function concrete(shape: TensorInfo["shape"] | undefined): number[] | undefined {
