@@ -170,6 +170,9 @@ interface VariantRun {
   optimizer: string;
   batch: number;
   peak_delta_3?: number;
+  after_forward_3?: number;
+  after_backward_3?: number;
+  after_step_3?: number;
   error?: string;
 }
 
@@ -182,6 +185,8 @@ export interface VariantRow {
   measured: number;
   predicted: number;
   error: number;
+  /** Allocated after each phase of the third step over the base, measured and predicted: where an error arises. */
+  phases: { forward: [number, number]; backward: [number, number]; step: [number, number] };
 }
 
 /** memlens options for a measure-train.py variant: amp_bf16, checkpointing, loraN, plain. */
@@ -220,7 +225,12 @@ export async function variantRows(dir = join(REPO_ROOT, "bench", "groundtruth"))
         ...variantOptions(run.variant),
       });
       const measured = run.peak_delta_3;
-      rows.push({ file, model: run.model, variant: run.variant, optimizer: run.optimizer, batch: run.batch, measured, predicted: e.sim.peakDelta, error: (e.sim.peakDelta - measured) / measured });
+      const phases = {
+        forward: [run.after_forward_3 ?? Number.NaN, e.sim.afterForward] as [number, number],
+        backward: [run.after_backward_3 ?? Number.NaN, e.sim.afterBackward] as [number, number],
+        step: [run.after_step_3 ?? Number.NaN, e.sim.afterStep] as [number, number],
+      };
+      rows.push({ file, model: run.model, variant: run.variant, optimizer: run.optimizer, batch: run.batch, measured, predicted: e.sim.peakDelta, error: (e.sim.peakDelta - measured) / measured, phases });
     }
   }
   return rows;

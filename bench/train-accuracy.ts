@@ -27,6 +27,12 @@ const variants = await variantRows();
 if (variants.length === 0) console.log("\nno bench/groundtruth/train-*.json yet: run bench/measure-train.py on a CUDA machine to check mixed precision, checkpointing and LoRA");
 else {
   console.log("\ntraining variants (bench/measure-train.py), dynamo exports:");
-  for (const r of variants) console.log(`  ${r.model.padEnd(12)} ${r.variant.padEnd(14)} ${r.optimizer.padEnd(8)} b${r.batch}  measured ${(r.measured / MB).toFixed(1)} MB  predicted ${(r.predicted / MB).toFixed(1)} MB  ${pct(r.error)}  (${r.file})`);
+  const phase = ([m, p]: [number, number]): string => `${(m / MB).toFixed(0)}/${(p / MB).toFixed(0)}`;
+  for (const r of variants) {
+    console.log(
+      `  ${r.model.padEnd(12)} ${r.variant.padEnd(14)} ${r.optimizer.padEnd(8)} b${r.batch}  measured ${(r.measured / MB).toFixed(1)} MB  predicted ${(r.predicted / MB).toFixed(1)} MB  ${pct(r.error)}` +
+        `  | after forward/backward/step meas/pred MB ${phase(r.phases.forward)} ${phase(r.phases.backward)} ${phase(r.phases.step)}  (${r.file})`,
+    );
+  }
   console.log(`  median |error| ${(median(variants.map((r) => Math.abs(r.error))) * 100).toFixed(1)}%`);
 }
