@@ -5,15 +5,18 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { analyzeModel } from "../../analyze.js";
 import { loadModelFile } from "../../formats/load-node.js";
 import { buildOrtGraph } from "./graph.js";
 import { modelledHistogram, realHistogram } from "./compare.js";
+import { kernelScratchBytes } from "./scratch.js";
+import { SHARED } from "../../../bench/shared.js";
 
 const MODEL = join(process.cwd(), "models", "fashion-mobilenetv2", "model.onnx");
+const VIT = join(SHARED, "fixtures", "onnx-legacy", "vit_b_16.onnx");
 
 test("fashion-mobilenetv2: modelled ORT CPU graph matches onnxruntime's optimized graph op for op", async () => {
   const { writeOptimizedModel } = await import("../../runtime/ort.js");
@@ -33,5 +36,21 @@ test("fashion-mobilenetv2: modelled ORT CPU graph matches onnxruntime's optimize
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("vit_b_16: BiasGelu reads the MatMul output first and the bias second, as ORT's fused node does (its scratch is sized by input 0)", { skip: !existsSync(VIT) }, () => {
+  const { model, openExternal, source } = loadModelFile(VIT);
+  try {
+    const a = analyzeModel(model, { batch: 2, openExternal });
+    const g = buildOrtGraph(model, a.inference, a.bindings, { nchwcBlock: 8 });
+    const gelus = g.nodes.filter((n) => n.op === "ms.BiasGelu");
+    assert.equal(gelus.length, 12);
+    for (const n of gelus) {
+      assert.ok(!g.constants.has(n.inputs[0]!) && g.constants.has(n.inputs[1]!), `${n.name}: ${n.inputs.join(", ")}`);
+      assert.equal(kernelScratchBytes(n, g.tensors), 2 * 197 * 3072 * 4);
+    }
+  } finally {
+    source.close();
   }
 });

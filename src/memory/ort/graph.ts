@@ -301,7 +301,9 @@ function fuseGelu(ctx: RewriteContext, erf: OrtNode, removed: Set<OrtNode>, only
   const xUsers = consumersOf(ctx.nodes.filter((n) => !removed.has(n))).get(x) ?? [];
   if (bias?.op === "Add" && xUsers.length === 1 && bias.inputs.some((i) => ctx.constants.has(i))) {
     erf.op = "ms.BiasGelu";
-    erf.inputs = bias.inputs.slice();
+    // BiasGelu(X, bias), whichever side of the Add the constant was on (the kernel sizes by X).
+    const b = bias.inputs.find((i) => ctx.constants.has(i))!;
+    erf.inputs = [bias.inputs.find((i) => i !== b) ?? b, b];
     removed.add(bias);
   }
   // Keep graph order: the fused node runs where the pattern's last node ran.

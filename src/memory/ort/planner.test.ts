@@ -70,3 +70,24 @@ test("ORT's order: post-order DFS from the sinks, the highest-index producer fir
   const swapped = [g.nodes[0]!, g.nodes[2]!, g.nodes[3]!, g.nodes[1]!, g.nodes[4]!];
   assert.deepEqual(ortExecutionOrder(swapped, g.outputs).map((n) => n.outputs[0]), ["qkv", "v", "q", "p", "y"]);
 });
+
+test("BiasGelu's scratch (its input's size) is taken after its output and given back before its inputs; the pattern never sees it", () => {
+  const MiB = 1 << 20;
+  const g = graph(
+    [["MatMul", ["x", "w"], ["h"]], ["ms.BiasGelu", ["h", "w"], ["g"]], ["MatMul", ["g", "w"], ["y"]]],
+    { x: [1, 256, 256], h: [1, 256, 1024], g: [1, 256, 1024], y: [1, 256, 256] },
+    ["y"],
+  );
+  const p = planAllocations(g);
+  const at1 = p.events.filter((e) => e.node === 1).map((e) => `${e.kind}${e.scratch ? "-scratch" : ""}`);
+  assert.deepEqual(at1, ["alloc", "alloc-scratch", "free-scratch", "free"]);
+  const scratch = p.events.find((e) => e.scratch && e.kind === "alloc");
+  assert.equal(scratch?.kind === "alloc" ? scratch.bytes : 0, MiB);
+  const s = simulateRuns(p, g.nodes.length);
+  // h and g are live together (2 MiB), the scratch on top while BiasGelu runs; the pattern holds h and g only.
+  assert.equal(s.run1PeakLive, 3 * MiB);
+  assert.equal(s.patternPeak, 2 * MiB);
+  // Without a bias input FastGelu computes in its output: no scratch.
+  const q = planAllocations(graph([["ms.FastGelu", ["x"], ["y"]]], { x: [1, 256, 256], y: [1, 256, 256] }, ["y"]));
+  assert.equal(q.events.filter((e) => e.scratch).length, 0);
+});

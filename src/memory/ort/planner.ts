@@ -7,9 +7,12 @@
  * - otherwise a buffer freed earlier with exactly the same shape and element type is reused, most
  *   recently freed first (ORT's free list); graph outputs always get their own buffer;
  * - a buffer is released after the last reader of every tensor sharing it has run.
+ * - a kernel's scratch (scratch.ts) is taken from the arena after its outputs and given back when it
+ *   returns, before the node's inputs are released; it is flagged, as the memory pattern never sees it.
  * The result is the allocation sequence the arena sees on the first run.
  */
 import type { OrtGraph, OrtTensor } from "./graph.js";
+import { kernelScratchBytes } from "./scratch.js";
 
 const ALIASES = new Set(["Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity"]);
 /** Ops registered with MayInplace(input, 0) in ORT's CPU provider. */
@@ -18,7 +21,9 @@ const IN_PLACE: Record<string, number[]> = {
   "nchwc.Conv": [3],
 };
 
-export type BufferEvent = { kind: "alloc"; id: number; bytes: number; node: number } | { kind: "free"; id: number; node: number };
+export type BufferEvent =
+  | { kind: "alloc"; id: number; bytes: number; node: number; scratch?: true }
+  | { kind: "free"; id: number; node: number; scratch?: true };
 
 export interface AllocationPlan {
   events: BufferEvent[];
@@ -41,6 +46,7 @@ export function planAllocations(g: OrtGraph): AllocationPlan {
   /** Buffer -> node after which it goes back to the arena (removed again if a later tensor reuses it). */
   const freeAt = new Map<number, number>();
   const pinned = new Set<number>();
+  const scratchFrees: BufferEvent[] = [];
 
   const key = (t: OrtTensor) => `${t.dtype ?? "?"}:${t.nchwc ? "c" : ""}${t.shape?.join("x") ?? `?${t.name}`}`;
 
@@ -89,6 +95,13 @@ export function planAllocations(g: OrtGraph): AllocationPlan {
       if (outputs.has(o)) pinned.add(id);
       allocs.push({ kind: "alloc", id, bytes: t.bytes, node: i });
     });
+    const scratch = kernelScratchBytes(n, g.tensors);
+    if (scratch > 0) {
+      const id = buffers.length;
+      buffers.push({ id, bytes: scratch, owner: `${n.name || n.op} scratch` });
+      allocs.push({ kind: "alloc", id, bytes: scratch, node: i, scratch: true });
+      scratchFrees.push({ kind: "free", id, node: i, scratch: true });
+    }
     // Release what this node read last (and outputs nobody reads).
     const touched = [...n.inputs.filter((x) => x !== ""), ...n.outputs.filter((o) => o !== "" && (readsOf.get(o) ?? 0) === 0)];
     for (const x of n.inputs) {
@@ -105,7 +118,8 @@ export function planAllocations(g: OrtGraph): AllocationPlan {
     }
   });
   // Per node: its outputs are allocated while it runs, then what it read last is released.
-  const events: BufferEvent[] = [...allocs, ...[...freeAt].map(([id, node]): BufferEvent => ({ kind: "free", id, node }))];
+  // The sort is stable: a node's scratch goes back before the inputs it read last.
+  const events: BufferEvent[] = [...allocs, ...scratchFrees, ...[...freeAt].map(([id, node]): BufferEvent => ({ kind: "free", id, node }))];
   events.sort((a, b) => a.node - b.node || (a.kind === b.kind ? 0 : a.kind === "alloc" ? -1 : 1));
   return { events, bufferOf, buffers };
 }

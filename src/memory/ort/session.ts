@@ -3,7 +3,9 @@
  * from the BFC arena as the nodes execute (and the memory pattern planner traces them); the second run
  * asks the arena for one block of the traced pattern's peak size and places every tensor inside it.
  * The arena keeps what the first run grew, so a pattern block that fits no free chunk extends it again:
- * that is why the second run adds about as much memory as the first.
+ * that is why the second run adds about as much memory as the first. Kernel scratch (scratch.ts) is
+ * outside the pattern: both runs take it from the arena as the kernel runs, the second run while the
+ * pattern's block is held.
  */
 import { BfcArena, DEFAULT_ARENA, type ArenaBlock, type ArenaConfig } from "./arena.js";
 import { planMemoryPattern, type TraceEvent } from "./pattern.js";
@@ -44,7 +46,7 @@ export function simulateRuns(plan: AllocationPlan, nodeCount: number, memPattern
         if (e.bytes === 0) continue;
         handles.set(e.id, arena.alloc(e.bytes));
         sizes.set(e.id, e.bytes);
-        trace.push({ kind: "alloc", id: e.id, bytes: Math.ceil(e.bytes / ORT_ALLOC_ALIGNMENT) * ORT_ALLOC_ALIGNMENT });
+        if (!e.scratch) trace.push({ kind: "alloc", id: e.id, bytes: Math.ceil(e.bytes / ORT_ALLOC_ALIGNMENT) * ORT_ALLOC_ALIGNMENT });
         live += e.bytes;
         if (live > peak) {
           peak = live;
@@ -56,7 +58,7 @@ export function simulateRuns(plan: AllocationPlan, nodeCount: number, memPattern
         arena.free(h);
         handles.delete(e.id);
         live -= sizes.get(e.id)!;
-        trace.push({ kind: "free", id: e.id });
+        if (!e.scratch) trace.push({ kind: "free", id: e.id });
       }
     }
     liveAfterNode[i] = live;
@@ -69,6 +71,12 @@ export function simulateRuns(plan: AllocationPlan, nodeCount: number, memPattern
   const pattern = planMemoryPattern(trace);
   if (memPattern && pattern.peak > 0) {
     const block = arena.alloc(pattern.peak);
+    const scratch = new Map<number, ArenaBlock>();
+    for (const e of plan.events) {
+      if (!e.scratch) continue;
+      if (e.kind === "alloc") scratch.set(e.id, arena.alloc(e.bytes));
+      else arena.free(scratch.get(e.id)!);
+    }
     arena.free(block);
   } else {
     handles.clear();
