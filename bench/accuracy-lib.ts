@@ -18,6 +18,9 @@ export const GROUND_TRUTH = join(SHARED, "groundtruth", "h200-torch2.11.json");
 /** Measured by bench/gpu/run.sh (same device, versions and protocol as the shared file). */
 export const HELDOUT_GROUND_TRUTH = join(REPO_ROOT, "bench", "groundtruth", "gpu-h200-torch2.11-torchvision.json.gz");
 export const HELDOUT_SEED = join(REPO_ROOT, "bench", "groundtruth", "gpu-h200-torch2.11-seed.jsonl");
+/** bench/gpu/run-heldout2.sh, measured after the workspace rule was rewritten: 6 new models, batches 2-64, 320x320. */
+export const HELDOUT2 = join(REPO_ROOT, "bench", "groundtruth", "gpu-h200-torch2.11-heldout2.json.gz");
+export const HELDOUT2_320 = join(REPO_ROOT, "bench", "groundtruth", "gpu-h200-torch2.11-heldout2-320.json.gz");
 /** bench/gpu/run-h100.sh: seed processes on an H100 (its 56 fixture peaks equal the H200's to the byte). */
 export const H100_SEED = join(REPO_ROOT, "bench", "groundtruth", "gpu-h100-torch2.11-seed.jsonl");
 const HELDOUT_FIXTURES = join(REPO_ROOT, "bench", "fixtures", "heldout");
@@ -63,7 +66,7 @@ export interface Comparison {
   /** (predicted - measured) / measured. */
   error: number;
   /** The group the acceptance bounds apply to. */
-  group: "torchvision" | "transformers" | "seed" | "heldout" | "heldout-seed" | "h100-seed";
+  group: "torchvision" | "transformers" | "seed" | "heldout" | "heldout-seed" | "h100-seed" | "heldout2";
 }
 
 export function available(): boolean {
@@ -112,6 +115,15 @@ async function compareHeldout(load: Loader): Promise<Comparison[]> {
       }
     }
   }
+  // The second held-out run: new models (legacy graphs) and the fixtures at 320x320.
+  for (const [file, fixtures] of [[HELDOUT2, join(HELDOUT_FIXTURES, "onnx-legacy")], [HELDOUT2_320, join(SHARED, "fixtures", "onnx-legacy")]] as const) {
+    if (!existsSync(file)) continue;
+    const gt = JSON.parse(gunzipSync(readFileSync(file)).toString("utf8")) as { runs: Run[] };
+    for (const r of gt.runs) {
+      if (r.error || r.peak_delta_3 === undefined) continue;
+      out.push(...compareRun(await load(fixtures, r.model), "onnx-legacy", r, r.peak_delta_3, r.reserved_peak_3, "heldout2"));
+    }
+  }
   for (const [file, group, device] of [[HELDOUT_SEED, "heldout-seed", "h200"], [H100_SEED, "h100-seed", "h100"]] as const) {
     if (!existsSync(file)) continue;
     const rows = readFileSync(file, "utf8").split("\n").filter((l) => l.startsWith("SEED "));
@@ -126,6 +138,7 @@ function compareRun(model: Model | null, kind: string, r: Run, peak: number, res
   // The harness (measure_gpu.py, bench/gpu/measure.py) runs cuBLAS before it loads any model.
   const opts: AnalyzeOptions = { batch: r.batch, dtype, device: "h200", runtime: "pytorch-cuda", memory: true, cublasFirst: true };
   if (r.seq !== undefined) opts.dims = { batch: r.batch, seq: r.seq };
+  if (r.input && r.input[1] !== 224 && r.input[1] !== 299) opts.inputs = { input: [r.batch, ...r.input] };
   const m = analyzeModel(model, opts).report.memory!;
   const hw = r.input?.[1];
   const extra = r.seq !== undefined ? `seq ${r.seq}` : hw ? `${hw}x${hw}` : "";
@@ -190,6 +203,8 @@ export function summarise(rows: Comparison[]): Summary[] {
     ["held out: peakReserved", (c) => c.metric === "peakReserved" && c.group === "heldout"],
     ["held-out seed rows: total (nvidia-smi)", (c) => c.metric === "total" && c.group === "heldout-seed"],
     ["held-out seed rows: peakAllocated", (c) => c.metric === "peakAllocated" && c.group === "heldout-seed"],
+    ["second held-out run (6 new models at batch 2-64, resnet50/mobilenet_v2 at 320x320): activationPeak", (c) => c.metric === "activationPeak" && c.group === "heldout2"],
+    ["second held-out run: peakReserved", (c) => c.metric === "peakReserved" && c.group === "heldout2"],
     ["H100 seed rows (--device h100): total (nvidia-smi)", (c) => c.metric === "total" && c.group === "h100-seed"],
     ["H100 seed rows: peakAllocated", (c) => c.metric === "peakAllocated" && c.group === "h100-seed"],
   ];

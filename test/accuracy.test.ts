@@ -87,3 +87,11 @@ test("held-out and H100 seed rows: peakAllocated within 5% (cudnn.benchmark on a
   const bad = cs.filter((c) => Math.abs(c.error) > 0.05);
   assert.equal(bad.length, 0, show(bad));
 });
+
+test("second held-out run (measured after the workspace rule was frozen): median activation-peak error <= 8%, none over 20%", { skip }, async () => {
+  const cs = (await all()).filter((c) => c.metric === "activationPeak" && c.group === "heldout2");
+  assert.equal(cs.length, 6 * 2 * 4 + 2 * 2 * 2);
+  assert.ok(median(abs(cs)) <= 0.08, `median ${median(abs(cs))}`);
+  const bad = cs.filter((c) => Math.abs(c.error) > 0.2);
+  assert.equal(bad.length, 0, show(bad));
+});

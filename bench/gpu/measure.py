@@ -12,6 +12,7 @@
   engine per convolution shape, so only a fresh process benchmarks): the same records, forward 1's trace too
   (it holds the benchmark's trial workspaces);
 - `--llm`: held-out transformers from config (random init), section 5 of measure_gpu.py's protocol.
+Environment: GT_MODELS (names), GT_BATCHES ("1 8 32 128"), GT_HW (input height and width), GT_BUDGET_S.
 
 Usage (a CUDA machine with torch, torchvision, transformers; see bench/gpu/run.sh):
     python3 bench/gpu/measure.py OUT.json
@@ -39,6 +40,8 @@ def build(name):
 
 
 def hw_of(name):
+    if os.environ.get("GT_HW"):
+        return int(os.environ["GT_HW"])
     return 299 if name == "inception_v3" else 224
 
 
@@ -101,7 +104,7 @@ def run_infer(cpu_model, name, dtype_name, batch, bench, trace_first=False):
     dtype = DTYPES[dtype_name]
     hw = hw_of(name)
     rec = {"model": name, "mode": "inference", "dtype": dtype_name, "batch": batch, "input": [3, hw, hw],
-           "cudnn_benchmark": bench, "heldout": name in HELDOUT}
+           "cudnn_benchmark": bench, "heldout": name not in FIXTURES}
     torch.backends.cudnn.benchmark = bench
     try:
         reset()
@@ -197,7 +200,7 @@ def torchvision_runs(out):
             break
         cpu_model = build(name)
         for dtype_name in DTYPES:
-            for batch in (1, 8, 32, 128):
+            for batch in [int(b) for b in os.environ.get("GT_BATCHES", "1 8 32 128").split()]:
                 result["runs"].append(run_infer(cpu_model, name, dtype_name, batch, False))
         del cpu_model
         result["seconds"] = round(time.time() - T0, 1)
