@@ -13,6 +13,7 @@ import { byteSize } from "../../graph/dtype.js";
 import type { Model, Node } from "../../graph/ir.js";
 import type { InferenceResult } from "../../shapes/engine.js";
 import { evaluate } from "../../sym/expr.js";
+import { eliminateCommonSubexpressions } from "./cse.js";
 import { applyNchwc } from "./nchwc.js";
 import { ortExecutionOrder } from "./order.js";
 
@@ -105,6 +106,8 @@ export function buildOrtGraph(model: Model, inference: InferenceResult, bindings
   const ctx: RewriteContext = { nodes, tensors, constants, outputs: new Set(outputs), model, inference };
   nodes = eliminateNoOps(ctx);
   ctx.nodes = nodes;
+  nodes = eliminateCommonSubexpressions(ctx);
+  ctx.nodes = nodes;
   nodes = fuseLevel2(ctx);
   ctx.nodes = nodes;
   let constantBytes = 0;
@@ -180,13 +183,38 @@ function constValues(ctx: RewriteContext, name: string): number[] | undefined {
   return v;
 }
 
-/** Identity, Dropout (inference), Pad by zero and same-type Cast hand their input on: no tensor. */
+/**
+ * ORT's NoopElimination (level 1): x + 0, 0 + x, x - 0, x * 1, 1 * x and x / 1 by a one-element constant
+ * are x when the constant broadcasts nothing (same output shape and type). Returns x, or undefined.
+ */
+function arithmeticIdentityInput(ctx: RewriteContext, n: OrtNode): string | undefined {
+  const neutral = n.op === "Add" || n.op === "Sub" ? 0 : n.op === "Mul" || n.op === "Div" ? 1 : undefined;
+  if (neutral === undefined || n.inputs.length !== 2) return undefined;
+  const [a, b] = n.inputs as [string, string];
+  // Sub and Div are neutral on the right only.
+  const candidates: [string, string][] = n.op === "Sub" || n.op === "Div" ? [[a, b]] : [[a, b], [b, a]];
+  for (const [x, c] of candidates) {
+    const v = constValues(ctx, c);
+    if (ctx.constants.has(x) || !v || v.length !== 1 || v[0] !== neutral) continue;
+    const tx = ctx.tensors.get(x);
+    const ty = ctx.tensors.get(n.outputs[0] ?? "");
+    const cShape = ctx.inference.values.get(c)?.shape;
+    const sameShape = tx?.shape !== undefined && ty?.shape !== undefined && tx.shape.join("x") === ty.shape.join("x");
+    // A constant of higher rank than x would add axes even with one element.
+    if (sameShape && tx?.dtype === ty?.dtype && (cShape?.length ?? 0) <= tx!.shape!.length) return x;
+  }
+  return undefined;
+}
+
+/** Identity, Dropout (inference), Pad by zero, same-type Cast and arithmetic identities hand their input
+ *  on: no tensor. */
 function eliminateNoOps(ctx: RewriteContext): OrtNode[] {
   const kept: OrtNode[] = [];
   for (const n of ctx.nodes) {
     const out = n.outputs[0];
-    const src = n.inputs[0];
-    let noop = n.op === "Identity" || (n.op === "Dropout" && (n.outputs.length < 2 || n.outputs[1] === ""));
+    const identity = arithmeticIdentityInput(ctx, n);
+    const src = identity ?? n.inputs[0];
+    let noop = identity !== undefined || n.op === "Identity" || (n.op === "Dropout" && (n.outputs.length < 2 || n.outputs[1] === ""));
     if (n.op === "Pad" && src) {
       const pads = n.inputs[1] ? constValues(ctx, n.inputs[1]) : (n.attrs["pads"]?.type === "ints" ? n.attrs["pads"].value : undefined);
       noop = pads !== undefined && pads.every((p) => p === 0);
