@@ -13,7 +13,8 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { analyzeModel } from "../src/analyze.js";
 import { loadModelFile } from "../src/formats/load-node.js";
-import { trialWorkspace, type ConvCall } from "../src/memory/torch/cudnn-benchmark.js";
+import { trialWorkspace } from "../src/memory/torch/cudnn-benchmark.js";
+import type { ConvCall } from "../src/memory/torch/conv-call.js";
 import { LEGACY_FIXTURES, REPO_ROOT } from "./shared.js";
 
 const FILE = join(REPO_ROOT, "bench", "groundtruth", "gpu-h200-torch2.11-cudnn-benchmark.jsonl.gz");

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import type { Node } from "../../graph/ir.js";
 import type { TensorInfo } from "../../shapes/types.js";
 import { parseDim } from "../../sym/expr.js";
-import { benchmarkKey, channelsLastWorkspace, convCall, fftWorkspace, trialWorkspace, type ConvCall } from "./cudnn-benchmark.js";
+import { benchmarkKey, channelsLastWorkspace, fftWorkspace, trialWorkspace } from "./cudnn-benchmark.js";
+import { convCall, type ConvCall } from "./conv-call.js";
 
 // Shapes and trial sizes (bytes, to the byte) from forward 1's allocator traces in
 // bench/groundtruth/gpu-h200-torch2.11-cudnn-benchmark.jsonl.gz (H200, torch 2.11, cuDNN 9.19).
@@ -82,7 +83,7 @@ test("convCall: the --dtype cast, a 1-D convolution as H = 1, and a key that tel
   assert.notEqual(benchmarkKey(strided), benchmarkKey(fp32));
   const oneD = convCall(conv(), values([4, 80, 3000], [384, 80, 3], [4, 384, 3000]), undefined)!;
   assert.deepEqual(oneD.x, [4, 80, 1, 3000]);
-  assert.deepEqual(oneD.strides, [1]);
+  assert.deepEqual(oneD.strides, [1, 1], "stride 1 along the added H");
   assert.equal(fftWorkspace(oneD), undefined, "3002 points is past the FFT limit");
   const symbolic = new Map(v);
   symbolic.set("x", { shape: [parseDim("N"), 320, 7, 7], dtype: "float32" });

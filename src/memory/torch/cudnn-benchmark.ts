@@ -64,22 +64,8 @@
  * seed row with benchmark (bench/groundtruth/gpu-h100-torch2.11-seed.jsonl, b32) measured the same
  * max_allocated as the H200's to the byte (1,013,431,808): the FFT plan does not change between the two.
  */
-import type { DType } from "../../graph/dtype.js";
-import { byteSize, isFloat } from "../../graph/dtype.js";
-import type { Node } from "../../graph/ir.js";
-import type { TensorInfo } from "../../shapes/types.js";
-
-/** One convolution call as cuDNN sees it: NCHW input, KCRS filter, NKPQ output; a 1-D convolution has H = 1. */
-export interface ConvCall {
-  x: number[];
-  w: number[];
-  y: number[];
-  strides: number[];
-  dilations: number[];
-  group: number;
-  /** The element type it runs in (after any --dtype cast). */
-  dtype: DType;
-}
+import { byteSize } from "../../graph/dtype.js";
+import { type ConvCall, numel } from "./conv-call.js";
 
 export interface TrialWorkspace {
   bytes: number;
@@ -147,28 +133,6 @@ export function channelsLastWorkspace(call: ConvCall): number {
   return call.dtype === "float32" ? buffers + bytes(call.w) * scale + TRANSFORM_EXTRA_FP32 : buffers + TRANSFORM_EXTRA_HALF;
 }
 
-/**
- * A graph Conv as the call PyTorch makes: shapes from inference, the dtype after the --dtype cast (float
- * tensors only). Undefined when a shape is not concrete or the convolution is not 1-D/2-D.
- */
-export function convCall(conv: Node, values: Map<string, TensorInfo>, cast: DType | undefined): ConvCall | undefined {
-  const xi = values.get(conv.inputs[0] ?? "");
-  const x = concrete(xi?.shape);
-  const w = concrete(values.get(conv.inputs[1] ?? "")?.shape);
-  const y = concrete(values.get(conv.outputs[0] ?? "")?.shape);
-  if (!xi?.dtype || !x || !w || !y || x.length !== w.length || x.length !== y.length) return undefined;
-  if (x.length !== 3 && x.length !== 4) return undefined;
-  // PyTorch's cuDNN path runs a 1-D convolution as a 2-D one over an H of 1.
-  const as2d = (s: number[]) => (s.length === 3 ? [s[0]!, s[1]!, 1, s[2]!] : s);
-  const ints = (name: string, rank: number): number[] => {
-    const a = conv.attrs[name];
-    return a?.type === "ints" ? a.value : new Array<number>(rank).fill(1);
-  };
-  const group = conv.attrs["group"]?.type === "int" ? conv.attrs["group"].value : 1;
-  const dtype = cast && isFloat(xi.dtype) ? cast : xi.dtype;
-  return { x: as2d(x), w: as2d(w), y: as2d(y), strides: ints("strides", x.length - 2), dilations: ints("dilations", x.length - 2), group, dtype };
-}
-
 /** The benchmark cache's key: the call's shapes, stride, dilation, groups and dtype (its output fixes the padding). */
 export function benchmarkKey(call: ConvCall): string {
   return [call.x, call.w, call.y, call.strides, call.dilations, [call.group]].map((a) => a.join("x")).join("|") + `|${call.dtype}`;
@@ -178,13 +142,4 @@ function pow2(v: number): number {
   let p = 1;
   while (p < v) p *= 2;
   return p;
-}
-
-function concrete(shape: TensorInfo["shape"] | undefined): number[] | undefined {
-  if (!shape || !shape.every((d) => typeof d === "number")) return undefined;
-  return shape as number[];
-}
-
-function numel(shape: number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
 }

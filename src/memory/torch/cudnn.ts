@@ -41,9 +41,10 @@
  * cudnn-benchmark.ts.
  */
 import type { DType } from "../../graph/dtype.js";
-import { byteSize, isFloat } from "../../graph/dtype.js";
+import { byteSize } from "../../graph/dtype.js";
 import type { Node } from "../../graph/ir.js";
 import type { TensorInfo } from "../../shapes/types.js";
+import { convCall, numel } from "./conv-call.js";
 
 export interface ConvWorkspaceOptions {
   /** The --dtype cast of float tensors (model.to(dtype)), if any. */
@@ -64,15 +65,9 @@ const STEM_MAX_CHANNELS = 4;
 const STEM_MIN_KERNEL_AREA = 49;
 
 export function convWorkspace(conv: Node, values: Map<string, TensorInfo>, opts: ConvWorkspaceOptions): number {
-  const x = values.get(conv.inputs[0] ?? "");
-  const w = values.get(conv.inputs[1] ?? "");
-  const y = values.get(conv.outputs[0] ?? "");
-  const xShape = concrete(x?.shape);
-  const wShape = concrete(w?.shape);
-  const yShape = concrete(y?.shape);
-  if (!x?.dtype || !xShape || !wShape || !yShape || xShape.length !== 4 || yShape.length !== 4 || wShape.length !== 4) return 0;
-  const dtype = opts.dtype && isFloat(x.dtype) ? opts.dtype : x.dtype;
-  const group = conv.attrs["group"]?.type === "int" ? conv.attrs["group"].value : 1;
+  const call = convCall(conv, values, opts.dtype);
+  if (!call) return 0;
+  const { x: xShape, w: wShape, y: yShape, group, dtype } = call;
   const [n, cin] = xShape as [number, number];
   const [, , kh, kw] = wShape as [number, number, number, number];
   const [, , oh, ow] = yShape as [number, number, number, number];
@@ -83,9 +78,8 @@ export function convWorkspace(conv: Node, values: Map<string, TensorInfo>, opts:
   const rows = n * oh * ow;
   const half = byteSize(dtype, 1) === 2;
   if (cin <= STEM_MAX_CHANNELS) {
-    const strides = conv.attrs["strides"];
-    const [sh, sw] = strides?.type === "ints" ? strides.value : [1, 1];
-    const patchify = (sh ?? 1) >= kh && (sw ?? 1) >= kw;
+    const [sh, sw] = call.strides as [number, number];
+    const patchify = sh >= kh && sw >= kw;
     if (kh * kw < STEM_MIN_KERNEL_AREA || patchify || rows < THIN_WORKSPACE_ROWS) return 0;
     return (half ? (I / cin) * STEM_MAX_CHANNELS : I) + O + W;
   }
@@ -94,13 +88,4 @@ export function convWorkspace(conv: Node, values: Map<string, TensorInfo>, opts:
   if (group === 1 && cin === WIDE_INPUT_CHANNELS && wShape[0] === cin && rows < SQUARE_64_ONE_OPERAND_ROWS) return Math.max(I, O) + W;
   if (cin >= WIDE_INPUT_CHANNELS || group > 1) return rows >= WIDE_ALL_OPERANDS_ROWS ? I + O + W : Math.max(I, O) + W;
   return rows >= THIN_WORKSPACE_ROWS ? I + O + W : 0;
-}
-
-function concrete(shape: TensorInfo["shape"]): number[] | undefined {
-  if (!shape || !shape.every((d) => typeof d === "number")) return undefined;
-  return shape as number[];
-}
-
-function numel(shape: number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
 }

@@ -21,9 +21,10 @@
  *   resnet50's layer2.0 downsample at batch 32 holds 154 MB, then 162 MB.
  */
 import type { DType } from "../../graph/dtype.js";
-import { byteSize, isFloat } from "../../graph/dtype.js";
+import { byteSize } from "../../graph/dtype.js";
 import type { Node } from "../../graph/ir.js";
 import type { TensorInfo } from "../../shapes/types.js";
+import { convCall, numel } from "../torch/conv-call.js";
 
 /** Input channels from which a dense spatial convolution's gradients were measured to hold all three operands. */
 const WIDE_INPUT_CHANNELS = 64;
@@ -35,29 +36,13 @@ const WIDE_INPUT_CHANNELS = 64;
  * (autocast, --dtype); half-precision backward workspaces are not measured, the same rule is taken in half bytes.
  */
 export function convBackwardWorkspace(conv: Node, values: Map<string, TensorInfo>, forward: number, dtype: DType | undefined): number {
-  const x = values.get(conv.inputs[0] ?? "");
-  const w = values.get(conv.inputs[1] ?? "");
-  const y = values.get(conv.outputs[0] ?? "");
-  const xs = concrete(x?.shape);
-  const ws = concrete(w?.shape);
-  const ys = concrete(y?.shape);
-  if (!x?.dtype || !xs || !ws || !ys || xs.length !== 4 || ws.length !== 4 || ys.length !== 4) return forward;
-  const group = conv.attrs["group"]?.type === "int" ? conv.attrs["group"].value : 1;
-  if (group !== 1) return forward;
-  const strides = conv.attrs["strides"];
-  const strided = strides?.type === "ints" && strides.value.some((s) => s > 1);
+  const call = convCall(conv, values, dtype);
+  if (!call || call.group !== 1) return forward;
+  const { x: xs, w: ws, y: ys, dtype: t } = call;
+  const strided = call.strides.some((s) => s > 1);
   const pointwise = ws[2] === 1 && ws[3] === 1;
-  const t = dtype && isFloat(x.dtype) ? dtype : x.dtype;
   const io = byteSize(t, numel(xs)) + byteSize(t, numel(ys));
   if (!pointwise && xs[1]! >= WIDE_INPUT_CHANNELS) return Math.max(forward, io + byteSize(t, numel(ws)));
   if (pointwise && strided) return Math.max(forward, io);
   return forward;
-}
-
-function concrete(shape: TensorInfo["shape"] | undefined): number[] | undefined {
-  return shape && shape.every((d) => typeof d === "number") ? (shape as number[]) : undefined;
-}
-
-function numel(shape: number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
 }
