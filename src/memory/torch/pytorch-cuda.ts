@@ -10,6 +10,7 @@ import type { MemoryInput, MemoryResult, RuntimeProfile } from "../profile.js";
 import { convWorkspace } from "./cudnn.js";
 import { benchmarkKey, trialWorkspace } from "./cudnn-benchmark.js";
 import { convCall } from "./conv-call.js";
+import { roundSize, segmentSize } from "./caching-allocator.js";
 import { eagerProgram, type EagerProgram } from "./eager.js";
 import { simulate, type SimulationResult } from "./simulate.js";
 import { trainMemory } from "../train/report.js";
@@ -118,8 +119,11 @@ export function estimateTorch(input: MemoryInput): TorchEstimate {
  * and the weights (input, activations, their segments) is taken to grow with the batch, as it does when the
  * batch is the leading dimension of every activation; the context, kernels, weights and workspace do not.
  */
-function perBatch(e: TorchEstimate, batch: number): { fixed: number; perSample: number } {
-  const growing = Math.max(0, e.sim.reservedAtEnd - e.sim.weightsReserved);
+function perBatch(e: TorchEstimate, batch: number, cublasFirst: boolean): { fixed: number; perSample: number } {
+  // In a fresh process the first GEMM allocates the cuBLAS and cuBLASLt workspaces inside the forward: their
+  // segments are still fixed, not per sample.
+  const cublasSegments = cublasFirst || e.cublasWorkspace === 0 ? 0 : segmentSize(roundSize(e.cublasWorkspace)) + segmentSize(roundSize(CUBLASLT_WORKSPACE));
+  const growing = Math.max(0, e.sim.reservedAtEnd - e.sim.weightsReserved - cublasSegments);
   const perSample = Math.round(growing / Math.max(1, batch));
   return { fixed: e.total - perSample * batch, perSample };
 }
@@ -153,7 +157,7 @@ export const pytorchCuda: RuntimeProfile = {
         cudaContext: e.context,
         total: e.total,
         peakAt: { layer: peakOp?.layer ?? "", live: sim.liveness.liveAtPeak },
-        perBatch: perBatch(e, input.settings.batch),
+        perBatch: perBatch(e, input.settings.batch, input.settings.cublasFirst ?? false),
       },
       timeline: program.ops.map((op, i) => ({ layer: op.layer, liveBytes: sim.liveness.timeline[i] ?? 0 })),
       warnings,
