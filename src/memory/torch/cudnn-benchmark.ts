@@ -56,11 +56,10 @@
  * bench/accuracy.js, peakAllocated of the seed rows (mobilenet_v2 fp32, fresh process, both exports alike),
  * before -> after (measured): b32 224x224 564.5 -> 999.5 MiB (966.5): -41.6% -> +3.4%; held-out b8 224x224
  * 248.4 -> 961.6 (928.6): -73.2% -> +3.6%; b1 32x32 51.3 -> 948.9 (915.9): -94.4% -> +3.6%; b128 224x224
- * 1814.6 -> 2366.6 (2333.6): -22.2% -> +1.4%. What is left is exactly 33.0 MiB in every row: the simulation
- * holds the cuBLAS (32 MiB) and cuBLASLt (1 MiB) workspaces from before the model (pytorch-cuda's
- * cublasFirst, the measurement harness's process), but the seed's fresh process first uses cuBLAS at the
- * classifier, after the trial peak; without them all four rows match to the 0.1 MiB the table prints. Totals (nvidia-smi) are
- * unchanged: -0.2%, -0.2%, 0.0%, -6.0% (also 0.0% to -0.2% without the early cuBLAS workspace). The H100
+ * 1814.6 -> 2366.6 (2333.6): -22.2% -> +1.4%. The 33.0 MiB left in every row was the cuBLAS (32 MiB) and
+ * cuBLASLt (1 MiB) workspaces, simulated from before the model as in the measurement harness; a fresh process
+ * (now pytorch-cuda's default, `cublasFirst` off) first uses cuBLAS at the classifier, after the trial peak,
+ * and all four rows match to 0.1%. Totals (nvidia-smi): 0.0% to -0.2%. The H100
  * seed row with benchmark (bench/groundtruth/gpu-h100-torch2.11-seed.jsonl, b32) measured the same
  * max_allocated as the H200's to the byte (1,013,431,808): the FFT plan does not change between the two.
  */
