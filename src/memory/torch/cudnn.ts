@@ -8,7 +8,7 @@
  * cudnn.benchmark off (bench/gpu/measure.py: the call's peak minus what was allocated before it minus its
  * output). The engines cuDNN 9's heuristics pick for an NCHW model mostly compute in channels-last and keep
  * transposed copies of their operands in the workspace: input (I), output (O) and filter (W). By class:
- * - fp16/bf16 (tensor-core engines), every dense or grouped convolution with a spatial kernel: I + O + W, at
+ * - fp16 (tensor-core engines; bf16 taken to behave alike, not measured), every dense or grouped spatial conv: I + O + W, at
  *   every batch and channel count (thin 16-48 channel convs included): 673 of the 804 such calls within 2 kB,
  *   and the workspaces sum to 1.00 x I+O+W at each batch;
  * - fp32 (TF32 engines), which depends on the GEMM's rows M = N x OH x OW and the input channels:
