@@ -11,7 +11,7 @@ import { gunzipSync } from "node:zlib";
 import { analyzeModel, type AnalyzeOptions } from "../src/analyze.js";
 import { loadModelFile } from "../src/formats/load-node.js";
 import type { Model } from "../src/graph/ir.js";
-import { REPO_ROOT, SHARED } from "./shared.js";
+import { REPO_ROOT, SHARED, type GpuRun as Run } from "./shared.js";
 
 export { SHARED };
 export const GROUND_TRUTH = join(SHARED, "groundtruth", "h200-torch2.11.json");
@@ -26,22 +26,6 @@ export const H100_SEED = join(REPO_ROOT, "bench", "groundtruth", "gpu-h100-torch
 const HELDOUT_FIXTURES = join(REPO_ROOT, "bench", "fixtures", "heldout");
 const MiB = 1 << 20;
 
-interface Run {
-  model: string;
-  mode: string;
-  dtype: string;
-  batch: number;
-  seq?: number;
-  input?: number[];
-  tag?: string;
-  peak_delta_2?: number;
-  reserved_peak_2?: number;
-  /** bench/gpu/measure.py: forward 3, the one without convolution hooks (forwards 1-3 peak alike). */
-  peak_delta_3?: number;
-  reserved_peak_3?: number;
-  heldout?: boolean;
-  error?: string;
-}
 
 interface SeedRow {
   batch: number;

@@ -11,25 +11,15 @@ import { join } from "node:path";
 import { analyzeModel } from "../src/analyze.js";
 import { loadModelFile } from "../src/formats/load-node.js";
 import { estimateTraining } from "../src/memory/train/estimate.js";
-import { REPO_ROOT, SHARED } from "./shared.js";
+import { REPO_ROOT, SHARED, type GpuRun } from "./shared.js";
+
+type TrainRun = GpuRun & { optimizer: string };
 
 export { SHARED };
 export const GROUND_TRUTH = join(SHARED, "groundtruth", "h200-torch2.11.json");
 /** H200: compute capability 9.0. */
 const H200_CC = 9;
 
-interface TrainRun {
-  model: string;
-  mode: string;
-  optimizer: string;
-  dtype: string;
-  batch: number;
-  peak_delta_3?: number;
-  after_forward_3?: number;
-  after_backward_3?: number;
-  after_step_3?: number;
-  error?: string;
-}
 
 export interface TrainRow {
   model: string;
@@ -164,17 +154,10 @@ export async function resnet50Trace(exporter: "legacy" | "dynamo" = "dynamo"): P
 }
 
 /** A row of bench/measure-train.py: a training variant the shared ground truth has no measurement of. */
-interface VariantRun {
-  model: string;
+type VariantRun = Pick<GpuRun, "model" | "batch" | "peak_delta_3" | "after_forward_3" | "after_backward_3" | "after_step_3" | "error"> & {
   variant: string;
   optimizer: string;
-  batch: number;
-  peak_delta_3?: number;
-  after_forward_3?: number;
-  after_backward_3?: number;
-  after_step_3?: number;
-  error?: string;
-}
+};
 
 export interface VariantRow {
   file: string;

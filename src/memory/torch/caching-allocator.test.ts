@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { CachingAllocator, roundSize, segmentSize } from "./caching-allocator.js";
-import { SHARED } from "../../../bench/shared.js";
+import { SHARED, type GpuRun as Run } from "../../../bench/shared.js";
 import { join } from "node:path";
 
 const MiB = 1 << 20;
@@ -99,15 +99,6 @@ const GT = join(SHARED, "groundtruth", "h200-torch2.11.json");
 interface Trace {
   base: number;
   events: [string, number, number][];
-}
-interface Run {
-  model: string;
-  mode: string;
-  dtype: string;
-  batch: number;
-  tag?: string;
-  input?: number[];
-  peak_delta_3?: number;
 }
 
 test("replaying the measured mobilenet_v2 trace event by event: same peak, and warm passes need no new segment", { skip: !existsSync(GT) && "ground truth not present" }, () => {

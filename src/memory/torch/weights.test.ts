@@ -13,18 +13,9 @@ import { loadModelFile } from "../../formats/load-node.js";
 import { analyzeModel } from "../../analyze.js";
 import { CachingAllocator } from "./caching-allocator.js";
 import { eagerProgram } from "./eager.js";
-import { SHARED } from "../../../bench/shared.js";
+import { SHARED, type GpuRun as Run } from "../../../bench/shared.js";
 
 const GT = join(SHARED, "groundtruth", "h200-torch2.11.json");
-interface Run {
-  model: string;
-  mode: string;
-  dtype: string;
-  batch: number;
-  tag?: string;
-  seq?: number;
-  weights_alloc?: number;
-}
 
 test("simulated weight loading holds what the H200 measured after model.to(): to the byte from the TorchScript exports", { skip: !existsSync(GT) && "ground truth not present" }, async () => {
   const gt = JSON.parse(readFileSync(GT, "utf8")) as { runs: Run[] };
