@@ -165,17 +165,13 @@ export class CachingAllocator {
     const prev = block.prev;
     if (prev && prev.free) {
       list.remove(prev);
-      prev.size += merged.size;
-      prev.next = merged.next;
-      if (merged.next) merged.next.prev = prev;
+      absorbNext(prev);
       merged = prev;
     }
     const next = merged.next;
     if (next && next.free) {
       list.remove(next);
-      merged.size += next.size;
-      merged.next = next.next;
-      if (next.next) next.next.prev = merged;
+      absorbNext(merged);
     }
     list.insert(merged);
   }
@@ -238,6 +234,14 @@ export class CachingAllocator {
 
 function emptyPoolStats(): PoolStats {
   return { allocated: 0, reserved: 0, peakAllocated: 0, peakReserved: 0 };
+}
+
+/** Merges a block's (free) successor into it: one block over both address ranges. */
+function absorbNext(block: Block): void {
+  const next = block.next!;
+  block.size += next.size;
+  block.next = next.next;
+  if (next.next) next.next.prev = block;
 }
 
 export class OutOfMemory extends Error {
