@@ -1,6 +1,6 @@
 /**
  * Predicted vs measured GPU memory for every fixture with a measurement in the ground truth
- * (../shared/groundtruth/h200-torch2.11.json): the runs' activation peak (peak_delta_2) and reserved peak
+ * (bench/groundtruth/h200-torch2.11.json): the runs' activation peak (peak_delta_2) and reserved peak
  * (reserved_peak_2), and the seed rows' process total (nvidia-smi) and max_memory_allocated.
  * Held out (models no rule was written from when first compared): the 8 torchvision models of bench/groundtruth's
  * GPU file (graphs in bench/fixtures/heldout) and its extra seed rows.
@@ -11,10 +11,9 @@ import { gunzipSync } from "node:zlib";
 import { analyzeModel, type AnalyzeOptions } from "../src/analyze.js";
 import { loadModelFile } from "../src/formats/load-node.js";
 import type { Model } from "../src/graph/ir.js";
-import { REPO_ROOT, SHARED, type GpuRun as Run } from "./shared.js";
+import { FIXTURES, H200_GROUND_TRUTH, LEGACY_FIXTURES, REPO_ROOT, type GpuRun as Run } from "./shared.js";
 
-export { SHARED };
-export const GROUND_TRUTH = join(SHARED, "groundtruth", "h200-torch2.11.json");
+export const GROUND_TRUTH = H200_GROUND_TRUTH;
 /** Measured by bench/gpu/run.sh (same device, versions and protocol as the shared file). */
 export const HELDOUT_GROUND_TRUTH = join(REPO_ROOT, "bench", "groundtruth", "gpu-h200-torch2.11-torchvision.json.gz");
 export const HELDOUT_SEED = join(REPO_ROOT, "bench", "groundtruth", "gpu-h200-torch2.11-seed.jsonl");
@@ -79,7 +78,7 @@ export async function compareAll(): Promise<Comparison[]> {
     if (r.input && r.input[1] !== 224) continue;
     for (const kind of ["onnx-legacy", "onnx-dynamo"]) {
       const group = TRANSFORMERS.has(r.model) ? "transformers" : "torchvision";
-      out.push(...compareRun(await load(join(SHARED, "fixtures", kind), r.model), kind, r, r.peak_delta_2, r.reserved_peak_2, group));
+      out.push(...compareRun(await load(join(FIXTURES, kind), r.model), kind, r, r.peak_delta_2, r.reserved_peak_2, group));
     }
   }
   for (const s of gt.seed_fresh_process) out.push(...(await compareSeed(load, s, "seed")));
@@ -100,7 +99,7 @@ async function compareHeldout(load: Loader): Promise<Comparison[]> {
     }
   }
   // The second held-out run: new models (legacy graphs) and the fixtures at 320x320.
-  for (const [file, fixtures] of [[HELDOUT2, join(HELDOUT_FIXTURES, "onnx-legacy")], [HELDOUT2_320, join(SHARED, "fixtures", "onnx-legacy")]] as const) {
+  for (const [file, fixtures] of [[HELDOUT2, join(HELDOUT_FIXTURES, "onnx-legacy")], [HELDOUT2_320, LEGACY_FIXTURES]] as const) {
     if (!existsSync(file)) continue;
     const gt = JSON.parse(gunzipSync(readFileSync(file)).toString("utf8")) as { runs: Run[] };
     for (const r of gt.runs) {
@@ -137,7 +136,7 @@ function compareRun(model: Model | null, kind: string, r: Run, peak: number, res
 async function compareSeed(load: Loader, s: SeedRow, group: "seed" | "heldout-seed" | "h100-seed", device = "h200"): Promise<Comparison[]> {
   const out: Comparison[] = [];
   for (const kind of ["onnx-legacy", "onnx-dynamo"]) {
-    const model = await load(join(SHARED, "fixtures", kind), "mobilenet_v2");
+    const model = await load(join(FIXTURES, kind), "mobilenet_v2");
     if (!model) continue;
     const opts: AnalyzeOptions = {
       inputs: { input: [s.batch, 3, s.hw, s.hw] },

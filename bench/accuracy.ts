@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { available, compareAll, GROUND_TRUTH, summarise, type Comparison } from "./accuracy-lib.js";
 
 if (!available()) {
-  console.error(`ground truth not found: ${GROUND_TRUTH} (set MEMLENS_SHARED)`);
+  console.error(`ground truth not found: ${GROUND_TRUTH}`);
   process.exit(1);
 }
 const t0 = performance.now();
@@ -34,7 +34,7 @@ const md = [
   "# GPU memory: predicted vs measured",
   "",
   "`npm run bench:accuracy` compares `memlens analyze --runtime pytorch-cuda --device h200` with the measurements in",
-  "`../shared/groundtruth/h200-torch2.11.json` (NVIDIA H200, PyTorch 2.11, cuDNN 9.19): every run of a fixture model",
+  "`bench/groundtruth/h200-torch2.11.json` (NVIDIA H200, PyTorch 2.11, cuDNN 9.19): every run of a fixture model",
   "(`onnx-legacy` and `onnx-dynamo` exports) and every fresh-process seed row. Errors are (predicted - measured) / measured.",
   "",
   "| comparison | rows | median abs error | worst |",

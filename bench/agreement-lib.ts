@@ -1,7 +1,7 @@
 /**
  * Two agreement checks on the shared fixtures:
  * - ORT: every node of the onnx-legacy models, at batch 1 and 4, has the output shapes and output bytes
- *   that onnxruntime's profiler recorded (shared/fixtures/ort-reference-legacy.json).
+ *   that onnxruntime's profiler recorded (bench/fixtures/ort-reference-legacy.json).
  * - Exporter: every intermediate of the onnx-dynamo models has the shape the exporter wrote in value_info,
  *   symbol for symbol (inference runs without looking at value_info).
  */
@@ -11,9 +11,8 @@ import { analyzeModel } from "../src/analyze.js";
 import { loadModelFile } from "../src/formats/load-node.js";
 import { inferModel, fromValueType } from "../src/shapes/engine.js";
 import { dimToString, equal, type Dim } from "../src/sym/expr.js";
-import { SHARED } from "./shared.js";
+import { DYNAMO_FIXTURES, FIXTURES, LEGACY_FIXTURES } from "./shared.js";
 
-export { SHARED };
 export const LEGACY = ["mobilenet_v2", "resnet18", "resnet50", "vgg16", "densenet121", "efficientnet_b0", "vit_b_16"];
 export const DYNAMO = [...LEGACY, "bert-base", "gpt2"];
 
@@ -32,13 +31,13 @@ export interface Mismatch {
 
 /** Compare with onnxruntime's per-node output shapes and sizes. Returns the mismatches and nodes compared. */
 export function ortAgreement(name: string, batch: number): { compared: number; mismatches: Mismatch[] } {
-  const ref = JSON.parse(readFileSync(join(SHARED, "fixtures", "ort-reference-legacy.json"), "utf8")) as Record<
+  const ref = JSON.parse(readFileSync(join(FIXTURES, "ort-reference-legacy.json"), "utf8")) as Record<
     string,
     { runs: Record<string, { nodes: OrtNode[] }> }
   >;
   const run = ref[name]?.runs[String(batch)];
   if (!run) throw new Error(`no ORT reference for ${name} batch ${batch}`);
-  const { model } = loadModelFile(join(SHARED, "fixtures", "onnx-legacy", `${name}.onnx`));
+  const { model } = loadModelFile(join(LEGACY_FIXTURES, `${name}.onnx`));
   const { report } = analyzeModel(model, { batch });
   const byName = new Map(report.layers.map((l) => [l.name, l]));
   const mismatches: Mismatch[] = [];
@@ -64,7 +63,7 @@ export function ortAgreement(name: string, batch: number): { compared: number; m
 
 /** Compare with the exporter's value_info, symbol for symbol. */
 export function exporterAgreement(name: string): { compared: number; mismatches: Mismatch[] } {
-  const { model } = loadModelFile(join(SHARED, "fixtures", "onnx-dynamo", `${name}.onnx`));
+  const { model } = loadModelFile(join(DYNAMO_FIXTURES, `${name}.onnx`));
   const declared = new Map(model.graph.valueInfo);
   for (const o of model.graph.outputs) declared.set(o.name, o);
   const result = inferModel(model, { trustDeclared: false });

@@ -1,6 +1,6 @@
 /**
  * Shape-inference conformance against ONNX's own backend test suite (Debian package libonnx-testdata),
- * with the protocol of shared/fixtures/README.md: declared output shapes and value_info are not used,
+ * with the protocol of bench/fixtures/README.md: declared output shapes and value_info are not used,
  * small integer inputs become initializers, and every output's inferred dims must equal the dims of the
  * expected output tensor.
  */

@@ -1,7 +1,7 @@
 /**
  * The transformer rows of the ground truth predicted from config.json alone: forward activation peaks
  * (the measured batch, seq and dtype) and generation peaks (greedy, 128 new tokens), in two groups:
- * - shared: ../shared/groundtruth (bert-base and gpt2, fp32/fp16), what the LLM programs were built against;
+ * - shared: bench/groundtruth/h200-torch2.11.json (bert-base and gpt2, fp32/fp16), what the LLM programs were built against;
  * - held out: bench/groundtruth/gpu-h200-torch2.11-llm.json (qwen2-0.5b and a llama-3.2-1b-like config, fp16,
  *   GQA, tied 151,936 / 128,256 vocabularies), measured later with the same protocol and never tuned on.
  */

@@ -3,7 +3,7 @@
  * truth (bert-base, gpt2), then the held-out configs measured later (qwen2-0.5b, llama-3.2-1b), printed apart.
  */
 import { llmAccuracy, llmHeldOutAccuracy, llmHeldOutReserved, median, summarize, type LlmRow } from "./llm-accuracy-lib.js";
-import { REPO_ROOT, SHARED } from "./shared.js";
+import { DATA, REPO_ROOT } from "./shared.js";
 
 const mb = (n: number) => (n / 1e6).toFixed(1).padStart(9);
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -17,7 +17,7 @@ function print(title: string, rows: LlmRow[]): void {
   console.log(`generation peak: median |error| ${pct(s.generate.median)}, max ${pct(s.generate.max)} (${s.generate.rows} rows)`);
 }
 
-print("shared ground truth (../shared/groundtruth/h200-torch2.11.json: bert-base, gpt2)", llmAccuracy(SHARED));
+print("shared ground truth (bench/groundtruth/h200-torch2.11.json: bert-base, gpt2)", llmAccuracy(DATA));
 print("held out (bench/groundtruth/gpu-h200-torch2.11-llm.json: qwen2-0.5b, llama-3.2-1b; never tuned on)", llmHeldOutAccuracy(REPO_ROOT));
 
 const reserved = llmHeldOutReserved(REPO_ROOT);

@@ -1,6 +1,6 @@
 """Training-step memory for what the H200 ground truth has no rows for: mixed precision (autocast bf16),
 gradient checkpointing, LoRA, plain SGD and AdamW. The protocol is the ground truth's run_train
-(../shared/groundtruth/measure_gpu.py): three steps of zero_grad(set_to_none) / forward / cross_entropy /
+(bench/groundtruth/scripts/measure_gpu.py): three steps of zero_grad(set_to_none) / forward / cross_entropy /
 backward / step; peak_delta_N is max_memory_allocated during step N minus what was allocated before step 1.
 
 Run on a CUDA machine with torch and torchvision (random weights, nothing downloaded):

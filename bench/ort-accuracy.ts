@@ -1,7 +1,7 @@
 /**
  * ORT CPU accuracy: predicted (`--runtime ort-cpu`) vs measured process memory growth after the first and
  * second run (maxrss_runN - rss_input) for every measured row: the shared ground truth
- * (../shared/groundtruth/ort-cpu-memory.json) and held-out rows under bench/groundtruth/ort-cpu-*.json.
+ * (bench/groundtruth/ort-cpu-memory.json) and held-out rows under bench/groundtruth/ort-cpu-*.json.
  * Then compares the modelled ORT graph with the one onnxruntime writes (writeOptimizedModel) per fixture.
  * Prints the tables and writes bench/ORT-ACCURACY.md.  usage: node dist/bench/ort-accuracy.js [--no-graphs]
  */
@@ -14,7 +14,7 @@ import { estimateOrtCpu } from "../src/memory/ort/estimate.js";
 import { buildOrtGraph } from "../src/memory/ort/graph.js";
 import { modelledHistogram, realHistogram } from "../src/memory/ort/compare.js";
 import { materializeWeights } from "./ort-weights.js";
-import { REPO_ROOT, SHARED } from "./shared.js";
+import { FIXTURES, GROUNDTRUTH, REPO_ROOT } from "./shared.js";
 
 export interface OrtRow {
   model: string;
@@ -42,7 +42,7 @@ export interface AccuracyLine {
 
 function modelPath(name: string, set: string): string {
   if (name.endsWith(".onnx")) return resolve(REPO_ROOT, name);
-  return join(SHARED, "fixtures", set.includes("dynamo") ? "onnx-dynamo" : "onnx-legacy", `${name}.onnx`);
+  return join(FIXTURES, set.includes("dynamo") ? "onnx-dynamo" : "onnx-legacy", `${name}.onnx`);
 }
 
 export function predictRow(file: string, batch: number, hw: number): { run1: number; run2: number; loadPeak: number } {
@@ -60,7 +60,7 @@ export function predictRow(file: string, batch: number, hw: number): { run1: num
 
 export function accuracyLines(): AccuracyLine[] {
   const sets: { set: string; rows: OrtRow[] }[] = [];
-  const shared = join(SHARED, "groundtruth", "ort-cpu-memory.json");
+  const shared = join(GROUNDTRUTH, "ort-cpu-memory.json");
   sets.push({ set: "shared", rows: (JSON.parse(readFileSync(shared, "utf8")) as { runs: OrtRow[] }).runs });
   const local = join(REPO_ROOT, "bench", "groundtruth");
   if (existsSync(local)) {
@@ -178,7 +178,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     "",
     "`node dist/bench/ort-accuracy.js` (`npm run bench:ort-accuracy`) writes this file. Measured: onnxruntime-node 1.30,",
     "CPU provider, 2 intra-op threads, default arena and memory pattern, one fresh process per row",
-    "(`../shared/groundtruth/ort_mem_one.mjs`). run1/run2 = maxrss after the run minus RSS with the input in place",
+    "(`bench/groundtruth/scripts/ort_mem_one.mjs`). run1/run2 = maxrss after the run minus RSS with the input in place",
     "(`memory.afterRun1`/`afterRun2`); load peak = maxrss after session creation minus RSS at start (`memory.loadPeak`).",
     "Predicted by `--runtime ort-cpu --device cpu` from the model file alone.",
     "",

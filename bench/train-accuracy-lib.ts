@@ -1,7 +1,7 @@
 /**
- * Predicted vs measured training steps (mode "train" rows of ../shared/groundtruth/h200-torch2.11.json):
+ * Predicted vs measured training steps (mode "train" rows of bench/groundtruth/h200-torch2.11.json):
  * the peak of the third step over what was allocated before the first (peak_delta_3), for each model and
- * optimizer, predicted from the legacy (TorchScript) or dynamo export in ../shared/fixtures.
+ * optimizer, predicted from the legacy (TorchScript) or dynamo export in bench/fixtures.
  * The measuring script's "sgd" is torch.optim.SGD(momentum=0.9): the "momentum" optimizer here.
  * It trains all models in one process, resnet50 first: the autograd thread's cuBLAS workspace is
  * allocated in resnet50's first step and already present (in the base) for every later row.
@@ -11,12 +11,11 @@ import { join } from "node:path";
 import { analyzeModel } from "../src/analyze.js";
 import { loadModelFile } from "../src/formats/load-node.js";
 import { estimateTraining } from "../src/memory/train/estimate.js";
-import { REPO_ROOT, SHARED, type GpuRun } from "./shared.js";
+import { DYNAMO_FIXTURES, FIXTURES, H200_GROUND_TRUTH, REPO_ROOT, type GpuRun } from "./shared.js";
 
 type TrainRun = GpuRun & { optimizer: string };
 
-export { SHARED };
-export const GROUND_TRUTH = join(SHARED, "groundtruth", "h200-torch2.11.json");
+export const GROUND_TRUTH = H200_GROUND_TRUTH;
 /** H200: compute capability 9.0. */
 const H200_CC = 9;
 
@@ -44,7 +43,7 @@ export async function trainRows(exporters: ("legacy" | "dynamo")[] = ["legacy", 
   const runs = trainRuns();
   for (const exporter of exporters) {
     for (const [k, run] of runs.entries()) {
-      const file = join(SHARED, "fixtures", `onnx-${exporter}`, `${run.model}.onnx`);
+      const file = join(FIXTURES, `onnx-${exporter}`, `${run.model}.onnx`);
       if (!existsSync(file)) continue;
       const { model } = await loadModelFile(file);
       const a = analyzeModel(model, { batch: run.batch });
@@ -101,7 +100,7 @@ const round512 = (b: number): number => Math.ceil(b / 512) * 512;
 export async function resnet50Trace(exporter: "legacy" | "dynamo" = "dynamo"): Promise<TraceComparison> {
   const gt = JSON.parse(readFileSync(GROUND_TRUTH, "utf8")) as { traces: Record<string, { events: [string, number, number][] }> };
   const trace = gt.traces["resnet50_b32_float32_train_adam"]!.events;
-  const { model } = await loadModelFile(join(SHARED, "fixtures", `onnx-${exporter}`, "resnet50.onnx"));
+  const { model } = await loadModelFile(join(FIXTURES, `onnx-${exporter}`, "resnet50.onnx"));
   const a = analyzeModel(model, { batch: 32 });
   const e = estimateTraining(model, a.inference, { batch: 32, computeCapability: H200_CC, optimizer: "adam" });
   const walk = (events: ["alloc" | "free", number][]): { peak: number; at: number; sizes: number[] } => {
@@ -196,7 +195,7 @@ export async function variantRows(dir = join(REPO_ROOT, "bench", "groundtruth"))
     const data = JSON.parse(readFileSync(join(dir, file), "utf8")) as { runs: VariantRun[] };
     for (const run of data.runs) {
       if (run.error !== undefined || run.peak_delta_3 === undefined) continue;
-      const fixture = join(SHARED, "fixtures", "onnx-dynamo", `${run.model}.onnx`);
+      const fixture = join(DYNAMO_FIXTURES, `${run.model}.onnx`);
       if (!existsSync(fixture)) continue;
       const { model } = await loadModelFile(fixture);
       const a = analyzeModel(model, { batch: run.batch });

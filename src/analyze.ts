@@ -32,7 +32,7 @@ export interface AnalyzeOptions {
   cudaModuleLoading?: "lazy" | "eager";
   /**
    * pytorch-cuda: the process ran cuBLAS GEMMs before it loaded the model (a warm-up, a harness like
-   * ../shared/groundtruth/measure_gpu.py), so the cuBLAS workspace already has its own segment. Default (a fresh
+   * bench/groundtruth/scripts/measure_gpu.py), so the cuBLAS workspace already has its own segment. Default (a fresh
    * process): the model's first GEMM allocates it inside the first forward. Only segment placement differs.
    */
   cublasFirst?: boolean;

@@ -5,12 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { DYNAMO, LEGACY, SHARED, exporterAgreement, ortAgreement, type Mismatch } from "../bench/agreement-lib.js";
-
-const fixtures = join(SHARED, "fixtures");
-const skip = existsSync(fixtures) ? false : `shared fixtures not found at ${fixtures} (set MEMLENS_SHARED)`;
+import { DYNAMO, LEGACY, exporterAgreement, ortAgreement, type Mismatch } from "../bench/agreement-lib.js";
 
 function show(ms: Mismatch[]): string {
   return ms
@@ -19,7 +14,7 @@ function show(ms: Mismatch[]): string {
     .join("\n");
 }
 
-test("exporter agreement: inferred shapes equal value_info on every onnx-dynamo fixture", { skip }, () => {
+test("exporter agreement: inferred shapes equal value_info on every onnx-dynamo fixture", () => {
   assert.equal(DYNAMO.length, 9);
   for (const name of DYNAMO) {
     const { compared, mismatches } = exporterAgreement(name);
@@ -28,7 +23,7 @@ test("exporter agreement: inferred shapes equal value_info on every onnx-dynamo 
   }
 });
 
-test("ORT agreement: output shapes and bytes equal onnxruntime's on every onnx-legacy fixture at batch 1 and 4", { skip }, () => {
+test("ORT agreement: output shapes and bytes equal onnxruntime's on every onnx-legacy fixture at batch 1 and 4", () => {
   assert.equal(LEGACY.length, 7);
   for (const name of LEGACY) {
     for (const batch of [1, 4]) {

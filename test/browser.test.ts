@@ -16,10 +16,10 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { startServer } from "../src/cli/serve.js";
 import { archFromConfig, parameterCount } from "../src/llm/arch.js";
 import { llmReport } from "../src/llm/estimate.js";
-import { SHARED } from "../bench/shared.js";
+import { DYNAMO_FIXTURES } from "../bench/shared.js";
 
 const ROOT = process.cwd();
-const DYNAMO = join(SHARED, "fixtures", "onnx-dynamo");
+const DYNAMO = DYNAMO_FIXTURES;
 const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = join(ROOT, "bench", "out", "browser");
 const BUDGET = 1_000_000;
@@ -67,9 +67,8 @@ async function offline(page: Page, allowed: (url: string) => boolean): Promise<s
 
 const bytesOf = (page: Page, id: string) => page.getAttribute(`[data-testid="${id}"]`, "data-bytes").then(Number);
 
-const missing = ["resnet50.onnx", "gpt2.onnx"].filter((f) => !existsSync(join(DYNAMO, f)));
 // Decided before the test starts, so a first-time apt install does not count against its timeout.
-const skip = missing.length > 0 ? `no shared fixtures (${missing.join(", ")})` : ensureChromium();
+const skip = ensureChromium();
 
 test("the web page and the HTML report in chromium", { timeout: 180_000, skip: skip ?? false }, async (t) => {
   mkdirSync(SHOTS, { recursive: true });

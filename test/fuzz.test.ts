@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { mutate, parseTree } from "../src/formats/onnx/fuzzing.js";
-import { SHARED } from "../bench/shared.js";
+import { FIXTURES } from "../bench/shared.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SEED = Number(process.env["FUZZ_SEED"] ?? 20261126);
@@ -41,7 +41,7 @@ const WORKER_HEAP_MB = 1024;
 function fixtures(): string[] {
   const out: string[] = [];
   for (const d of ["onnx-legacy", "onnx-dynamo"]) {
-    const dir = join(SHARED, "fixtures", d);
+    const dir = join(FIXTURES, d);
     for (const f of readdirSync(dir).sort()) if (f.endsWith(".onnx")) out.push(join(dir, f));
   }
   out.push(join(ROOT, "models/fashion-mobilenetv2/model.onnx"));

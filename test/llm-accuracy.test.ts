@@ -1,10 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { llmAccuracy, median } from "../bench/llm-accuracy-lib.js";
-import { SHARED } from "../bench/shared.js";
+import { DATA } from "../bench/shared.js";
 
-const shared = SHARED;
+const shared = DATA;
 
 test("from config.json alone: bert-base and gpt2 activation peaks within 10% (median), gpt2 generation within 15%", () => {
   const rows = llmAccuracy(shared);

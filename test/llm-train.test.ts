@@ -1,12 +1,12 @@
 /**
  * `--mode train` for LLMs given as config.json: the HF forward's training program through the same
  * simulation as an ONNX graph. Checked against textbook byte counts, PEFT's published adapter sizes, and the
- * ONNX path on the gpt2/bert-base fixtures exported from the same configs (../shared).
+ * ONNX path on the gpt2/bert-base fixtures exported from the same configs (bench/fixtures).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,11 +15,11 @@ import { parameterTensors } from "../src/llm/program.js";
 import { llmTrainMemory, type LlmTrainSettings } from "../src/llm/train.js";
 import { nf4Bytes } from "../src/memory/train/params.js";
 import type { MemoryReport } from "../src/report/report.js";
-import { SHARED } from "../bench/shared.js";
+import { DYNAMO_FIXTURES, H200_GROUND_TRUTH } from "../bench/shared.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const GROUND_TRUTH = join(SHARED, "groundtruth/h200-torch2.11.json");
-const FIXTURES = join(SHARED, "fixtures/onnx-dynamo");
+const GROUND_TRUTH = H200_GROUND_TRUTH;
+const FIXTURES = DYNAMO_FIXTURES;
 
 const GPT2 = { model_type: "gpt2", vocab_size: 50257, n_positions: 1024, n_embd: 768, n_layer: 12, n_head: 12, activation_function: "gelu_new" };
 const BERT = { model_type: "bert", vocab_size: 30522, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072, max_position_embeddings: 512, type_vocab_size: 2 };
@@ -131,8 +131,6 @@ test("checkpointing per decoder layer keeps far less, and eager attention more t
   assert.ok(eager.afterForward - plain.afterForward >= 4 * 8 * 8 * 512 * 512 * 4 * 0.9);
 });
 
-const fixturesPresent = existsSync(GROUND_TRUTH) && existsSync(join(FIXTURES, "gpt2.onnx"));
-
 function memlens(...args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [join(ROOT, "bin/memlens.js"), ...args], { encoding: "utf8" });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -152,7 +150,7 @@ function trained(path: string, ...extra: string[]): ReturnType<typeof training> 
   return { ...training(m), ...(m.distributed !== undefined ? { distributed: m.distributed as { total: number } } : {}) };
 }
 
-test("config.json and the ONNX export of the same model train to the same step peak", { skip: !fixturesPresent }, () => {
+test("config.json and the ONNX export of the same model train to the same step peak", () => {
   for (const name of ["gpt2", "bert-base"]) {
     const dir = hubFolder(name);
     for (const opts of [["--optimizer", "adam"], ["--optimizer", "sgd"], ["--optimizer", "adam", "--dtype", "bf16"]]) {
@@ -167,7 +165,7 @@ test("config.json and the ONNX export of the same model train to the same step p
   }
 });
 
-test("CLI: per-GPU states with ZeRO-3, fit --mode train, and usage errors", { skip: !fixturesPresent }, () => {
+test("CLI: per-GPU states with ZeRO-3, fit --mode train, and usage errors", () => {
   const dir = hubFolder("gpt2");
   const single = trained(dir, "--dtype", "bf16");
   const zero3 = trained(dir, "--dtype", "bf16", "--zero", "3", "--gpus", "8");

@@ -1,17 +1,14 @@
 /**
  * Acceptance for `--runtime ort-cpu`: median |error| <= 10% for memory.afterRun1 and afterRun2 over the
- * shared rows (../shared/groundtruth/ort-cpu-memory.json) and over the held-out rows (bench/groundtruth/
+ * shared rows (bench/groundtruth/ort-cpu-memory.json) and over the held-out rows (bench/groundtruth/
  * ort-cpu-*.json, all sets together; bench:ort-accuracy prints each set's medians).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { accuracyLines, median } from "../bench/ort-accuracy.js";
-import { SHARED } from "../bench/shared.js";
 
 
-test("ort-cpu afterRun1/afterRun2 within 10% median error: shared rows, and held-out rows together", { skip: !existsSync(join(SHARED, "groundtruth", "ort-cpu-memory.json")) }, () => {
+test("ort-cpu afterRun1/afterRun2 within 10% median error: shared rows, and held-out rows together", () => {
   const lines = accuracyLines();
   const shared = lines.filter((l) => l.set === "shared");
   const heldOut = lines.filter((l) => l.set !== "shared");

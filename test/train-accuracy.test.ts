@@ -1,14 +1,11 @@
 /**
  * Issue 6's training acceptance: the step peak (peak_delta_3) of resnet50, mobilenet_v2, vit_b_16, vgg16 and
  * resnet18 with Adam and SGD (momentum), from both exports: median |error| <= 10%, no case worse than 25%.
- * Skipped where ../shared is absent.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { GROUND_TRUTH, median, resnet50Trace, trainRows, variantOptions, variantRows, type TrainRow, type VariantRow } from "../bench/train-accuracy-lib.js";
+import { median, resnet50Trace, trainRows, variantOptions, variantRows, type TrainRow, type VariantRow } from "../bench/train-accuracy-lib.js";
 
-const skip = !existsSync(GROUND_TRUTH) && "ground truth not present";
 let rows: TrainRow[] | undefined;
 async function all(): Promise<TrainRow[]> {
   rows ??= await trainRows();
@@ -16,7 +13,7 @@ async function all(): Promise<TrainRow[]> {
 }
 const show = (rs: TrainRow[]): string => rs.map((r) => `${r.model} ${r.exporter} ${r.optimizer}: ${(100 * r.error).toFixed(1)}%`).join("; ");
 
-test("training step peak: 5 models x Adam/SGD x 2 exports, median |error| <= 10%", { skip }, async () => {
+test("training step peak: 5 models x Adam/SGD x 2 exports, median |error| <= 10%", async () => {
   const rs = await all();
   assert.equal(rs.length, 5 * 2 * 2);
   assert.deepEqual(new Set(rs.map((r) => r.model)), new Set(["resnet50", "mobilenet_v2", "vit_b_16", "vgg16", "resnet18"]));
@@ -24,20 +21,20 @@ test("training step peak: 5 models x Adam/SGD x 2 exports, median |error| <= 10%
   assert.ok(m <= 0.1, `median ${m}: ${show(rs)}`);
 });
 
-test("training step peak: no case worse than 25%", { skip }, async () => {
+test("training step peak: no case worse than 25%", async () => {
   const bad = (await all()).filter((r) => Math.abs(r.error) > 0.25);
   assert.equal(bad.length, 0, show(bad));
 });
 
 // Gradients and optimizer state are exact in bytes; what differs is where the allocator puts the small
 // gradients made during the backward (a block's unsplit remainder counts as allocated): up to 3% (resnet18 SGD).
-test("training: after the step, gradients and optimizer state match the measurement within 4%", { skip }, async () => {
+test("training: after the step, gradients and optimizer state match the measurement within 4%", async () => {
   const err = (r: TrainRow): number => (r.afterStep.predicted - r.afterStep.measured) / r.afterStep.measured;
   const bad = (await all()).filter((r) => Math.abs(err(r)) > 0.04);
   assert.equal(bad.length, 0, bad.map((r) => `${r.model} ${r.exporter} ${r.optimizer}: ${(100 * err(r)).toFixed(1)}%`).join("; "));
 });
 
-test("resnet50 training step, event by event against the allocator trace", { skip }, async () => {
+test("resnet50 training step, event by event against the allocator trace", async () => {
   const t = await resnet50Trace();
   // The peak: its height over the step's start, and where in the step it comes (in the backward, through layer1).
   assert.ok(Math.abs(t.predictedPeak - t.measuredPeak) <= 0.03 * t.measuredPeak, `${t.predictedPeak} vs ${t.measuredPeak}`);
@@ -51,12 +48,12 @@ test("resnet50 training step, event by event against the allocator trace", { ski
   for (const [size, [m, p]] of t.bySize) assert.ok(Math.abs(p - m) <= 0.5 * m, `${size} B: ${p} allocations vs ${m}`);
 });
 
-test("training step peak: every case within 3% (where the model stands today; a regression guard)", { skip }, async () => {
+test("training step peak: every case within 3% (where the model stands today; a regression guard)", async () => {
   const bad = (await all()).filter((r) => Math.abs(r.error) > 0.03);
   assert.equal(bad.length, 0, show(bad));
 });
 
-test("measure-train.py rows are read and predicted with their variant's options", { skip }, async () => {
+test("measure-train.py rows are read and predicted with their variant's options", async () => {
   const { mkdtempSync, writeFileSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");
   const { join } = await import("node:path");

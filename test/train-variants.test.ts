@@ -1,17 +1,14 @@
 /**
  * The training variants bench/measure-train.py measured on an H200 (bench/groundtruth/train-h200-torch2.11.json:
  * resnet50 and vit_b_16 at batch 32 under autocast bf16, gradient checkpointing, LoRA r=16, plain SGD and
- * AdamW), predicted from the dynamo exports. Skipped where ../shared (the fixtures) is absent.
+ * AdamW), predicted from the dynamo exports.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { median, variantRows, type VariantRow } from "../bench/train-accuracy-lib.js";
-import { DYNAMO_FIXTURES, REPO_ROOT } from "../bench/shared.js";
+import { DYNAMO_FIXTURES } from "../bench/shared.js";
 
-const MEASURED = join(REPO_ROOT, "bench", "groundtruth", "train-h200-torch2.11.json");
-const skip = (!existsSync(join(DYNAMO_FIXTURES, "resnet50.onnx")) || !existsSync(MEASURED)) && "fixtures or measurements not present";
 const show = (rs: VariantRow[]): string => rs.map((r) => `${r.model} ${r.variant} ${r.optimizer}: ${(100 * r.error).toFixed(1)}%`).join("; ");
 let rows: VariantRow[] | undefined;
 async function h200(): Promise<VariantRow[]> {
@@ -19,7 +16,7 @@ async function h200(): Promise<VariantRow[]> {
   return rows;
 }
 
-test("training variants: all 8 H200 rows predicted, median |error| <= 1%", { skip }, async () => {
+test("training variants: all 8 H200 rows predicted, median |error| <= 1%", async () => {
   const rs = await h200();
   assert.equal(rs.length, 8);
   assert.deepEqual(new Set(rs.map((r) => r.variant)), new Set(["amp_bf16", "checkpointing", "lora16", "plain"]));
@@ -29,13 +26,13 @@ test("training variants: all 8 H200 rows predicted, median |error| <= 1%", { ski
 
 // Were +25.9% (resnet50 checkpointed per stage, not per bottleneck; backward workspaces of the strided 1x1
 // downsamples) and +11.7% (vit_b_16 LoRA: frozen attention projections taken to save their inputs).
-test("training variants: every row within 3% (where the model stands today; a regression guard)", { skip }, async () => {
+test("training variants: every row within 3% (where the model stands today; a regression guard)", async () => {
   const bad = (await h200()).filter((r) => Math.abs(r.error) > 0.03);
   assert.equal(bad.length, 0, show(bad));
 });
 
 // Like with like: measure-train.py wraps every ResNet bottleneck and every ViT encoder layer.
-test("checkpointing picks the blocks measure-train.py wrapped: resnet50's 16 bottlenecks, vit_b_16's 12 encoder layers", { skip }, async () => {
+test("checkpointing picks the blocks measure-train.py wrapped: resnet50's 16 bottlenecks, vit_b_16's 12 encoder layers", async () => {
   const { loadModelFile } = await import("../src/formats/load-node.js");
   const { analyzeModel } = await import("../src/analyze.js");
   const { estimateTraining } = await import("../src/memory/train/estimate.js");

@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { analyzeModel } from "../src/analyze.js";
 import { loadModelFile } from "../src/formats/load-node.js";
@@ -12,9 +12,9 @@ import { encodeModel } from "../src/formats/onnx/writer.js";
 import { MemorySource } from "../src/formats/source.js";
 import { buildModel } from "../src/shapes/testing.js";
 import { loadFiles } from "../web/files.js";
-import { SHARED } from "../bench/shared.js";
+import { DYNAMO_FIXTURES } from "../bench/shared.js";
 
-const RESNET18 = join(SHARED, "fixtures", "onnx-dynamo", "resnet18.onnx");
+const RESNET18 = join(DYNAMO_FIXTURES, "resnet18.onnx");
 
 /** A File that records how many bytes were asked of it. */
 class CountingFile extends File {
@@ -47,7 +47,7 @@ function safetensors(tensors: Record<string, { dtype: string; shape: number[] }>
   return out;
 }
 
-test("an ONNX file becomes the same model the Node loader reads", { skip: !existsSync(RESNET18) && "no shared fixtures" }, async () => {
+test("an ONNX file becomes the same model the Node loader reads", async () => {
   const loaded = await loadFiles([new File([readFileSync(RESNET18)], "resnet18.onnx")]);
   assert.equal(loaded.kind, "onnx");
   if (loaded.kind !== "onnx") return;

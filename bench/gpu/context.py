@@ -1,4 +1,4 @@
-"""The CUDA context and library kernels step by step, as ../shared/groundtruth/measure_gpu.py section 1 measures them:
+"""The CUDA context and library kernels step by step, as bench/groundtruth/scripts/measure_gpu.py section 1 measures them:
 this process's device memory (nvidia-smi) after CUDA init, the first sgemm (cuBLAS), the first hgemm, the first
 cuDNN convolution and empty_cache, with what the caching allocator reserved at each step. Prints one JSON line.
 Usage: python3 bench/gpu/context.py

@@ -1,4 +1,4 @@
-"""(bench/gpu copy of ../shared/groundtruth/export_dynamo.py: only the models named on the command line.)
+"""(bench/gpu copy of bench/groundtruth/scripts/export_dynamo.py: only the models named on the command line.)
 Export models with PyTorch's current ONNX exporter (torch.export based, dynamo=True), graph kept, weights external.
 
 Usage: python3 bench/gpu/export-dynamo.py OUTDIR NAME... [llama-1b]   -> OUTDIR/<name>.onnx (+ <name>.onnx.data dropped) and export_log.json

@@ -1,5 +1,5 @@
 """Held-out graphs for bench:accuracy: torchvision models through PyTorch's TorchScript exporter (dynamo=False,
-opset 17, dynamic batch, eval mode, constants folded) as ../shared/groundtruth/export_onnx.py exports the
+opset 17, dynamic batch, eval mode, constants folded) as bench/groundtruth/scripts/export_onnx.py exports the
 fixtures. Weights go to a side file that is deleted: the graph keeps every initializer's shape and type.
 
 Usage: python3 bench/gpu/export-legacy.py OUTDIR NAME...

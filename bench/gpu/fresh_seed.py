@@ -1,4 +1,4 @@
-"""(bench/gpu copy of ../shared/groundtruth/fresh_seed.py, unchanged below this line.)
+"""(bench/gpu copy of bench/groundtruth/scripts/fresh_seed.py, unchanged below this line.)
 The seed's question in a fresh process: what does a ~14 MB model on a 3 kB image cost on the GPU, all in?"""
 import json, os, subprocess, sys, time
 t0 = time.time()

@@ -1,4 +1,4 @@
-"""GPU ground truth that ../shared/groundtruth lacks, measured the way ../shared/groundtruth/measure_gpu.py measures
+"""GPU ground truth that bench/groundtruth/h200-torch2.11.json lacks, measured the way bench/groundtruth/scripts/measure_gpu.py measures
 (its run_infer protocol), plus what explains the numbers:
 
 - every torchvision fixture model and 8 models memlens has never been tuned on (held out), fp32/fp16, batch

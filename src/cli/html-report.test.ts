@@ -1,15 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SHARED } from "../../bench/shared.js";
+import { DYNAMO_FIXTURES } from "../../bench/shared.js";
 
-const MODEL = join(SHARED, "fixtures", "onnx-dynamo", "resnet18.onnx");
+const MODEL = join(DYNAMO_FIXTURES, "resnet18.onnx");
 const cli = (...args: string[]) => spawnSync(process.execPath, ["bin/memlens.js", ...args], { encoding: "utf8" });
 
-test("analyze --html writes one self-contained page whose headline is analyze --json's peak", { skip: !existsSync(MODEL) && "no shared fixtures" }, () => {
+test("analyze --html writes one self-contained page whose headline is analyze --json's peak", () => {
   const dir = mkdtempSync(join(tmpdir(), "memlens-html-"));
   try {
     const out = join(dir, "r.html");
@@ -26,7 +26,7 @@ test("analyze --html writes one self-contained page whose headline is analyze --
   }
 });
 
-test("analyze --html refuses to write over the model", { skip: !existsSync(MODEL) && "no shared fixtures" }, () => {
+test("analyze --html refuses to write over the model", () => {
   const run = cli("analyze", MODEL, "--html", MODEL);
   assert.equal(run.status, 1);
   assert.match(run.stderr, /refusing to write over it/);

@@ -4,7 +4,7 @@ import { archFromConfig, parameterCount } from "./arch.js";
 import { parameterTensors } from "./program.js";
 
 test("parameter counts from config.json match what HF builds", () => {
-  // Measured: param_bytes / 4 in ../shared/groundtruth (fp32 rows) for GPT2Config() and BertConfig().
+  // Measured: param_bytes / 4 in bench/groundtruth/h200-torch2.11.json (fp32 rows) for GPT2Config() and BertConfig().
   const gpt2 = archFromConfig({ model_type: "gpt2", n_embd: 768, n_layer: 12, n_head: 12, n_inner: null, vocab_size: 50257, n_positions: 1024 });
   assert.equal(parameterCount(gpt2), 497759232 / 4);
   const bert = archFromConfig({ model_type: "bert", hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072, vocab_size: 30522, max_position_embeddings: 512, type_vocab_size: 2 });

@@ -1,7 +1,7 @@
 /**
  * GPU memory of a hub transformer in eager PyTorch, from its architecture alone: the forward (or generation)
  * program runs through the caching allocator simulation, and the device table adds the CUDA context.
- * Validated against ../shared/groundtruth (bert-base, gpt2 on an H200) and the held-out configs measured later
+ * Validated against bench/groundtruth/h200-torch2.11.json (bert-base, gpt2 on an H200) and the held-out configs measured later
  * (qwen2-0.5b, llama-3.2-1b; bench/groundtruth/gpu-h200-torch2.11-llm.json): see bench/llm-accuracy.ts.
  */
 import { UsageError } from "../errors.js";

@@ -1,6 +1,6 @@
 /**
  * The device table: what each GPU offers and what the CUDA runtime takes before a tensor exists.
- * Every number says where it comes from: `measured` (../shared/groundtruth, this project's own runs under
+ * Every number says where it comes from: `measured` (bench/groundtruth/h200-torch2.11.json, this project's own runs under
  * bench/groundtruth) or
  * `assumed` (a spec sheet, or a measurement on another card carried over, with the reason).
  */

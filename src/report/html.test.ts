@@ -1,6 +1,5 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { analyzeModel } from "../analyze.js";
 import { loadModelFile } from "../formats/load-node.js";
@@ -8,7 +7,7 @@ import { axis, columns, heldThroughForward, MAX_COLUMNS, peakIndex, waterfallSte
 import { renderHtml } from "./html.js";
 import { SCHEMA, type Report } from "./report.js";
 import { batchSweep, deviceCapacities, withCharts } from "./sweep.js";
-import { SHARED } from "../../bench/shared.js";
+import { DYNAMO_FIXTURES } from "../../bench/shared.js";
 
 const MiB = 1 << 20;
 
@@ -151,9 +150,9 @@ test("the timeline axis starts at 0, unless the weights dwarf the activations; t
   assert.doesNotMatch(renderHtml(sample()), /axis starts at/);
 });
 
-const RESNET18 = join(SHARED, "fixtures", "onnx-dynamo", "resnet18.onnx");
+const RESNET18 = join(DYNAMO_FIXTURES, "resnet18.onnx");
 
-test("the batch sweep runs the analysis at each power of two, and the chart is the same Report", { skip: !existsSync(RESNET18) && "no shared fixtures" }, () => {
+test("the batch sweep runs the analysis at each power of two, and the chart is the same Report", () => {
   const { model, openExternal } = loadModelFile(RESNET18);
   const opts = { batch: 8, memory: true, openExternal, device: "t4" };
   const sweep = batchSweep(model, opts, 2 ** 30);
@@ -176,7 +175,7 @@ test("the batch sweep runs the analysis at each power of two, and the chart is t
   assert.ok(Buffer.byteLength(html) < 1_000_000);
 });
 
-test("a model with fixed input shapes: the sweep stops after batch 2 and says why", { skip: !existsSync(RESNET18) && "no shared fixtures" }, () => {
+test("a model with fixed input shapes: the sweep stops after batch 2 and says why", () => {
   const { model, openExternal } = loadModelFile(RESNET18);
   const sweep = batchSweep(model, { memory: true, openExternal, inputs: { [model.graph.inputs[0]!.name]: [2, 3, 64, 64] } });
   assert.equal(sweep.points.length, 2);

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Attr, Graph, Model, Tensor, ValueType } from "../../graph/ir.js";
 import { dimToString, parseDim } from "../../sym/expr.js";
@@ -10,9 +10,8 @@ import { MemorySource } from "../source.js";
 import { decodeModel } from "./decode.js";
 import { readTensorBytes, readTensorValues } from "./values.js";
 import { encodeModel, encodeModelParts, ProtoWriter, tensorFromBytes } from "./writer.js";
-import { SHARED } from "../../../bench/shared.js";
+import { FIXTURES } from "../../../bench/shared.js";
 
-const FIXTURES = join(SHARED, "fixtures");
 const FASHION = new URL("../../../../models/fashion-mobilenetv2/model.onnx", import.meta.url).pathname;
 
 /** A model as plain data: every node, attribute, shape and initializer (bytes as a hash or external reference). */
@@ -86,9 +85,7 @@ function roundTrip(m: Model): Model {
 }
 
 const fixtureFiles = ["onnx-legacy", "onnx-dynamo"].flatMap((dir) =>
-  existsSync(join(FIXTURES, dir))
-    ? readdirSync(join(FIXTURES, dir)).filter((f) => f.endsWith(".onnx")).map((f) => join(FIXTURES, dir, f))
-    : [],
+  readdirSync(join(FIXTURES, dir)).filter((f) => f.endsWith(".onnx")).map((f) => join(FIXTURES, dir, f)),
 );
 
 test("fixtures are present (the round-trip test below must not pass by finding nothing)", () => {

@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { analyzeModel } from "../../analyze.js";
@@ -13,10 +13,10 @@ import { loadModelFile } from "../../formats/load-node.js";
 import { buildOrtGraph } from "./graph.js";
 import { modelledHistogram, realHistogram } from "./compare.js";
 import { kernelScratchBytes } from "./scratch.js";
-import { SHARED } from "../../../bench/shared.js";
+import { LEGACY_FIXTURES } from "../../../bench/shared.js";
 
 const MODEL = join(process.cwd(), "models", "fashion-mobilenetv2", "model.onnx");
-const VIT = join(SHARED, "fixtures", "onnx-legacy", "vit_b_16.onnx");
+const VIT = join(LEGACY_FIXTURES, "vit_b_16.onnx");
 
 test("fashion-mobilenetv2: modelled ORT CPU graph matches onnxruntime's optimized graph op for op", async () => {
   const { writeOptimizedModel } = await import("../../runtime/ort.js");
@@ -39,7 +39,7 @@ test("fashion-mobilenetv2: modelled ORT CPU graph matches onnxruntime's optimize
   }
 });
 
-test("vit_b_16: BiasGelu reads the MatMul output first and the bias second, as ORT's fused node does (its scratch is sized by input 0)", { skip: !existsSync(VIT) }, () => {
+test("vit_b_16: BiasGelu reads the MatMul output first and the bias second, as ORT's fused node does (its scratch is sized by input 0)", () => {
   const { model, openExternal, source } = loadModelFile(VIT);
   try {
     const a = analyzeModel(model, { batch: 2, openExternal });
@@ -55,7 +55,7 @@ test("vit_b_16: BiasGelu reads the MatMul output first and the bias second, as O
   }
 });
 
-test("vit_b_16: ORT's level-1 cleanups leave one Shape per tensor, one Unsqueeze per (value, axes), no multiply by one", { skip: !existsSync(VIT) }, () => {
+test("vit_b_16: ORT's level-1 cleanups leave one Shape per tensor, one Unsqueeze per (value, axes), no multiply by one", () => {
   const { model, openExternal, source } = loadModelFile(VIT);
   try {
     const a = analyzeModel(model, { batch: 2, openExternal });

@@ -1,9 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { CachingAllocator, roundSize, segmentSize } from "./caching-allocator.js";
-import { SHARED, type GpuRun as Run } from "../../../bench/shared.js";
-import { join } from "node:path";
+import { H200_GROUND_TRUTH, type GpuRun as Run } from "../../../bench/shared.js";
 
 const MiB = 1 << 20;
 
@@ -95,13 +94,13 @@ test("per-pool counters follow torch.cuda.memory_stats(): pool peaks, request co
   assert.equal(st.allocations, 2, "the request count is cumulative, as allocation.all.allocated is");
 });
 
-const GT = join(SHARED, "groundtruth", "h200-torch2.11.json");
+const GT = H200_GROUND_TRUTH;
 interface Trace {
   base: number;
   events: [string, number, number][];
 }
 
-test("replaying the measured mobilenet_v2 trace event by event: same peak, and warm passes need no new segment", { skip: !existsSync(GT) && "ground truth not present" }, () => {
+test("replaying the measured mobilenet_v2 trace event by event: same peak, and warm passes need no new segment", () => {
   const gt = JSON.parse(readFileSync(GT, "utf8")) as { traces: Record<string, Trace>; runs: Run[] };
   const trace = gt.traces["mobilenet_v2_b32_float32_infer"]!;
   const run = gt.runs.find((r) => r.model === "mobilenet_v2" && r.batch === 32 && r.dtype === "float32" && r.tag === "" && r.input?.[1] === 224)!;

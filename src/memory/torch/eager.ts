@@ -294,7 +294,7 @@ const DENSE_LAYER = /(^|\.)denselayer\d+$/;
  * returns, so its local `concated_features` (the torch.cat result) dies when conv1 returns; `forward` binds
  * conv1's result to `bottleneck_output` and keeps it until the layer returns, although norm2 (folded into
  * conv1 by the exporters) has already read it. Every DenseNet (121/161/169/201) runs this code; measured
- * on densenet121 (../shared/groundtruth), the reserved peak follows these lifetimes and not the generic rule.
+ * on densenet121 (bench/groundtruth/h200-torch2.11.json), the reserved peak follows these lifetimes and not the generic rule.
  */
 function denseLayerLifetimes(ops: EagerOp[], freeAfter: Map<string, number>, callEnd: (start: number, module: string[]) => number): void {
   for (let i = 0; i < ops.length; i++) {

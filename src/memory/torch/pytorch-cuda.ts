@@ -17,7 +17,7 @@ import { trainMemory } from "../train/report.js";
 
 /**
  * A persistent 1 MiB block (small pool) that comes with the first cuBLAS use. Measured: every run in
- * ../shared/groundtruth/h200-torch2.11.json holds exactly 1 MiB more in the small pool than the simulation
+ * bench/groundtruth/h200-torch2.11.json holds exactly 1 MiB more in the small pool than the simulation
  * without it, and each fresh-process seed row's max_memory_allocated about 1 MiB more. Most likely the cuBLASLt
  * workspace (PyTorch's CUBLASLT_WORKSPACE_SIZE, in KiB, 1024 by default). With it the reserved median went from
  * 0.8% to 0.1% and the seed rows' peakAllocated median from 1.9% to 0.04%, passing bench/accuracy-lomo.ts.

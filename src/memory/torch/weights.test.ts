@@ -7,17 +7,17 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadModelFile } from "../../formats/load-node.js";
 import { analyzeModel } from "../../analyze.js";
 import { CachingAllocator } from "./caching-allocator.js";
 import { eagerProgram } from "./eager.js";
-import { SHARED, type GpuRun as Run } from "../../../bench/shared.js";
+import { FIXTURES, H200_GROUND_TRUTH, type GpuRun as Run } from "../../../bench/shared.js";
 
-const GT = join(SHARED, "groundtruth", "h200-torch2.11.json");
+const GT = H200_GROUND_TRUTH;
 
-test("simulated weight loading holds what the H200 measured after model.to(): to the byte from the TorchScript exports", { skip: !existsSync(GT) && "ground truth not present" }, async () => {
+test("simulated weight loading holds what the H200 measured after model.to(): to the byte from the TorchScript exports", async () => {
   const gt = JSON.parse(readFileSync(GT, "utf8")) as { runs: Run[] };
   const cases = new Map<string, number>();
   for (const r of gt.runs) {
@@ -27,8 +27,7 @@ test("simulated weight loading holds what the H200 measured after model.to(): to
   for (const kind of ["onnx-legacy", "onnx-dynamo"]) {
     for (const [key, measured] of cases) {
       const [name, dtype] = key.split(" ") as [string, string];
-      const file = join(SHARED, "fixtures", kind, `${name}.onnx`);
-      if (!existsSync(file)) continue;
+      const file = join(FIXTURES, kind, `${name}.onnx`);
       const model = (await loadModelFile(file)).model;
       const half = dtype === "float16";
       const inference = analyzeModel(model, { batch: 1, dtype: half ? "fp16" : "fp32" }).inference;

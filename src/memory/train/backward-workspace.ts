@@ -2,7 +2,7 @@
  * cuDNN workspaces of a convolution's backward: the data-gradient and weight-gradient calls each allocate their
  * own through the caching allocator and free it on return, like the forward's (src/memory/torch/cudnn.ts).
  *
- * Measured in the one backward trace there is (../shared/groundtruth/h200-torch2.11.json, resnet50 batch 32
+ * Measured in the one backward trace there is (bench/groundtruth/h200-torch2.11.json, resnet50 batch 32
  * fp32 Adam, H200, cuDNN 9.19: every allocation of a training step in order), per convolution:
  * - dense spatial kernels over 64 channels or more (all 16 3x3 convs, 64 to 512 channels, 7x7 to 56x56): the
  *   data gradient's workspace is transposed copies of all three operands, input + output + filter, to the

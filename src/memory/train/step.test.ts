@@ -1,6 +1,5 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { analyzeModel } from "../../analyze.js";
 import { loadModelFile } from "../../formats/load-node.js";
 import { estimateTraining, type TrainOptions } from "./estimate.js";
@@ -9,7 +8,6 @@ import { LEGACY_FIXTURES, DYNAMO_FIXTURES } from "../../../bench/shared.js";
 import { join } from "node:path";
 
 const VIT = join(DYNAMO_FIXTURES, "vit_b_16.onnx");
-const skip = !existsSync(VIT) && "fixtures not present";
 
 async function vit(opts: Partial<TrainOptions>) {
   const { model } = await loadModelFile(VIT);
@@ -22,7 +20,7 @@ test("NF4 with double quantization: 4 bits, an 8-bit absmax per 64, 8 bytes per 
   assert.equal(nf4Bytes(4096 * 4096), 8388608 + 262144 + 1024 * 8);
 });
 
-test("vit_b_16 training: Adam state is twice the trainable bytes; checkpointing lowers the step peak", { skip }, async () => {
+test("vit_b_16 training: Adam state is twice the trainable bytes; checkpointing lowers the step peak", async () => {
   const full = await vit({});
   assert.equal(full.sim.optimizerStateBytes, 2 * full.sim.trainableBytes);
   const ckpt = await vit({ checkpointing: true });
@@ -31,7 +29,7 @@ test("vit_b_16 training: Adam state is twice the trainable bytes; checkpointing 
   assert.ok(ckpt.sim.peakDelta < full.sim.peakDelta);
 });
 
-test("LoRA freezes the base: gradients and optimizer state only for the adapters; QLoRA packs the base to ~4 bits", { skip }, async () => {
+test("LoRA freezes the base: gradients and optimizer state only for the adapters; QLoRA packs the base to ~4 bits", async () => {
   const full = await vit({});
   const lora = await vit({ loraRank: 8 });
   assert.ok(lora.sim.trainableBytes < 0.02 * full.sim.trainableBytes);
@@ -47,7 +45,7 @@ test("LoRA freezes the base: gradients and optimizer state only for the adapters
   assert.ok(saved > 0.5 * lora.sim.paramBytes, `${saved} of ${lora.sim.paramBytes}`);
 });
 
-test("mixed precision halves the activations but keeps fp32 parameters and state", { skip }, async () => {
+test("mixed precision halves the activations but keeps fp32 parameters and state", async () => {
   const full = await vit({});
   const amp = await vit({ dtype: "bf16" });
   assert.equal(amp.sim.paramBytes, full.sim.paramBytes);
@@ -56,7 +54,7 @@ test("mixed precision halves the activations but keeps fp32 parameters and state
   assert.ok(acts(amp, full.sim.trainableBytes / 2) < 0.6 * acts(full, 0), `${acts(amp, full.sim.trainableBytes / 2)} vs ${acts(full, 0)}`);
 });
 
-test("parameters as eager holds them: folded and standalone BatchNorms, exporter-deduplicated constants", { skip }, async () => {
+test("parameters as eager holds them: folded and standalone BatchNorms, exporter-deduplicated constants", async () => {
   // torchvision's own counts: densenet121 7,978,856 and efficientnet_b0 5,288,548 (the TorchScript exports
   // keep every parameter; their BatchNorm ones/zeros come as Identity nodes of one initializer).
   for (const [name, count] of [["densenet121", 7_978_856], ["efficientnet_b0", 5_288_548], ["resnet50", 25_557_032]] as const) {
