@@ -15,6 +15,8 @@ import { buildOrtGraph } from "../src/memory/ort/graph.js";
 import { modelledHistogram, realHistogram } from "../src/memory/ort/compare.js";
 import { materializeWeights } from "./ort-weights.js";
 import { FIXTURES, GROUNDTRUTH, REPO_ROOT } from "./shared.js";
+import { hostCpu, parseCpuIsa, type CpuIsa } from "../src/memory/cpu.js";
+import { ORT_CPU_TRAITS } from "../src/memory/ort/cpu-traits.js";
 
 export interface OrtRow {
   model: string;
@@ -31,6 +33,8 @@ export interface OrtRow {
 
 export interface AccuracyLine {
   set: string;
+  /** The CPU the set was measured on (its file's env.isa), which the prediction assumes (--cpu). */
+  cpu: CpuIsa;
   model: string;
   batch: number;
   hw: number;
@@ -45,37 +49,53 @@ function modelPath(name: string, set: string): string {
   return join(FIXTURES, set.includes("dynamo") ? "onnx-dynamo" : "onnx-legacy", `${name}.onnx`);
 }
 
-export function predictRow(file: string, batch: number, hw: number): { run1: number; run2: number; loadPeak: number } {
+export function predictRow(file: string, batch: number, hw: number, cpu: CpuIsa): { run1: number; run2: number; loadPeak: number } {
   const { model, openExternal, source } = loadModelFile(file);
   try {
     const input = model.graph.inputs.find((v) => !model.graph.initializers.has(v.name));
     const inputs = input ? { [input.name]: [batch, 3, hw, hw] } : undefined;
-    const a = analyzeModel(model, { batch, ...(inputs ? { inputs } : {}), openExternal, runtime: "ort-cpu", device: "cpu" });
-    const e = estimateOrtCpu({ model, inference: a.inference, bindings: a.bindings, settings: { batch, dtype: "fp32", runtime: "ort-cpu", device: "cpu", mode: "inference" } });
+    const a = analyzeModel(model, { batch, ...(inputs ? { inputs } : {}), openExternal, runtime: "ort-cpu", device: "cpu", cpu });
+    const e = estimateOrtCpu({ model, inference: a.inference, bindings: a.bindings, settings: { batch, dtype: "fp32", runtime: "ort-cpu", device: "cpu", mode: "inference", cpu } });
     return { run1: e.afterRun1, run2: e.afterRun2, loadPeak: e.loadPeak };
   } finally {
     source.close();
   }
 }
 
+interface GroundTruthFile {
+  env: { isa?: string; cpu?: string };
+  runs: OrtRow[];
+}
+
+/** The CPU a ground-truth file was measured on: its env.isa. The shared file predates the field; it was
+ *  measured on the AMD EPYC with AVX2 that the first held-out files name. */
+function isaOf(file: GroundTruthFile, set: string): CpuIsa {
+  if (file.env.isa) return parseCpuIsa(file.env.isa);
+  if (set === "shared") return "avx2";
+  throw new Error(`${set}: ground truth without env.isa (the CPU it was measured on)`);
+}
+
 export function accuracyLines(): AccuracyLine[] {
-  const sets: { set: string; rows: OrtRow[] }[] = [];
-  const shared = join(GROUNDTRUTH, "ort-cpu-memory.json");
-  sets.push({ set: "shared", rows: (JSON.parse(readFileSync(shared, "utf8")) as { runs: OrtRow[] }).runs });
+  const sets: { set: string; cpu: CpuIsa; rows: OrtRow[] }[] = [];
+  const add = (set: string, path: string) => {
+    const file = JSON.parse(readFileSync(path, "utf8")) as GroundTruthFile;
+    sets.push({ set, cpu: isaOf(file, set), rows: file.runs });
+  };
+  add("shared", join(GROUNDTRUTH, "ort-cpu-memory.json"));
   const local = join(REPO_ROOT, "bench", "groundtruth");
   if (existsSync(local)) {
-    for (const f of readdirSync(local).filter((f) => f.startsWith("ort-cpu-") && f.endsWith(".json")).sort()) {
-      sets.push({ set: basename(f, ".json"), rows: (JSON.parse(readFileSync(join(local, f), "utf8")) as { runs: OrtRow[] }).runs });
-    }
+    // ort-cpu-memory.json is the shared set (read above); every other ort-cpu-*.json is a held-out set.
+    const heldOut = (f: string) => f.startsWith("ort-cpu-") && f.endsWith(".json") && f !== "ort-cpu-memory.json";
+    for (const f of readdirSync(local).filter(heldOut).sort()) add(basename(f, ".json"), join(local, f));
   }
   const lines: AccuracyLine[] = [];
   const rel = (p: number, m: number) => (m === 0 ? 0 : (p - m) / m);
-  for (const { set, rows } of sets) {
+  for (const { set, cpu, rows } of sets) {
     for (const r of rows) {
       const measured = { run1: r.maxrss_run1 - r.rss_input, run2: r.maxrss_run2 - r.rss_input, loadPeak: r.maxrss_created - r.rss_start };
-      const predicted = predictRow(modelPath(r.model, set), r.batch, r.hw);
+      const predicted = predictRow(modelPath(r.model, set), r.batch, r.hw, cpu);
       lines.push({
-        set, model: r.model, batch: r.batch, hw: r.hw, measured, predicted,
+        set, cpu, model: r.model, batch: r.batch, hw: r.hw, measured, predicted,
         error: { run1: rel(predicted.run1, measured.run1), run2: rel(predicted.run2, measured.run2), loadPeak: rel(predicted.loadPeak, measured.loadPeak) },
       });
     }
@@ -94,11 +114,11 @@ function render(lines: AccuracyLine[]): string {
   const mib = (b: number) => (b / 2 ** 20).toFixed(1);
   const pct = (e: number) => `${e >= 0 ? "+" : ""}${(e * 100).toFixed(1)}%`;
   const out = [
-    "| set | model | batch | hw | run1 measured MiB | run1 predicted | error | run2 measured MiB | run2 predicted | error | load peak measured | predicted | error |",
-    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| set | cpu | model | batch | hw | run1 measured MiB | run1 predicted | error | run2 measured MiB | run2 predicted | error | load peak measured | predicted | error |",
+    "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const l of lines) {
-    out.push(`| ${l.set} | ${l.model} | ${l.batch} | ${l.hw} | ${mib(l.measured.run1)} | ${mib(l.predicted.run1)} | ${pct(l.error.run1)} | ${mib(l.measured.run2)} | ${mib(l.predicted.run2)} | ${pct(l.error.run2)} | ${mib(l.measured.loadPeak)} | ${mib(l.predicted.loadPeak)} | ${pct(l.error.loadPeak)} |`);
+    out.push(`| ${l.set} | ${l.cpu} | ${l.model} | ${l.batch} | ${l.hw} | ${mib(l.measured.run1)} | ${mib(l.predicted.run1)} | ${pct(l.error.run1)} | ${mib(l.measured.run2)} | ${mib(l.predicted.run2)} | ${pct(l.error.run2)} | ${mib(l.measured.loadPeak)} | ${mib(l.predicted.loadPeak)} | ${pct(l.error.loadPeak)} |`);
   }
   out.push("");
   for (const set of [...new Set(lines.map((l) => l.set))]) {
@@ -127,7 +147,7 @@ async function graphAgreement(): Promise<string> {
       const real = loadModelFile(optimized);
       const mine = loadModelFile(modelPath(name, "legacy"));
       const a = analyzeModel(mine.model, { batch: 1, openExternal: mine.openExternal });
-      const hm = modelledHistogram(buildOrtGraph(mine.model, a.inference, a.bindings, { nchwcBlock: 8 }));
+      const hm = modelledHistogram(buildOrtGraph(mine.model, a.inference, a.bindings, { nchwcBlock: ORT_CPU_TRAITS[hostCpu().isa].nchwcBlock }));
       const hr = realHistogram(real.model.graph);
       real.source.close();
       mine.source.close();
@@ -187,7 +207,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     "## The modelled graph vs the one ORT builds",
     "",
     "Node counts by op (with fused activation and Conv Sum input), from `writeOptimizedModel` on each legacy fixture",
-    "with random weights (ORT_ENABLE_ALL, this machine: AVX2, NCHWc block 8):",
+    `with random weights (ORT_ENABLE_ALL, this machine: ${hostCpu().model || "CPU"}, ${hostCpu().isa}, NCHWc block ${ORT_CPU_TRAITS[hostCpu().isa].nchwcBlock}):`,
     "",
     agreement,
     "",

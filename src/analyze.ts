@@ -11,6 +11,7 @@ import { dimToString, evaluate, isSym, product, symbolsOf, type Dim } from "./sy
 import { SCHEMA, type Layer, type ModelSummary, type Report, type Settings } from "./report/report.js";
 import { findRuntime } from "./memory/runtimes.js";
 import type { MemoryResult, MemorySettings } from "./memory/profile.js";
+import { hostCpu, type CpuIsa } from "./memory/cpu.js";
 
 export interface AnalyzeOptions {
   batch?: number;
@@ -38,6 +39,8 @@ export interface AnalyzeOptions {
   cublasFirst?: boolean;
   /** --mode train: checkpointing, LoRA, sharding across GPUs. */
   train?: import("./memory/train/report.js").TrainSettings;
+  /** CPU runtimes: the instruction set to assume; the host's own when absent (src/memory/cpu.ts). */
+  cpu?: CpuIsa;
 }
 
 /** The value a symbol takes when the user gave none (and not the batch): stated in a warning. */
@@ -153,6 +156,7 @@ export function analyzeModel(model: Model, opts: AnalyzeOptions = {}): Analysis 
     device: opts.device ?? "h100",
     mode: opts.mode ?? "inference",
     dims: bindings,
+    ...cpuSettings(opts.cpu),
   };
   const report: Report = { schema: SCHEMA, model: summarizeModel(model), settings, layers, warnings };
   if (opts.memory) {
@@ -164,6 +168,13 @@ export function analyzeModel(model: Model, opts: AnalyzeOptions = {}): Analysis 
   return { report, inference, bindings };
 }
 
+/** The CPU named in every report: --cpu as given, else this machine's (generic where it cannot tell). */
+function cpuSettings(cpu: CpuIsa | undefined): Pick<Settings, "cpu" | "cpuFrom"> {
+  if (cpu !== undefined) return { cpu, cpuFrom: "--cpu" };
+  const h = hostCpu();
+  return { cpu: h.isa, cpuFrom: h.isa === "generic" ? `this machine: ${h.source}` : `${h.model || "this machine"} (this machine)` };
+}
+
 function memorySettings(opts: AnalyzeOptions, settings: Settings): MemorySettings {
   const m: MemorySettings = { batch: settings.batch, dtype: settings.dtype, runtime: settings.runtime, device: settings.device, mode: settings.mode };
   if (opts.optimizer !== undefined) m.optimizer = opts.optimizer;
@@ -171,6 +182,7 @@ function memorySettings(opts: AnalyzeOptions, settings: Settings): MemorySetting
   if (opts.cudaModuleLoading !== undefined) m.cudaModuleLoading = opts.cudaModuleLoading;
   if (opts.cublasFirst !== undefined) m.cublasFirst = opts.cublasFirst;
   if (opts.train !== undefined) m.train = opts.train;
+  if (settings.cpu !== undefined) m.cpu = settings.cpu as CpuIsa;
   return m;
 }
 

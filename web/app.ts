@@ -6,6 +6,7 @@
  */
 import { DEVICES } from "../src/memory/devices.js";
 import { RUNTIMES } from "../src/memory/runtimes.js";
+import { CPU_ISAS, hostCpu, type CpuIsa } from "../src/memory/cpu.js";
 import { batchChart } from "../src/report/charts.js";
 import { REPORT_CSS, reportSections } from "../src/report/html.js";
 import type { Report } from "../src/report/report.js";
@@ -25,6 +26,7 @@ const ui = {
   dtype: el<HTMLSelectElement>("dtype"),
   runtime: el<HTMLSelectElement>("runtime"),
   device: el<HTMLSelectElement>("device"),
+  cpu: el<HTMLSelectElement>("cpu"),
   mode: el<HTMLSelectElement>("mode"),
   newTokens: el<HTMLInputElement>("new-tokens"),
   attn: el<HTMLSelectElement>("attn"),
@@ -68,6 +70,8 @@ function setup(): void {
   for (const r of RUNTIMES) ui.runtime.append(new Option(r.id, r.id));
   for (const d of DEVICES) ui.device.append(new Option(`${d.id} (${d.name})`, d.id));
   ui.device.value = "h100";
+  for (const c of CPU_ISAS) ui.cpu.append(new Option(c, c));
+  ui.cpu.value = hostCpu().isa;
   ui.file.addEventListener("change", () => choose([...(ui.file.files ?? [])]));
   ui.drop.addEventListener("dragover", (e) => {
     e.preventDefault();
@@ -85,7 +89,7 @@ function setup(): void {
     else if (ui.device.value === "cpu") ui.device.value = "h100";
     rerun();
   });
-  for (const c of [ui.batch, ui.dtype, ui.device, ui.mode, ui.newTokens, ui.attn]) c.addEventListener("change", rerun);
+  for (const c of [ui.batch, ui.dtype, ui.device, ui.cpu, ui.mode, ui.newTokens, ui.attn]) c.addEventListener("change", rerun);
   ui.dims.addEventListener("change", rerun);
   status("idle", "choose or drop a model: .onnx (with its external data files), config.json (+ .safetensors), or .gguf");
 }
@@ -141,7 +145,7 @@ function readSettings(): PageSettings {
     const v = positive(input.value, input.dataset["dim"]!);
     if (v !== undefined) dims[input.dataset["dim"]!] = v;
   }
-  const settings: PageSettings = { batch: positive(ui.batch.value, "batch") ?? 1, dtype: ui.dtype.value, runtime: ui.runtime.value, device: ui.device.value, mode: ui.mode.value, attn: ui.attn.value, dims };
+  const settings: PageSettings = { batch: positive(ui.batch.value, "batch") ?? 1, dtype: ui.dtype.value, runtime: ui.runtime.value, device: ui.device.value, cpu: ui.cpu.value as CpuIsa, mode: ui.mode.value, attn: ui.attn.value, dims };
   const newTokens = positive(ui.newTokens.value, "new tokens");
   if (newTokens !== undefined) settings.newTokens = newTokens;
   return settings;

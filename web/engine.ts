@@ -7,6 +7,7 @@ import { analyzeModel, DEFAULT_SYMBOL_VALUE, type AnalyzeOptions } from "../src/
 import type { ByteSource } from "../src/formats/source.js";
 import { llmReport, type LlmSettings } from "../src/llm/estimate.js";
 import type { Report } from "../src/report/report.js";
+import type { CpuIsa } from "../src/memory/cpu.js";
 import { batchSweepSteps, llmSweepSteps, type SweepStep } from "../src/report/sweep.js";
 import { symbolsOf } from "../src/sym/expr.js";
 import { loadFiles, type Loaded } from "./files.js";
@@ -19,6 +20,8 @@ export interface PageSettings {
   dtype: string;
   runtime: string;
   device: string;
+  /** CPU runtimes: the instruction set (the page's choice; a browser cannot read the CPU's). */
+  cpu?: CpuIsa;
   /** inference, or generate (prompt of `seq` tokens, then `newTokens` decode steps: LLMs from config.json). */
   mode: string;
   newTokens?: number;
@@ -60,7 +63,7 @@ export function settableSymbols(loaded: Loaded): string[] {
 export function analyse(loaded: Loaded, s: PageSettings): { report: Report; sweep: Generator<SweepStep> } {
   if (loaded.kind === "onnx") {
     if (s.mode !== "inference") throw new Error(`mode ${s.mode}: an ONNX graph is analysed for inference here (generate: choose the model's config.json)`);
-    const opts: AnalyzeOptions = { batch: s.batch, dims: s.dims, dtype: s.dtype, runtime: s.runtime, device: s.device, openExternal: loaded.openExternal, memory: true };
+    const opts: AnalyzeOptions = { batch: s.batch, dims: s.dims, dtype: s.dtype, runtime: s.runtime, device: s.device, ...(s.cpu ? { cpu: s.cpu } : {}), openExternal: loaded.openExternal, memory: true };
     const report = analyzeModel(loaded.model, opts).report;
     report.warnings.unshift(...loaded.warnings);
     return { report, sweep: batchSweepSteps(loaded.model, opts) };

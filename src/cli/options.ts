@@ -3,6 +3,7 @@ import { UsageError } from "../errors.js";
 import { parseDim, type Dim } from "../sym/expr.js";
 import type { AnalyzeOptions } from "../analyze.js";
 import type { TrainSettings } from "../memory/train/report.js";
+import { CPU_ISAS, parseCpuIsa } from "../memory/cpu.js";
 
 export const sharedArgs = {
   model: { type: "positional", description: "model: .onnx, a hub folder or config.json (+ safetensors), or .gguf", required: true },
@@ -12,6 +13,7 @@ export const sharedArgs = {
   dtype: { type: "string", description: "fp32|fp16|bf16|int8", default: "fp32" },
   runtime: { type: "string", description: "pytorch-cuda|ort-cpu|ort-cuda", default: "pytorch-cuda" },
   device: { type: "string", description: "h200|h100|a100-80gb|a100-40gb|l4|t4|rtx4090|rtx3090|cpu", default: "h100" },
+  cpu: { type: "string", description: `CPU runtimes: the instruction set, ${CPU_ISAS.join("|")} (default: this machine's)` },
   mode: { type: "string", description: "inference|train|generate (generate: LLMs, with the KV cache)", default: "inference" },
   optimizer: { type: "string", description: "sgd|momentum|adam|adamw" },
   json: { type: "boolean", description: "print the JSON contract" },
@@ -83,6 +85,7 @@ export function analyzeOptions(args: Record<string, unknown>, rawArgs: readonly 
   }
   if (typeof args["optimizer"] === "string" && args["optimizer"] !== "") opts.optimizer = args["optimizer"];
   if (args["cudnn-benchmark"] === true) opts.cudnnBenchmark = true;
+  if (typeof args["cpu"] === "string") opts.cpu = parseCpuIsa(args["cpu"]);
   const train = trainSettings(args);
   if (train !== undefined) opts.train = train;
   const loading = args["cuda-module-loading"];

@@ -6,6 +6,7 @@
 import type { Model } from "../graph/ir.js";
 import type { InferenceResult } from "../shapes/engine.js";
 import type { MemoryReport, TimelinePoint } from "../report/report.js";
+import type { CpuIsa } from "./cpu.js";
 
 export interface MemorySettings {
   batch: number;
@@ -26,6 +27,8 @@ export interface MemorySettings {
   cublasFirst?: boolean;
   /** --mode train: checkpointing, LoRA, sharding across GPUs (src/memory/train/report.ts). */
   train?: import("./train/report.js").TrainSettings;
+  /** CPU runtimes: the instruction set the kernels dispatch to (--cpu; the host's own by default). */
+  cpu?: CpuIsa;
 }
 
 export interface MemoryInput {

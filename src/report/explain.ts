@@ -12,7 +12,9 @@ export function renderExplanation(report: Report): string {
   const m = report.memory;
   const s = report.settings;
   const inputs = Object.entries(s.inputs).map(([k, v]) => `${k} ${shape(v)}`).join(", ");
-  const head = `${report.model.file}: ${s.runtime} on ${s.device}, ${s.dtype}, batch ${s.batch}${inputs ? ` (${inputs})` : ""}`;
+  // A CPU runtime's memory depends on the instruction set (src/memory/cpu.ts): name the one assumed.
+  const cpu = s.runtime !== "pytorch-cuda" && s.cpu ? ` (${s.cpu}: ${s.cpuFrom ?? "assumed"})` : "";
+  const head = `${report.model.file}: ${s.runtime} on ${s.device}${cpu}, ${s.dtype}, batch ${s.batch}${inputs ? ` (${inputs})` : ""}`;
   if (!m) return `${head}\nno memory estimate for this runtime\n`;
   const lines: string[] = [head, ""];
   const slack = Math.max(0, m.peakReserved - m.peakAllocated);

@@ -23,6 +23,10 @@ export interface Settings {
   mode: string;
   /** Values given to symbols (`batch`, `seq`). */
   dims?: Record<string, number>;
+  /** The CPU instruction set the estimate assumed (src/memory/cpu.ts): `--cpu`, or this machine's. */
+  cpu?: string;
+  /** How the report names that CPU: "AMD EPYC (this machine)" or "--cpu". */
+  cpuFrom?: string;
 }
 
 export interface LayerOutput {

@@ -15,16 +15,14 @@ import { buildOrtGraph, type OrtGraph } from "./graph.js";
 import { planAllocations } from "./planner.js";
 import { PAGE_BYTES } from "./arena.js";
 import { simulateRuns, type SessionRuns } from "./session.js";
-
-/** NCHWc block size MLAS uses on AVX2 (AVX-512 machines use 16). Measured machine: AMD EPYC, AVX2. */
-export const AVX2_NCHWC_BLOCK = 8;
+import { ORT_CPU_TRAITS, type OrtCpuTraits } from "./cpu-traits.js";
+import { hostCpu, type CpuIsa } from "../cpu.js";
 
 /**
- * RSS an onnxruntime-node process gains by creating a session of a model with no weights: the shared
- * library's pages, the environment, two intra-op threads. Measured: ort-cpu-memory.json rows, session
- * created minus weights for vit_b_16 and mobilenet_v2 (29-33 MiB), onnxruntime-node 1.30, node 20.
+ * The session base (ORT_CPU_TRAITS[isa].sessionBaseBytes, cpu-traits.ts): RSS an onnxruntime-node process
+ * gains by creating a session of a model with no weights: the shared library's pages, the environment,
+ * two intra-op threads; onnxruntime-node 1.30, node 20.
  */
-export const ORT_SESSION_BASE_BYTES = 30 * (1 << 20);
 
 /**
  * RSS the first run adds outside the arena whatever the model: the intra-op threads' first work (stacks,
@@ -35,6 +33,8 @@ export const ORT_SESSION_BASE_BYTES = 30 * (1 << 20);
 export const FIRST_RUN_FIXED_BYTES = 768 * 1024;
 
 export interface OrtCpuEstimate {
+  isa: CpuIsa;
+  traits: OrtCpuTraits;
   graph: OrtGraph;
   runs: SessionRuns;
   inputs: number;
@@ -47,8 +47,15 @@ export interface OrtCpuEstimate {
   afterRun2: number;
 }
 
-export function estimateOrtCpu(input: MemoryInput, nchwcBlock = AVX2_NCHWC_BLOCK): OrtCpuEstimate {
-  const graph = buildOrtGraph(input.model, input.inference, input.bindings, { nchwcBlock });
+/** The CPU the settings name, else this machine's. */
+export function settingsIsa(input: MemoryInput): CpuIsa {
+  return input.settings.cpu ?? hostCpu().isa;
+}
+
+export function estimateOrtCpu(input: MemoryInput): OrtCpuEstimate {
+  const isa = settingsIsa(input);
+  const traits = ORT_CPU_TRAITS[isa];
+  const graph = buildOrtGraph(input.model, input.inference, input.bindings, { nchwcBlock: traits.nchwcBlock });
   const plan = planAllocations(graph);
   const runs = simulateRuns(plan, graph.nodes.length);
   const bytesOf = (names: readonly string[]) => names.reduce((a, n) => a + (graph.tensors.get(n)?.bytes ?? 0), 0);
@@ -62,11 +69,13 @@ export function estimateOrtCpu(input: MemoryInput, nchwcBlock = AVX2_NCHWC_BLOCK
   for (const t of input.model.graph.initializers.values()) if (t.data.kind === "embedded") embedded += t.bytes;
   // Weights read straight from the mapped data file are not resident until the first run reads them.
   const lazy = firstReadMappedBytes(input.model, graph);
-  const loaded = ORT_SESSION_BASE_BYTES + graph.constantBytes + graph.reorderedWeightBytes + embedded - lazy;
+  const loaded = traits.sessionBaseBytes + graph.constantBytes + graph.reorderedWeightBytes + embedded - lazy;
   const loadPeak = loaded + prepackingPeakExcess(input.model, graph);
   // maxrss after a run minus RSS with the input in place: the load peak shows through when it is higher.
   const fromLoad = Math.max(0, loadPeak - loaded - inputs);
   return {
+    isa,
+    traits,
     graph,
     runs,
     inputs,
@@ -173,7 +182,7 @@ export const ortCpuProfile: RuntimeProfile = {
         workspace: 0,
         peakAllocated: e.graph.constantBytes + e.inputs + e.runs.run1PeakInUse,
         peakReserved: e.graph.constantBytes + e.runs.arenaReserved,
-        runtimeOverhead: ORT_SESSION_BASE_BYTES,
+        runtimeOverhead: e.traits.sessionBaseBytes,
         total: e.loaded + e.inputs + e.afterRun2,
         peakAt: { layer: peakNode ? peakNode.name || peakNode.op : "", live: liveAt(e.graph, e.runs.peakNode) },
         // Not linear in the batch: arena regions double, and buffer reuse depends on shapes.
@@ -186,7 +195,7 @@ export const ortCpuProfile: RuntimeProfile = {
         memoryPatternBlock: e.runs.patternPeak,
         assumptions: [
           "onnxruntime-node 1.30 CPU provider defaults: ORT_ENABLE_ALL, BFC arena (kNextPowerOfTwo), memory pattern, 2 intra-op threads",
-          `x86-64 with AVX2: NCHWc block ${AVX2_NCHWC_BLOCK} (AVX-512 machines use 16, ARM has no NCHWc layout)`,
+          `CPU ${e.isa}: ${e.traits.nchwcBlock > 1 ? `NCHWc block ${e.traits.nchwcBlock}` : "no NCHWc layout"}; session base ${(e.traits.sessionBaseBytes / (1 << 20)).toFixed(1)} MiB, ${e.traits.sessionBaseSource}`,
           "process memory is RSS on Linux/glibc: only written pages count",
         ],
       },
