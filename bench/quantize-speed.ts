@@ -9,12 +9,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadModelFile } from "../src/formats/load-node.js";
-import { imageSpecFor } from "../src/runtime/preprocess.js";
-import { readSidecar } from "../src/runtime/sidecar.js";
+import { MemlensModel } from "../src/runtime/model.js";
 import { readIdx, toBatches } from "../src/quantize/dataset.js";
-import { quantize, type QuantizeOptions } from "../src/quantize/quantize.js";
-import { saveModel } from "../src/quantize/save.js";
+import { quantize } from "../src/quantize/model.js";
+import type { QuantizeOptions } from "../src/quantize/quantize.js";
 
 const MODEL = new URL("../../models/fashion-mobilenetv2/model.onnx", import.meta.url).pathname;
 const DATA = "/usr/share/datasets/fashion-mnist";
@@ -26,28 +24,27 @@ let failed = false;
 
 async function run(label: string, opts: QuantizeOptions, prepare?: () => QuantizeOptions["calibrate"]) {
   const t0 = performance.now();
-  const l = loadModelFile(MODEL);
+  const source = MemlensModel.load(MODEL);
   try {
     const calibrate = prepare?.();
-    const { model, report } = await quantize(
-      { model: l.model, openExternal: l.openExternal, path: MODEL, fileBytes: l.source.size },
-      calibrate ? { ...opts, calibrate } : opts,
-    );
-    const file = saveModel(model, join(out, `${label}.onnx`), MODEL, l.openExternal);
+    const q = await quantize(source, calibrate ? { ...opts, calibrate } : opts);
+    const report = q.report;
+    const file = q.save(join(out, `${label}.onnx`));
+    const fp32 = source.fileBytes!;
     const wall = (performance.now() - t0 - report.seconds.evaluate * 1000) / 1000;
     const a = report.accuracy;
     console.log(
       `${label.padEnd(28)} ${wall.toFixed(2).padStart(6)} s (calibrate ${report.seconds.calibrate.toFixed(2)} s)` +
-        `  file ${(file / 1e6).toFixed(2)} MB = ${((100 * file) / l.source.size).toFixed(1)}% of fp32` +
+        `  file ${(file / 1e6).toFixed(2)} MB = ${((100 * file) / fp32).toFixed(1)}% of fp32` +
         (a ? `  accuracy ${(100 * a.before).toFixed(2)}% -> ${(100 * a.after).toFixed(2)}% (${(100 * (a.after - a.before)).toFixed(2)} pts, agreement ${(100 * a.agreement).toFixed(2)}%, ${a.images} images)` : ""),
     );
-    return { wall, report, file, fp32: l.source.size };
+    return { wall, report, file, fp32 };
   } finally {
-    l.source.close();
+    await source.close();
   }
 }
 
-const spec = imageSpecFor([{ name: "input", type: "float32", shape: ["batch", 3, 32, 32] }], readSidecar(MODEL)?.preprocess);
+const spec = MemlensModel.load(MODEL).imageSpec();
 const train512 = () => {
   const { images } = readIdx(join(DATA, "train-images-idx3-ubyte.gz"), join(DATA, "train-labels-idx1-ubyte.gz"), spec, 512);
   return toBatches(images, spec, 64);

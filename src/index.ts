@@ -19,8 +19,10 @@ export type { LayerComparison } from "./runtime/compare.js";
 export type { HostTensor } from "./runtime/ort.js";
 export type { Scored } from "./runtime/topk.js";
 export { analyzeModel } from "./analyze.js";
-export { quantize } from "./quantize/quantize.js";
+export { quantize, QuantizedModel } from "./quantize/model.js";
 export type { QuantizeOptions, QuantizeReport } from "./quantize/quantize.js";
+export { PRESETS as PREPROCESS_PRESETS, META_LABELS, META_PREPROCESS } from "./runtime/preprocessing.js";
+export type { ExplicitPreprocessing, PresetName, ResolvedPreprocessing } from "./runtime/preprocessing.js";
 export type { Report, Layer, ModelSummary } from "./report/report.js";
 export { MemlensError, ModelFormatError, InputError, ShapeError, UsageError } from "./errors.js";
 // LLMs without an ONNX graph: a hub folder, config.json, safetensors or GGUF, estimated from the architecture.

@@ -42,15 +42,16 @@ export interface FashionSet {
   labels: Uint8Array;
 }
 
-export function readFashionMnist(split: "t10k" | "train" = "t10k", limit = Infinity): FashionSet {
+/** Up to `limit` images from index `offset` on. */
+export function readFashionMnist(split: "t10k" | "train" = "t10k", limit = Infinity, offset = 0): FashionSet {
   ensureFashionMnist();
   const img = idx(`${FASHION_DIR}/${split}-images-idx3-ubyte.gz`, IMAGES_MAGIC);
   const lab = idx(`${FASHION_DIR}/${split}-labels-idx1-ubyte.gz`, LABELS_MAGIC);
   const [count, h, w] = img.dims as [number, number, number];
-  const n = Math.min(count, limit);
+  const end = Math.min(count, offset + limit);
   const images: LoadedImage[] = [];
-  for (let i = 0; i < n; i++) images.push(padToRgb32(img.data.subarray(i * h * w, (i + 1) * h * w), h, w, `${split}_${i}`));
-  return { images, labels: lab.data.subarray(0, n) };
+  for (let i = offset; i < end; i++) images.push(padToRgb32(img.data.subarray(i * h * w, (i + 1) * h * w), h, w, `${split}_${i}`));
+  return { images, labels: lab.data.subarray(offset, end) };
 }
 
 const PAD = 2;
@@ -69,4 +70,16 @@ function padToRgb32(gray: Uint8Array, h: number, w: number, name: string): Loade
     }
   }
   return imageFromPixels(out, W, H, 3, name);
+}
+
+/** The images as PNG files in `dir` (NAME.png), for tests that go through the CLI. */
+export async function writePngs(images: readonly LoadedImage[], dir: string): Promise<string[]> {
+  const sharp = (await import("sharp")).default;
+  return Promise.all(
+    images.map(async (img) => {
+      const file = `${dir}/${img.file}.png`;
+      await sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } }).png().toFile(file);
+      return file;
+    }),
+  );
 }

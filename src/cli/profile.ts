@@ -6,6 +6,7 @@ import { MemlensModel } from "../runtime/model.js";
 import type { HostTensor, ProviderChoice, TensorType } from "../runtime/ort.js";
 import { profile, type ProfileResult } from "../runtime/profile.js";
 import { parseDimSpec, positiveInt, repeated } from "./options.js";
+import { preprocessArgs, preprocessOptions } from "./preprocess-args.js";
 
 export default defineCommand({
   meta: { name: "profile", description: "run the model with onnxruntime's profiler: measured per-layer outputs and peak RSS beside the prediction" },
@@ -19,11 +20,12 @@ export default defineCommand({
     convert: { type: "boolean", description: "convert gray <-> RGB when the channel count differs" },
     provider: { type: "string", description: "auto|cpu|cuda|webgpu (auto: CUDA where onnxruntime-node has it, else CPU)", default: "auto" },
     json: { type: "boolean", description: "print the profile JSON contract" },
+    ...preprocessArgs,
   },
   async run({ args, rawArgs }) {
     const batch = positiveInt(args.batch, "--batch") ?? 1;
     const dims = Object.fromEntries(repeated(rawArgs, "dim").map(parseDimSpec));
-    const model = MemlensModel.load(args.model, { provider: providerArg(args.provider), randomWeights: Boolean(args["random-weights"]) });
+    const model = MemlensModel.load(args.model, { provider: providerArg(args.provider), randomWeights: Boolean(args["random-weights"]), ...preprocessOptions(args) });
     try {
       let result: ProfileResult<unknown>;
       if (args.image) {
@@ -31,6 +33,7 @@ export default defineCommand({
         const image = await loadImage(args.image, { ...options, model });
         const images = new Array(batch).fill(image);
         result = await profile(() => model.predict(images));
+        for (const w of model.warnings) process.stderr.write(`memlens: warning: ${w}\n`);
       } else {
         const feeds = randomFeeds(model, batch, dims);
         result = await profile(() => model.run(feeds));

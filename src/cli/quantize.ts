@@ -1,8 +1,11 @@
+/** `memlens quantize`: a thin layer over the library's quantize(model) and the quantized model's save(path). */
 import { defineCommand } from "citty";
 import { UsageError } from "../errors.js";
-import { quantize, type QuantizeOptions, type QuantizeReport } from "../quantize/quantize.js";
-import { defaultOutputPath, saveModel } from "../quantize/save.js";
-import { loadForCli } from "./load.js";
+import { quantize } from "../quantize/model.js";
+import type { QuantizeOptions, QuantizeReport } from "../quantize/quantize.js";
+import { defaultOutputPath } from "../quantize/save.js";
+import { MemlensModel } from "../runtime/model.js";
+import { preprocessArgs, preprocessOptions } from "./preprocess-args.js";
 
 export default defineCommand({
   meta: { name: "quantize", description: "write an int8 or int4 model; report file, weight and memory sizes and accuracy before/after" },
@@ -23,6 +26,7 @@ export default defineCommand({
     runtime: { type: "string", default: "ort-cpu", description: "runtime whose memory is predicted before/after" },
     batch: { type: "string", default: "1", description: "batch for the memory prediction" },
     json: { type: "boolean", description: "print the report as JSON" },
+    ...preprocessArgs,
   },
   async run({ args }) {
     const int = (name: string, v: string | undefined): number | undefined => {
@@ -40,7 +44,6 @@ export default defineCommand({
     const percentile = args.percentile === undefined ? undefined : Number(args.percentile);
     if (percentile !== undefined && !(percentile > 50 && percentile <= 100)) throw new UsageError(`--percentile ${args.percentile}: expected a number in (50, 100]`);
     const out = args.output ?? defaultOutputPath(args.model, bits);
-    const loaded = loadForCli(args.model);
     const opts: QuantizeOptions = {
       bits,
       method: args.method,
@@ -58,10 +61,18 @@ export default defineCommand({
     if (args.eval) opts.evaluate = args.eval;
     const el = int("eval-limit", args["eval-limit"]);
     if (el !== undefined) opts.evaluateLimit = el;
-    const { model, report } = await quantize({ model: loaded.model, openExternal: loaded.openExternal, path: args.model, fileBytes: loaded.source.size }, opts);
-    report.fileBytes.after = saveModel(model, out, args.model, loaded.openExternal);
-    if (args.json) process.stdout.write(JSON.stringify({ output: out, ...report }) + "\n");
-    else process.stdout.write(render(out, report));
+    const source = MemlensModel.load(args.model, preprocessOptions(args));
+    try {
+      const quantized = await quantize(source, opts);
+      const report = quantized.report;
+      report.fileBytes.after = quantized.save(out);
+      // Calibration and accuracy used the model's preprocessing: say so when part of it was assumed.
+      if (opts.evaluate !== undefined || report.mode === "static") for (const w of source.warnings) process.stderr.write(`memlens: warning: ${w}\n`);
+      if (args.json) process.stdout.write(JSON.stringify({ output: out, ...report }) + "\n");
+      else process.stdout.write(render(out, report));
+    } finally {
+      await source.close();
+    }
   },
 });
 
@@ -87,8 +98,13 @@ function render(out: string, r: QuantizeReport): string {
       `  accuracy    ${(100 * a.before).toFixed(2)}% -> ${(100 * a.after).toFixed(2)}% on ${a.images} images (${(100 * (a.after - a.before)).toFixed(2)} points); top-1 agreement ${(100 * a.agreement).toFixed(2)}%`,
     );
   }
-  for (const k of r.nodes.keptFloat.slice(0, 10)) lines.push(`  float: ${k.name || "(unnamed)"} ${k.op}: ${k.reason}`);
-  if (r.nodes.keptFloat.length > 10) lines.push(`  float: ... ${r.nodes.keptFloat.length - 10} more`);
+  // Layers kept float for the same reason are one line (int4 on a CNN keeps every Conv).
+  const byReason = new Map<string, QuantizeReport["nodes"]["keptFloat"]>();
+  for (const k of r.nodes.keptFloat) byReason.set(k.reason, [...(byReason.get(k.reason) ?? []), k]);
+  for (const [reason, ks] of byReason) {
+    if (ks.length <= 3) for (const k of ks) lines.push(`  float: ${k.name || "(unnamed)"} ${k.op}: ${reason}`);
+    else lines.push(`  float: ${ks.length} layers (${[...new Set(ks.map((k) => k.op))].join(", ")}): ${reason}`);
+  }
   for (const w of r.warnings) lines.push(`  warning: ${w}`);
   return lines.join("\n") + "\n";
 }

@@ -21,6 +21,7 @@ export function quantizeInt4(e: GraphEditor, opts: Int4Options): TransformResult
   const out: Node[] = [];
   for (const n of e.nodes) {
     if (n.opType === "Conv") {
+      skipped.push({ node: n, reason: "int4 (MatMulNBits) applies to MatMul/Gemm weights; convolutions stay float (int8 quantizes them)" });
       out.push(n);
       continue;
     }

@@ -7,7 +7,7 @@ import type { Model, Node } from "../graph/ir.js";
 import { loadModelFile } from "../formats/load-node.js";
 import { encodeModel, tensorFromBytes } from "../formats/onnx/writer.js";
 import { createSession, type HostTensor } from "../runtime/ort.js";
-import { quantize } from "./quantize.js";
+import { quantizeGraph } from "./quantize.js";
 import { defaultOutputPath, saveModel } from "./save.js";
 import { dequantizeBlocks4 } from "./weights.js";
 
@@ -78,7 +78,7 @@ for (const blockSize of [32, 128] as const) {
   test(`int4 MatMulNBits (block ${blockSize}): ORT output equals the 4-bit weights' math, error within the 4-bit bound, weights <= 1/6`, async () => {
     const [k, h, n] = [256, 96, 10];
     const { model, w1, w2, b2 } = mlp(k, h, n);
-    const { model: q, report } = await quantize(model, { bits: 4, blockSize });
+    const { model: q, report } = await quantizeGraph(model, { bits: 4, blockSize });
     assert.equal(report.nodes.quantized, 2);
     assert.ok(q.graph.nodes.filter((x) => x.opType === "MatMulNBits").length === 2);
     assert.equal(q.opsets["com.microsoft"], 1);
@@ -129,7 +129,7 @@ for (const blockSize of [32, 128] as const) {
 test("int8 static on the fashion model: file <= 30%, accuracy within a point on 1,000 test images", { skip: !existsSync(FASHION_MNIST) && "dataset-fashion-mnist not installed" }, async () => {
   const l = loadModelFile(FASHION);
   try {
-    const { model, report } = await quantize({ model: l.model, path: FASHION, fileBytes: l.source.size }, {
+    const { model, report } = await quantizeGraph({ model: l.model, path: FASHION, fileBytes: l.source.size }, {
       mode: "static", calibrationLimit: 128, evaluate: FASHION_MNIST, evaluateLimit: 1000,
     });
     assert.equal(report.mode, "static");
@@ -150,7 +150,7 @@ test("int8 static on the fashion model: file <= 30%, accuracy within a point on 
 test("int8 dynamic on the fashion model runs and agrees with float", { skip: !existsSync(FASHION_MNIST) && "dataset-fashion-mnist not installed" }, async () => {
   const l = loadModelFile(FASHION);
   try {
-    const { model, report } = await quantize({ model: l.model, path: FASHION }, { mode: "dynamic", evaluate: FASHION_MNIST, evaluateLimit: 300 });
+    const { model, report } = await quantizeGraph({ model: l.model, path: FASHION }, { mode: "dynamic", evaluate: FASHION_MNIST, evaluateLimit: 300 });
     assert.equal(report.mode, "dynamic");
     assert.equal(model.graph.nodes.filter((n) => n.opType === "ConvInteger").length, 52);
     assert.ok(report.weightBytes.after <= 0.3 * report.weightBytes.before);
@@ -163,12 +163,12 @@ test("int8 dynamic on the fashion model runs and agrees with float", { skip: !ex
 
 test("static mode without calibration images is a usage error", async () => {
   const { model } = mlp(8, 4, 2);
-  await assert.rejects(quantize(model, { mode: "static" }), /calibration/);
+  await assert.rejects(quantizeGraph(model, { mode: "static" }), /calibration/);
 });
 
 test("--keep-float first,last leaves those layers float and names unknown ones", async () => {
   const { model } = mlp(64, 32, 4);
-  const { model: q, report } = await quantize(model, { bits: 4, keepFloat: ["last", "nope"] });
+  const { model: q, report } = await quantizeGraph(model, { bits: 4, keepFloat: ["last", "nope"] });
   assert.deepEqual(q.graph.nodes.map((n) => n.opType), ["MatMulNBits", "Gemm"]);
   assert.deepEqual(report.nodes.keptFloat.map((k) => k.name), ["gemm"]);
   assert.ok(report.warnings.some((w) => w.includes("nope")));
@@ -187,4 +187,16 @@ test("saving: never over the input, atomically, beside it by default", () => {
   const size = saveModel(model, out, input);
   assert.equal(statSync(out).size, size);
   assert.deepEqual(readdirSync(dir).sort(), ["m.int8.onnx", "m.onnx"], "no temporary file left behind");
+});
+
+test("--bits 4 on a CNN says that int4 applies to MatMul/Gemm weights and that the convolutions stay float", async () => {
+  const l = loadModelFile(FASHION);
+  try {
+    const { report } = await quantizeGraph({ model: l.model, path: FASHION }, { bits: 4 });
+    assert.equal(report.nodes.quantized, 1, "the classifier's Gemm");
+    assert.equal(report.nodes.keptFloat.filter((k) => k.op === "Conv").length, 52);
+    assert.ok(report.warnings.some((w) => /int4 applies to MatMul\/Gemm weights: 1 of 53 weighted layers quantized, the 52 Conv layers stay float/.test(w)), report.warnings.join("; "));
+  } finally {
+    l.source.close();
+  }
 });

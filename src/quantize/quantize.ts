@@ -1,6 +1,6 @@
 /**
- * quantize(model, options): the quantized model and a report of what it saves and costs. The library
- * entry point; the CLI (src/cli/quantize.ts) adds file handling around it.
+ * quantizeGraph(model, options): the quantized graph and a report of what it saves and costs. The library's
+ * quantize() (src/quantize/model.ts) wraps the graph in a model that runs; the CLI is a thin layer over that.
  */
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -9,11 +9,10 @@ import { UsageError } from "../errors.js";
 import { findRuntime } from "../memory/runtimes.js";
 import type { Model } from "../graph/ir.js";
 import type { ExternalOpener } from "../formats/onnx/values.js";
-import { loadModelFile } from "../formats/load-node.js";
 import { encodeModelParts } from "../formats/onnx/writer.js";
 import type { HostTensor } from "../runtime/ort.js";
-import { imageSpecFor, type ImageSpec } from "../runtime/preprocess.js";
-import { readSidecar } from "../runtime/sidecar.js";
+import { imageSpecFor, type ImageSpec, type InputDescription } from "../runtime/preprocess.js";
+import { assumptionWarning, resolvePreprocessing, type ResolvedPreprocessing } from "../runtime/preprocessing.js";
 import { calibrate, type CalibrationMethod } from "./calibrate.js";
 import { imagesInFolder, labelledImages, toBatches } from "./dataset.js";
 import { quantizeDynamic } from "./dynamic.js";
@@ -66,25 +65,20 @@ export interface QuantizeReport {
 export interface Quantizable {
   model: Model;
   openExternal?: ExternalOpener;
-  /** The model's file: for its sidecar (model.json), calibration/ folder and size. */
+  /** The model's file: for its calibration/ folder and size. */
   path?: string;
   fileBytes?: number;
+  /** How images become the model's input (calibration, accuracy); default: from the input's shape. */
+  imageSpec?: () => ImageSpec;
+  /** Class names, for labelled folders named by class. */
+  labels?: string[];
 }
 
-/** What `loadModel` returns (src/runtime/model.ts): its file is read again for external weights. */
-export interface ModelFromFile {
-  path: string;
-  graph: Model;
+function toQuantizable(input: Model | Quantizable): Quantizable {
+  return "format" in input ? { model: input } : input;
 }
 
-function toQuantizable(input: Model | Quantizable | ModelFromFile): Quantizable {
-  if ("format" in input) return { model: input };
-  if ("model" in input) return input;
-  const l = loadModelFile(input.path);
-  return { model: l.model, openExternal: l.openExternal, path: input.path, fileBytes: l.source.size };
-}
-
-export async function quantize(input: Model | Quantizable | ModelFromFile, opts: QuantizeOptions = {}): Promise<{ model: Model; report: QuantizeReport }> {
+export async function quantizeGraph(input: Model | Quantizable, opts: QuantizeOptions = {}): Promise<{ model: Model; report: QuantizeReport }> {
   const src = toQuantizable(input);
   const bits = opts.bits ?? 8;
   if (bits !== 8 && bits !== 4) throw new UsageError(`--bits ${String(bits)}: use 8 or 4`);
@@ -92,8 +86,14 @@ export async function quantize(input: Model | Quantizable | ModelFromFile, opts:
   const warnings: string[] = [];
   const runner = opts.runner ?? ortRunner();
   const seconds = { calibrate: 0, quantize: 0, evaluate: 0 };
-  const sidecar = src.path ? readSidecar(src.path) : undefined;
-  const spec = () => imageSpec(src.model, sidecar?.preprocess);
+  // A bare graph: its preprocessing from the sidecar and metadata_props as loadModel reads them, and a warning
+  // (in the report) when images are prepared with assumed values.
+  const own = src.imageSpec ? undefined : ownPreprocessing(src);
+  const spec = src.imageSpec ?? (() => imageSpec(src.model, own!.resolved));
+  const labels = src.labels ?? own?.resolved.labels;
+  const assumed = () => {
+    if (own?.warning && !warnings.includes(own.warning)) warnings.push(own.warning);
+  };
 
   let calib = opts.calibrate;
   if (calib === undefined && src.path) {
@@ -110,9 +110,8 @@ export async function quantize(input: Model | Quantizable | ModelFromFile, opts:
   const t0 = performance.now();
   if (mode === "static") {
     const method = opts.method ?? "minmax";
-    const batches = typeof calib === "string"
-      ? toBatches(await imagesInFolder(calib, spec(), opts.calibrationLimit), spec(), 64)
-      : calib!;
+    if (typeof calib === "string") assumed();
+    const batches = typeof calib === "string" ? toBatches(await imagesInFolder(calib, spec(), opts.calibrationLimit), spec(), 64) : calib!;
     calibrationImages = batches.reduce((a, b) => a + (b.dims[0] ?? 0), 0);
     const staticOpts = { keepFloat, reduceRange: opts.reduceRange ?? false };
     const tensors = calibrationTensors(new GraphEditor(src.model, src.openExternal), staticOpts);
@@ -134,6 +133,10 @@ export async function quantize(input: Model | Quantizable | ModelFromFile, opts:
     }
   }
   if (result.quantized.length === 0) warnings.push("no node was quantized: nothing in this model matched (see nodes.keptFloat)");
+  const convs = result.skipped.filter((s) => s.node.opType === "Conv").length;
+  if (bits === 4 && convs > 0) {
+    warnings.push(`int4 applies to MatMul/Gemm weights: ${result.quantized.length} of ${result.quantized.length + convs} weighted layers quantized, the ${convs} Conv layers stay float (--bits 8 quantizes convolutions)`);
+  }
 
   const runtime = opts.runtime ?? "ort-cpu";
   const batch = opts.batch ?? 1;
@@ -153,7 +156,8 @@ export async function quantize(input: Model | Quantizable | ModelFromFile, opts:
   };
   if (opts.evaluate) {
     const t1 = performance.now();
-    const data = await labelledImages(opts.evaluate, spec(), sidecar?.labels ?? [], opts.evaluateLimit);
+    assumed();
+    const data = await labelledImages(opts.evaluate, spec(), labels ?? [], opts.evaluateLimit);
     const batches = toBatches(data.images, spec(), 256);
     const before = await evaluate(runner, src.model, batches, src.openExternal);
     const after = await evaluate(runner, model, batches, src.openExternal);
@@ -172,16 +176,25 @@ export async function quantize(input: Model | Quantizable | ModelFromFile, opts:
   return { model, report };
 }
 
-function imageSpec(model: Model, pre: Parameters<typeof imageSpecFor>[1]): ImageSpec {
+function inputsOf(model: Model): InputDescription[] {
   const init = model.graph.initializers;
-  const inputs = model.graph.inputs
+  return model.graph.inputs
     .filter((v) => !init.has(v.name))
     .map((v) => ({
       name: v.name,
       type: v.type.kind === "tensor" ? v.type.dtype : undefined,
       shape: v.type.kind === "tensor" ? v.type.shape?.map((d) => (typeof d === "number" ? d : d.toString())) : undefined,
     }));
-  return imageSpecFor(inputs, pre);
+}
+
+function ownPreprocessing(src: Quantizable): { resolved: ResolvedPreprocessing; warning: string | undefined } {
+  const resolved = resolvePreprocessing({ ...(src.path ? { modelPath: src.path } : {}), metadata: src.model.metadata });
+  const input = inputsOf(src.model)[0];
+  return { resolved, warning: input ? assumptionWarning(resolved, src.model.file, input) : undefined };
+}
+
+function imageSpec(model: Model, pre: ResolvedPreprocessing): ImageSpec {
+  return imageSpecFor(inputsOf(model), pre.spec, {}, pre.fallbackSize);
 }
 
 /** The predicted process total for one run, or null (with a warning) when the analysis cannot give it. */

@@ -21,12 +21,15 @@ function samePath(a: string, b: string): boolean {
   return real(a) === real(b);
 }
 
-/** Write `model` to `out` atomically; returns the bytes written. */
-export function saveModel(model: Model, out: string, input: string, openExternal?: ExternalOpener): number {
-  if (samePath(out, input)) throw new UsageError(`-o ${out}: that is the input model; choose another file`);
+/**
+ * Write `model` to `out` atomically; returns the bytes written. `input` is the file the model was read or
+ * derived from: never written over, and its folder is where external weights are.
+ */
+export function saveModel(model: Model, out: string, input: string | undefined, openExternal?: ExternalOpener): number {
+  if (input !== undefined && samePath(out, input)) throw new UsageError(`-o ${out}: that is the input model; choose another file`);
   const hasExternal = [...model.graph.initializers.values()].some((t) => t.data.kind === "external");
   // External weights are referenced by paths relative to the model: keep them only beside the input.
-  const sameFolder = samePath(dirname(resolve(out)), dirname(resolve(input)));
+  const sameFolder = input !== undefined && samePath(dirname(resolve(out)), dirname(resolve(input)));
   const { parts, size } = encodeModelParts(model, hasExternal && !sameFolder && openExternal ? { externalData: "embed", openExternal } : {});
   if (hasExternal && !sameFolder && !openExternal) throw new UsageError(`-o ${out}: the model's external weights need the output beside the input`);
   const tmp = join(dirname(resolve(out)), `.${basename(out)}.${process.pid}.${Date.now()}.tmp`);

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { InputError } from "../errors.js";
-import { mismatch, type ImageSpec, type Pixels, type PreprocessOptions } from "./preprocess.js";
+import { cropGeometry, mismatch, type ImageSpec, type Pixels, type PreprocessOptions } from "./preprocess.js";
 
 export interface LoadedImage extends Pixels {
   /** The file name (or `<bytes>`), used in messages and in predictions. */
@@ -86,13 +86,20 @@ export async function fitImage(image: LoadedImage, spec: ImageSpec): Promise<Pix
   if (!why) return image;
   const sizeWrong = image.width !== spec.width || image.height !== spec.height;
   const channelsWrong = image.channels !== spec.channels;
-  if ((sizeWrong && !image.options.resize) || (channelsWrong && !image.options.convert)) {
+  if ((sizeWrong && !image.options.resize && spec.crop === undefined) || (channelsWrong && !image.options.convert)) {
     const hint = sizeWrong ? " (allow resizing with resize: true / --resize)" : " (allow conversion with convert: true / --convert)";
     throw new InputError(`${image.file}: ${why}${hint}`);
   }
   const sharp = await loadSharp();
   let p = sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } });
-  if (sizeWrong) p = p.resize(spec.width, spec.height, { fit: "fill" });
+  const kernel = spec.interpolation === "bicubic" ? "cubic" : spec.interpolation === "bilinear" ? "linear" : undefined;
+  if (sizeWrong && spec.crop !== undefined) {
+    const g = cropGeometry(image.width, image.height, spec.width, spec.height, spec.crop);
+    // extract after resize crops the resized image (sharp's post-resize extraction).
+    p = p.resize(g.width, g.height, { fit: "fill", ...(kernel ? { kernel } : {}) }).extract({ left: g.left, top: g.top, width: spec.width, height: spec.height });
+  } else if (sizeWrong) {
+    p = p.resize(spec.width, spec.height, { fit: "fill", ...(kernel ? { kernel } : {}) });
+  }
   p = spec.channels === 1 ? p.toColourspace("b-w") : p.toColourspace("srgb");
   const { data, info } = await p.raw().toBuffer({ resolveWithObject: true });
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: info.channels as 1 | 3 };

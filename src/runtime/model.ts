@@ -1,20 +1,25 @@
 /**
  * A loaded model as the seed's API sees it: predict on images (onnxruntime), its layers with their
- * predicted shapes and sizes (the static analysis), and its memory report. Analysis results are cached
- * per settings; the onnxruntime session is created on the first run.
+ * predicted shapes and sizes (the static analysis), its memory report, and save(path). Analysis results are
+ * cached per settings; the onnxruntime session is created on the first run. A model is read from a file
+ * (load) or held in memory (a quantized model, src/quantize/model.ts): onnxruntime then gets its bytes.
  */
 import { analyzeModel, summarizeModel, type Analysis, type AnalyzeOptions } from "../analyze.js";
 import { InputError, ModelFormatError } from "../errors.js";
 import { loadModelFile } from "../formats/load-node.js";
+import type { ExternalOpener } from "../formats/onnx/values.js";
+import { encodeModel } from "../formats/onnx/writer.js";
 import type { Model } from "../graph/ir.js";
+import { saveModel } from "../quantize/save.js";
 import type { ModelSummary, Report } from "../report/report.js";
 import { dimToString } from "../sym/expr.js";
 import { fitImage, type LoadedImage } from "./image.js";
 import { createSession, type HostTensor, type ProviderChoice, type RuntimeSession } from "./ort.js";
 import { imageSpecFor, packBatch, type ImageSpec, type InputDescription, type PreprocessOptions } from "./preprocess.js";
+import { assumptionWarning, metadataFor, resolvePreprocessing, META_LABELS, META_PREPROCESS, type ExplicitPreprocessing, type ResolvedPreprocessing } from "./preprocessing.js";
 import { activeRecorder } from "./profile-context.js";
 import { absentExternalFiles, randomExternalData, type ExternalBytes } from "./random-weights.js";
-import { readSidecar, type Sidecar } from "./sidecar.js";
+import type { Sidecar } from "./sidecar.js";
 import { topK, type Scored } from "./topk.js";
 
 export interface LoadModelOptions {
@@ -23,6 +28,27 @@ export interface LoadModelOptions {
   /** onnxruntime execution provider; `auto` (default) uses CUDA where installed, else CPU. */
   provider?: ProviderChoice;
   intraOpThreads?: number;
+  /**
+   * Preprocessing stated by the caller (a preset and/or values): wins over the sidecar and the file's
+   * metadata_props, value by value (docs/preprocessing.md).
+   */
+  preprocess?: ExplicitPreprocessing;
+  /** Class names, index by index: win over the sidecar's and the file's. */
+  labels?: string[];
+  /** How stated values are named in messages (default "options"; the CLI names its flags). */
+  statedBy?: string;
+}
+
+/** Where a model's bytes are: its file, or in memory (derived models) with the file their weights come from. */
+export interface ModelOrigin {
+  graph: Model;
+  /** The file the graph was read from; undefined for a model held in memory. */
+  path?: string;
+  /** The file this model was derived from (its external weights live beside it; save never writes over it). */
+  sourcePath?: string;
+  fileBytes?: number;
+  openExternal?: ExternalOpener;
+  preprocessing: ResolvedPreprocessing;
 }
 
 export interface PredictOptions {
@@ -61,24 +87,40 @@ export interface MemoryOptions extends SizeOptions, Pick<AnalyzeOptions, "optimi
 
 export class MemlensModel {
   readonly summary: ModelSummary;
+  /** The file the model was read from; undefined for a model held in memory until it is saved. */
+  readonly path: string | undefined;
+  readonly graph: Model;
+  /** Size of the file it was read from, when it was. */
+  readonly fileBytes: number | undefined;
+  /** Reads the model's external weights (for tools that rewrite the model, such as quantize). */
+  readonly openExternal: ExternalOpener | undefined;
+  /** Preprocessing and labels as stated by options, sidecar or metadata_props, with where each came from. */
+  readonly preprocessing: ResolvedPreprocessing;
   readonly sidecar: Sidecar | undefined;
   readonly labels: string[] | undefined;
   /** The model's graph inputs (initializers excluded). */
   readonly inputs: InputDescription[];
+  private readonly sourcePath: string | undefined;
+  private readonly noted = new Set<string>();
   private session: RuntimeSession | undefined;
   private readonly analyses = new Map<string, Analysis>();
   private layerList: ModelLayer[] | undefined;
 
-  private constructor(
-    readonly path: string,
-    readonly graph: Model,
+  protected constructor(
+    origin: ModelOrigin,
     private readonly externalData: ExternalBytes[] | undefined,
-    private readonly options: LoadModelOptions,
-    private readonly openExternal: AnalyzeOptions["openExternal"],
+    protected readonly options: LoadModelOptions,
   ) {
+    const graph = origin.graph;
+    this.graph = graph;
+    this.path = origin.path;
+    this.sourcePath = origin.sourcePath ?? origin.path;
+    this.fileBytes = origin.fileBytes;
+    this.openExternal = origin.openExternal;
+    this.preprocessing = origin.preprocessing;
     this.summary = summarizeModel(graph);
-    this.sidecar = readSidecar(path);
-    this.labels = this.sidecar?.labels;
+    this.sidecar = this.preprocessing.sidecar;
+    this.labels = this.preprocessing.labels;
     this.inputs = graph.graph.inputs
       .filter((v) => !graph.graph.initializers.has(v.name))
       .map((v) => ({
@@ -91,7 +133,65 @@ export class MemlensModel {
   static load(path: string, options: LoadModelOptions = {}): MemlensModel {
     const loaded = loadModelFile(path);
     const external = options.randomWeights ? randomExternalData(loaded.model, path).files : undefined;
-    return new MemlensModel(path, loaded.model, external, options, loaded.openExternal);
+    const preprocessing = resolvePreprocessing({
+      modelPath: path,
+      metadata: loaded.model.metadata,
+      ...(options.preprocess ? { explicit: options.preprocess } : {}),
+      ...(options.labels ? { explicitLabels: options.labels } : {}),
+      ...(options.statedBy ? { explicitName: options.statedBy } : {}),
+    });
+    return new MemlensModel({ graph: loaded.model, path, fileBytes: loaded.source.size, openExternal: loaded.openExternal, preprocessing }, external, options);
+  }
+
+  /**
+   * What is worth telling the user before trusting a prediction: preprocessing values no source stated (one
+   * warning naming each), labels that do not match the classes. Empty for a model that takes no image.
+   */
+  get warnings(): string[] {
+    const noted = [...this.noted];
+    try {
+      this.imageSpec(); // a model that takes no image has no preprocessing to warn about
+    } catch {
+      return noted;
+    }
+    const w = assumptionWarning(this.preprocessing, this.summary.file, this.inputs[0]!);
+    return w ? [w, ...noted] : noted;
+  }
+
+  /** The preprocessing in use, in one line: values and where they came from. */
+  describePreprocessing(opts: PreprocessOptions = {}): string {
+    const s = this.imageSpec(opts);
+    const o = this.preprocessing.origin;
+    const num = (x: number) => (Math.abs(x - 1 / 255) < 1e-12 ? "1/255" : String(Number(x.toPrecision(8))));
+    const list = (v: number[]) => (v.every((x) => x === v[0]) ? num(v[0]!) : `[${v.map(num).join(", ")}]`);
+    const from = (f: keyof typeof o) => ` (${o[f] ?? "assumed"})`;
+    const resize = s.crop !== undefined ? `, other sizes: shorter side to ${Math.round(Math.min(s.height, s.width) / s.crop)} then centre crop, ${s.interpolation ?? "bilinear"}${from("crop")}` : "";
+    const labels = this.labels ? `${this.labels.length} labels${from("labels")}` : "no labels";
+    return `${s.height}x${s.width} ${s.layout}${o.layout ? from("layout") : " (input shape)"}, scale ${num(s.scale)}${from("scale")}, mean ${list(s.mean)}${from("mean")}, std ${list(s.std)}${from("std")}${resize}; ${labels}`;
+  }
+
+  /**
+   * Write the model to `path` (atomically: a temporary file renamed into place), with its preprocessing and labels
+   * in metadata_props, so the file predicts the same wherever it is copied. Never over the file it came from.
+   * Returns the bytes written.
+   */
+  save(path: string): number {
+    return saveModel(this.withMetadata(), path, this.sourcePath, this.openExternal);
+  }
+
+  /** The graph as save() writes it: the stated preprocessing and labels in metadata_props. */
+  withMetadata(): Model {
+    const metadata = { ...this.graph.metadata };
+    delete metadata[META_PREPROCESS];
+    delete metadata[META_LABELS];
+    Object.assign(metadata, metadataFor(this.preprocessing));
+    return { ...this.graph, metadata };
+  }
+
+  /** How onnxruntime runs this model (provider, threads): a model derived from it runs the same way. */
+  get runOptions(): Pick<LoadModelOptions, "provider" | "intraOpThreads"> {
+    const { provider, intraOpThreads } = this.options;
+    return { ...(provider ? { provider } : {}), ...(intraOpThreads !== undefined ? { intraOpThreads } : {}) };
   }
 
   /** The static analysis at these settings (cached). */
@@ -139,7 +239,7 @@ export class MemlensModel {
 
   /** The image input this model takes, with the sidecar's preprocessing and these overrides. */
   imageSpec(opts: PreprocessOptions = {}): ImageSpec {
-    return imageSpecFor(this.inputs, this.sidecar?.preprocess, opts);
+    return imageSpecFor(this.inputs, this.preprocessing.spec, opts, this.preprocessing.fallbackSize);
   }
 
   /** The provider the session uses and why a requested one was not used; undefined before the first run. */
@@ -187,6 +287,7 @@ export class MemlensModel {
       if (first && first.dims.length === 2 && first.dims[0] === n && first.data instanceof Float32Array) {
         const k = first.dims[1]!;
         const labels = this.labels && this.labels.length === k ? this.labels : undefined;
+        if (this.labels && !labels) this.noted.add(`${this.labels.length} labels (${this.preprocessing.origin.labels}) for ${k} classes: classes print as indices`);
         p.top = topK(first.data.subarray(i * k, (i + 1) * k), top, labels);
       }
       if (opts.raw) {
@@ -205,13 +306,15 @@ export class MemlensModel {
   }
 
   private async createSession(profiling: boolean): Promise<RuntimeSession> {
-    if (!this.externalData) {
-      const absent = absentExternalFiles(this.graph, this.path);
+    if (!this.externalData && this.sourcePath) {
+      const absent = absentExternalFiles(this.graph, this.sourcePath);
       if (absent.length > 0) {
-        throw new ModelFormatError(`${this.summary.file}: weights file '${absent[0]}' is missing; to run the architecture anyway, load it with randomWeights (--random-weights)`);
+        throw new ModelFormatError(`${this.summary.file}: weights file '${absent[0]}' is missing; to run the architecture anyway, load it with randomWeights (library) or give profile --random-weights`);
       }
     }
-    return createSession(this.path, {
+    // A model held in memory goes to onnxruntime as bytes, its external weights embedded.
+    const bytes = this.path === undefined ? encodeModel(this.graph, this.openExternal ? { externalData: "embed", openExternal: this.openExternal } : {}) : undefined;
+    return createSession(bytes ?? this.path!, {
       // Profiling runs the graph as written so that node names and sizes match the static prediction.
       optimization: profiling ? "disabled" : "all",
       profiling,

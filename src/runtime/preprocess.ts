@@ -27,6 +27,9 @@ export interface PreprocessOptions {
   layout?: "NCHW" | "NHWC";
   /** [height, width], for models whose input size is symbolic. */
   size?: [number, number];
+  /** Resize the shorter side to size / crop and centre-crop (see PreprocessSpec.crop). */
+  crop?: number;
+  interpolation?: "bilinear" | "bicubic";
 }
 
 export interface ImageSpec {
@@ -38,6 +41,9 @@ export interface ImageSpec {
   scale: number;
   mean: number[];
   std: number[];
+  /** An image of another size: shorter side to size / crop, then the centre (no stretch, no --resize needed). */
+  crop?: number;
+  interpolation?: "bilinear" | "bicubic";
 }
 
 export interface InputDescription {
@@ -52,6 +58,8 @@ export function imageSpecFor(
   inputs: readonly InputDescription[],
   sidecar: PreprocessSpec | undefined,
   opts: PreprocessOptions = {},
+  /** The size where the input leaves it symbolic and nothing states one (a preset's). */
+  fallbackSize?: readonly [number, number],
 ): ImageSpec {
   const describe = (i: InputDescription) => `'${i.name}' [${i.shape?.join(", ") ?? "?"}]`;
   if (inputs.length !== 1) {
@@ -66,18 +74,17 @@ export function imageSpecFor(
   const isChannels = (d: number | string | undefined) => d === 1 || d === 3;
   let layout = opts.layout ?? sidecar?.layout;
   if (!layout) {
-    if (isChannels(shape[1]) && !isChannels(shape[3])) layout = "NCHW";
-    else if (isChannels(shape[3]) && !isChannels(shape[1])) layout = "NHWC";
-    else if (isChannels(shape[1])) layout = "NCHW";
-    else throw new InputError(`model input ${describe(input)} is not an image: no dimension of 1 or 3 channels`);
+    const fromShape = layoutFromShape(shape);
+    if (!fromShape) throw new InputError(`model input ${describe(input)} is not an image: no dimension of 1 or 3 channels`);
+    layout = fromShape.layout;
   }
   const [c, h, w] = layout === "NCHW" ? [shape[1], shape[2], shape[3]] : [shape[3], shape[1], shape[2]];
   if (!isChannels(c)) throw new InputError(`model input ${describe(input)} is not a ${layout} image: ${String(c)} channels`);
   const size = opts.size ?? sidecar?.size;
-  const height = typeof h === "number" ? h : size?.[0];
-  const width = typeof w === "number" ? w : size?.[1];
+  const height = typeof h === "number" ? h : (size ?? fallbackSize)?.[0];
+  const width = typeof w === "number" ? w : (size ?? fallbackSize)?.[1];
   if (height === undefined || width === undefined) {
-    throw new InputError(`model input ${describe(input)} has a symbolic image size: give one (size option or model.json preprocess.size)`);
+    throw new InputError(`model input ${describe(input)} has a symbolic image size: give one (--size HxW, the size option, or preprocess.size in its sidecar)`);
   }
   if (size && (size[0] !== height || size[1] !== width)) {
     throw new InputError(`image size ${size[0]}x${size[1]} contradicts model input ${describe(input)}`);
@@ -98,7 +105,49 @@ export function imageSpecFor(
     scale: opts.scale ?? sidecar?.scale ?? 1 / 255,
     mean: perChannel(opts.mean ?? sidecar?.mean, 0, "mean"),
     std: perChannel(opts.std ?? sidecar?.std, 1, "std"),
+    ...withDefined("crop", opts.crop ?? sidecar?.crop),
+    ...withDefined("interpolation", opts.interpolation ?? sidecar?.interpolation),
   };
+}
+
+/** The layout a rank-4 shape implies: where its 1- or 3-channel dim is; ambiguous when both places could be. */
+export function layoutFromShape(shape: readonly (number | string)[]): { layout: "NCHW" | "NHWC"; ambiguous: boolean } | undefined {
+  const isChannels = (d: number | string | undefined) => d === 1 || d === 3;
+  const c1 = isChannels(shape[1]);
+  const c3 = isChannels(shape[3]);
+  if (c1) return { layout: "NCHW", ambiguous: c3 };
+  if (c3) return { layout: "NHWC", ambiguous: false };
+  return undefined;
+}
+
+function withDefined<K extends string, V>(key: K, v: V | undefined): { [k in K]?: V } {
+  return (v === undefined ? {} : { [key]: v }) as { [k in K]?: V };
+}
+
+/**
+ * Resize-and-crop geometry (torchvision's Resize(size / crop) then CenterCrop(size)): the constraining side
+ * becomes round(target / crop), the other keeps the aspect ratio (floored, as torchvision does), and the crop
+ * starts at round((resized - target) / 2), rounding half to even as Python's round().
+ */
+export function cropGeometry(w: number, h: number, W: number, H: number, crop: number): { width: number; height: number; left: number; top: number } {
+  let width: number;
+  let height: number;
+  if (W / w >= H / h) {
+    width = Math.round(W / crop);
+    height = Math.max(H, Math.floor((h * width) / w));
+  } else {
+    height = Math.round(H / crop);
+    width = Math.max(W, Math.floor((w * height) / h));
+  }
+  return { width, height, left: roundHalfEven((width - W) / 2), top: roundHalfEven((height - H) / 2) };
+}
+
+function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
 }
 
 /** Why these pixels do not fit the spec as they are (undefined when they do). */
