@@ -12,6 +12,7 @@ import { SCHEMA, type Layer, type ModelSummary, type Report, type Settings } fro
 import { findRuntime } from "./memory/runtimes.js";
 import type { MemoryResult, MemorySettings } from "./memory/profile.js";
 import { hostCpu, type CpuIsa } from "./memory/cpu.js";
+import { weightTotals } from "./graph/weights.js";
 
 export interface AnalyzeOptions {
   batch?: number;
@@ -47,12 +48,8 @@ export interface AnalyzeOptions {
 export const DEFAULT_SYMBOL_VALUE = 128;
 
 export function summarizeModel(model: Model): ModelSummary {
-  let parameters = 0;
-  let weightBytes = 0;
-  for (const t of model.graph.initializers.values()) {
-    parameters += t.elements;
-    weightBytes += t.bytes;
-  }
+  // Initializers, Constant nodes and If/Loop/Scan bodies: weights wherever the exporter put them.
+  const { parameters, bytes: weightBytes } = weightTotals(model.graph);
   return {
     file: model.file,
     format: model.format,

@@ -80,20 +80,33 @@ function countInitializers(bytes: Uint8Array): { parameters: number; weightBytes
   };
   let parameters = 0;
   let weightBytes = 0;
+  const tensor = (gs: number, ge: number) => {
+    const dims: number[] = [];
+    let type = 0;
+    fields(bytes, gs, ge, (tf, tw, tv, ts, te) => {
+      if (tf === 1 && tw === 0) dims.push(tv);
+      else if (tf === 1 && tw === 2) for (let p = ts; p < te; ) [dims[dims.length], p] = varint(bytes, p);
+      else if (tf === 2 && tw === 0) type = tv;
+    });
+    const n = dims.reduce((a, d) => a * d, 1);
+    parameters += n;
+    weightBytes += (n * BITS[type]!) / 8;
+  };
+  const decoder = new TextDecoder();
   fields(bytes, 0, bytes.length, (f, w, _v, s, e) => {
     if (f !== 7 || w !== 2) return;
     fields(bytes, s, e, (gf, gw, _gv, gs, ge) => {
-      if (gf !== 5 || gw !== 2) return;
-      const dims: number[] = [];
-      let type = 0;
-      fields(bytes, gs, ge, (tf, tw, tv, ts, te) => {
-        if (tf === 1 && tw === 0) dims.push(tv);
-        else if (tf === 1 && tw === 2) for (let p = ts; p < te; ) [dims[dims.length], p] = varint(bytes, p);
-        else if (tf === 2 && tw === 0) type = tv;
+      // GraphProto.initializer (5), and NodeProto (1) of op_type (4) Constant: its attribute (5) `value` tensor (5).
+      if (gf === 5 && gw === 2) tensor(gs, ge);
+      if (gf !== 1 || gw !== 2) return;
+      let op = "";
+      const attrs: [number, number][] = [];
+      fields(bytes, gs, ge, (nf, nw, _nv, ns, ne) => {
+        if (nf === 4 && nw === 2) op = decoder.decode(bytes.subarray(ns, ne));
+        if (nf === 5 && nw === 2) attrs.push([ns, ne]);
       });
-      const n = dims.reduce((a, d) => a * d, 1);
-      parameters += n;
-      weightBytes += (n * BITS[type]!) / 8;
+      if (op !== "Constant") return;
+      for (const [as, ae] of attrs) fields(bytes, as, ae, (af, aw, _av, ts, te) => af === 5 && aw === 2 && tensor(ts, te));
     });
   });
   return { parameters, weightBytes };
@@ -132,7 +145,7 @@ test("analyze --json prints one JSON object: schema, model, settings, layers", (
   assert.deepEqual(last.outputs[0], { name: "logits", shape: [1, 1000], dtype: "fp32", bytes: 4000 });
 });
 
-test("weightBytes and parameters equal an independent count of the initializers", () => {
+test("weightBytes and parameters equal an independent count of the initializers and Constant node tensors", () => {
   for (const file of [`${LEGACY}/resnet18.onnx`, `${DYNAMO}/gpt2.onnx`, `${DYNAMO}/bert-base.onnx`, FASHION]) {
     const expected = countInitializers(new Uint8Array(readFileSync(file)));
     assert.ok(expected.parameters > 1e6, `${file}: the independent count found ${expected.parameters} parameters`);

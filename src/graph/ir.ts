@@ -46,6 +46,8 @@ export type Attr =
   | { type: "int"; value: number }
   | { type: "string"; value: string }
   | { type: "tensor"; value: Tensor }
+  /** A SparseTensorProto (Constant's sparse_value), as its dense equivalent: runtimes materialise it dense. */
+  | { type: "sparse"; value: Tensor }
   | { type: "graph"; value: Graph }
   | { type: "floats"; value: number[] }
   | { type: "ints"; value: number[] }

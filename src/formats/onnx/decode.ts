@@ -293,6 +293,7 @@ function readAttr(r: ProtoReader, src: ByteSource, depth: number, st: DecodeStat
   const strings: string[] = [];
   const tensors: Tensor[] = [];
   const graphs: Graph[] = [];
+  let sparse: Tensor | undefined;
   while (!r.done()) {
     const [field, w] = r.tag();
     switch (field) {
@@ -338,6 +339,9 @@ function readAttr(r: ProtoReader, src: ByteSource, depth: number, st: DecodeStat
       case 14:
         tp = expectLen(r, w, "attribute tp").message((m) => readType(m, st, 0));
         break;
+      case 22:
+        sparse = expectLen(r, w, "attribute sparse_tensor").message((m) => readSparse(m, src));
+        break;
       case 20:
         type = expectWire(r, w, WIRE_VARINT, "attribute type").varint();
         break;
@@ -364,6 +368,7 @@ function readAttr(r: ProtoReader, src: ByteSource, depth: number, st: DecodeStat
     else if (tensors.length) type = 9;
     else if (graphs.length) type = 10;
     else if (tp) type = 13;
+    else if (sparse) type = 11;
     else if (f !== 0) type = 1;
     else type = 2;
   }
@@ -390,6 +395,9 @@ function readAttr(r: ProtoReader, src: ByteSource, depth: number, st: DecodeStat
       return [name, { type: "tensors", value: tensors }];
     case 10:
       return [name, { type: "graphs", value: graphs }];
+    case 11:
+      if (!sparse) throw new ModelFormatError(`corrupt ONNX: sparse tensor attribute ${quote(name)} has no tensor`);
+      return [name, { type: "sparse", value: sparse }];
     case 13:
       return [name, { type: "type", value: tp ?? { kind: "unknown" } }];
     default:

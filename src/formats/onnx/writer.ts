@@ -307,6 +307,7 @@ function encodeAttr(n: Node, name: string, a: Attr, opts: WriteOptions): ProtoWr
     case "ref":
       // Only function bodies carry references, and the reader inlines functions: one here is a bug upstream.
       throw new ModelFormatError(`node '${n.name}' (${n.opType}): attribute '${name}' still refers to '${a.ref}'`);
+    case "sparse":
     case "other":
       throw new ModelFormatError(`node '${n.name}' (${n.opType}): attribute '${name}' has a type the writer cannot encode (sparse tensor or type list)`);
   }

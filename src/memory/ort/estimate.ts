@@ -17,6 +17,7 @@ import { PAGE_BYTES } from "./arena.js";
 import { simulateRuns, type SessionRuns } from "./session.js";
 import { ORT_CPU_TRAITS, type OrtCpuTraits } from "./cpu-traits.js";
 import { hostCpu, type CpuIsa } from "../cpu.js";
+import { graphWeights } from "../../graph/weights.js";
 
 /**
  * The session base (ORT_CPU_TRAITS[isa].sessionBaseBytes, cpu-traits.ts): RSS an onnxruntime-node process
@@ -66,7 +67,7 @@ export function estimateOrtCpu(input: MemoryInput): OrtCpuEstimate {
   // Weights stored inside the .onnx file arrive with the parsed model: that copy stays in the heap too
   // (fashion-mobilenetv2, 8.9 MB embedded: created 56 MiB; external-data models have no such copy).
   let embedded = 0;
-  for (const t of input.model.graph.initializers.values()) if (t.data.kind === "embedded") embedded += t.bytes;
+  for (const w of graphWeights(input.model.graph)) if (w.tensor?.data.kind !== "external") embedded += w.bytes;
   // Weights read straight from the mapped data file are not resident until the first run reads them.
   const lazy = firstReadMappedBytes(input.model, graph);
   const loaded = traits.sessionBaseBytes + graph.constantBytes + graph.reorderedWeightBytes + embedded - lazy;

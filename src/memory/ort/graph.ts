@@ -16,6 +16,7 @@ import { evaluate } from "../../sym/expr.js";
 import { eliminateCommonSubexpressions } from "./cse.js";
 import { applyNchwc } from "./nchwc.js";
 import { ortExecutionOrder } from "./order.js";
+import { graphWeights } from "../../graph/weights.js";
 
 export interface OrtTensor {
   name: string;
@@ -110,12 +111,11 @@ export function buildOrtGraph(model: Model, inference: InferenceResult, bindings
   ctx.nodes = nodes;
   nodes = fuseLevel2(ctx);
   ctx.nodes = nodes;
+  // Every weight ORT loads: initializers, Constant nodes (it turns them into initializers) and those of
+  // If/Loop/Scan bodies (each subgraph's session state holds its own, whichever branch runs).
   let constantBytes = 0;
   let reorderedWeightBytes = 0;
-  for (const c of constants) {
-    const t = g.initializers.get(c);
-    if (t) constantBytes += t.bytes;
-  }
+  for (const w of graphWeights(g)) constantBytes += w.bytes;
   if (opts.nchwcBlock > 1) {
     const r = applyNchwc(ctx, opts.nchwcBlock);
     nodes = r.nodes;

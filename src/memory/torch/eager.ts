@@ -441,10 +441,17 @@ function eagerWeights(model: Model, nodes: Node[], cast: DType | undefined): num
   const g = model.graph;
   const identity = new Map<string, string>();
   for (const n of nodes) if (n.opType === "Identity" && n.inputs[0] && n.outputs[0]) identity.set(n.outputs[0], n.inputs[0]);
+  // Weights an exporter keeps in Constant nodes (paddle2onnx, spox) are parameters too; integer vectors and
+  // scalars there are shape arithmetic and Python numbers in eager, not tensors on the device.
+  const weights = new Map(g.initializers);
+  for (const n of nodes) {
+    const v = n.opType === "Constant" ? n.attrs["value"] : undefined;
+    if (v?.type === "tensor" && isFloat(v.value.dtype) && v.value.elements > 1 && n.outputs[0]) weights.set(n.outputs[0], v.value);
+  }
   const initializer = (name: string) => {
     let at = name;
-    for (let hops = 0; hops < 16 && !g.initializers.has(at) && identity.has(at); hops++) at = identity.get(at)!;
-    return g.initializers.get(at);
+    for (let hops = 0; hops < 16 && !weights.has(at) && identity.has(at); hops++) at = identity.get(at)!;
+    return weights.get(at);
   };
   const bytesOf = (dtype: DType, elements: number) => byteSize(cast && isFloat(dtype) ? cast : dtype, elements);
   interface Param { owner: string[]; bytes: number; buffer: boolean }

@@ -26,7 +26,9 @@ const Constant: OpRule = {
     const attrs = ctx.node.attrs;
     const t = ctx.tensor("value");
     if (t) {
-      const out: TensorInfo = { dtype: t.dtype, shape: t.dims.slice() };
+      // A weight held in a Constant node (paddle2onnx, spox) is a parameter like an initializer: runtimes load
+      // it as one (onnxruntime turns Constant nodes into initializers), so it counts in paramBytes.
+      const out: TensorInfo = { dtype: t.dtype, shape: t.dims.slice(), initializer: t };
       if (t.dtype !== "string" && t.elements <= MAX_VALUE_ELEMENTS) out.value = ctx.tensorValues(t);
       return [out];
     }
@@ -42,7 +44,8 @@ const Constant: OpRule = {
     }
     if (attrs["value_string"]) return [{ dtype: "string", shape: [] }];
     if (attrs["value_strings"]) return [{ dtype: "string", shape: [ctx.strings("value_strings")?.length ?? 0] }];
-    if (attrs["sparse_value"]) ctx.unknown("sparse constants are not read");
+    const sparse = attrs["sparse_value"];
+    if (sparse?.type === "sparse") return [{ dtype: sparse.value.dtype, shape: sparse.value.dims.slice(), initializer: sparse.value }];
     return ctx.error("no value attribute");
   },
 };
