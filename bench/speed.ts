@@ -4,6 +4,8 @@
  *   1. onnx-dynamo/gpt2.onnx                       wall < 0.5 s
  *   2. a generated 100,000-node graph              wall < 3 s
  *   3. a generated model with 1 GB embedded weights peak RSS < 300 MB
+ *   4. `memlens` with no arguments (issue 11)      wall < 5 s: the seed's three examples (predict, profile and
+ *      the memory explanations, quantize to int8 and predict again), all of them run for real
  * Generated models are written to a temporary folder and deleted afterwards. Exit code 1 when a target is missed.
  */
 import { spawnSync } from "node:child_process";
@@ -26,19 +28,25 @@ interface Run {
 }
 
 /** One CLI process (through rss-child.js, which runs the same entry point and reports its own max RSS). */
-function analyzeOnce(model: string): Run {
+function cliOnce(args: string[]): Run & { stdout: string } {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [RSS_CHILD, "analyze", model, "--json"], { maxBuffer: 1 << 30, encoding: "utf8" });
+  const r = spawnSync(process.execPath, [RSS_CHILD, ...args], { maxBuffer: 1 << 30, encoding: "utf8" });
   const wallMs = performance.now() - t0;
-  if (r.status !== 0) throw new Error(`analyze ${model} exited ${r.status}: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`memlens ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
   const m = /MEMLENS_MAXRSS (\d+)/.exec(r.stderr);
   if (!m) throw new Error(`no RSS report from the child: ${r.stderr}`);
-  JSON.parse(r.stdout); // the contract: one JSON object
-  return { wallMs, maxRssBytes: Number(m[1]) };
+  return { wallMs, maxRssBytes: Number(m[1]), stdout: r.stdout };
 }
 
-function best(model: string, runs: number): { median: Run; min: Run } {
-  const all = Array.from({ length: runs }, () => analyzeOnce(model)).sort((a, b) => a.wallMs - b.wallMs);
+function analyzeOnce(model: string): Run {
+  const r = cliOnce(["analyze", model, "--json"]);
+  JSON.parse(r.stdout); // the contract: one JSON object
+  return r;
+}
+
+function best(model: string | string[], runs: number): { median: Run; min: Run } {
+  const once = () => (typeof model === "string" ? analyzeOnce(model) : cliOnce(model));
+  const all = Array.from({ length: runs }, once).sort((a, b) => a.wallMs - b.wallMs);
   return { median: all[Math.floor(all.length / 2)]!, min: all[0]! };
 }
 
@@ -124,6 +132,14 @@ try {
     value: `peak RSS ${(heavy.maxRssBytes / 2 ** 20).toFixed(0)} MiB (${(heavy.wallMs / 1000).toFixed(3)} s)`,
     target: "< 300 MB",
     ok: heavy.maxRssBytes < 300e6,
+  });
+
+  const seed = best([], 3);
+  results.push({
+    what: "memlens (no arguments: the seed's three examples, median of 3)",
+    value: `${(seed.median.wallMs / 1000).toFixed(3)} s (min ${(seed.min.wallMs / 1000).toFixed(3)} s, RSS ${(seed.median.maxRssBytes / 2 ** 20).toFixed(0)} MiB)`,
+    target: "< 5 s",
+    ok: seed.median.wallMs < 5000,
   });
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -8,8 +8,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -17,6 +16,7 @@ import { startServer } from "../src/cli/serve.js";
 import { archFromConfig, parameterCount } from "../src/llm/arch.js";
 import { llmReport } from "../src/llm/estimate.js";
 import { DYNAMO_FIXTURES } from "../bench/shared.js";
+import { tempDir } from "./temp.js";
 
 const ROOT = process.cwd();
 const DYNAMO = DYNAMO_FIXTURES;
@@ -73,7 +73,7 @@ const skip = ensureChromium();
 
 test("the web page and the HTML report in chromium", { timeout: 180_000, skip: skip ?? false }, async (t) => {
   mkdirSync(SHOTS, { recursive: true });
-  const tmp = mkdtempSync(join(tmpdir(), "memlens-browser-"));
+  const tmp = tempDir("browser");
   const build = (await import(pathToFileURL(join(ROOT, "scripts", "build-web.mjs")).href)) as { buildWeb(out: string): Promise<{ out: string; size: number }> };
   const built = await build.buildWeb(join(tmp, "index.html"));
   assert.ok(built.size < BUDGET, `page ${built.size} bytes`);

@@ -5,11 +5,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LEGACY_FIXTURES, DYNAMO_FIXTURES } from "../bench/shared.js";
+import { tempDir } from "./temp.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const LEGACY = LEGACY_FIXTURES;
@@ -170,7 +170,7 @@ test("--input replaces an input's shape; --batch and --dim bind symbolic dims", 
 });
 
 test("unreadable models: one line on stderr, exit 2", () => {
-  const dir = mkdtempSync(join(tmpdir(), "memlens-cli-"));
+  const dir = tempDir("cli");
   try {
     writeFileSync(join(dir, "empty.onnx"), new Uint8Array(0));
     writeFileSync(join(dir, "text.onnx"), "this is not a model\n".repeat(20));

@@ -8,8 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import sharp from "sharp";
@@ -18,6 +17,7 @@ import { encodeModel, tensorFromBytes } from "../src/formats/onnx/writer.js";
 import type { Model, Node } from "../src/graph/ir.js";
 import { createSession } from "../src/runtime/ort.js";
 import { sym } from "../src/sym/expr.js";
+import { tempDir } from "./temp.js";
 
 const CLASSES = 10;
 const FEATURES = 8;
@@ -91,7 +91,7 @@ function memlens(...args: string[]) {
 }
 
 test("a foreign classifier: one warning naming the assumed preprocessing; --preprocess imagenet equals onnxruntime on the hand-made tensor", async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "memlens-foreign-"));
+  const dir = tempDir("foreign");
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const model = join(dir, "classifier.onnx");
   writeFileSync(model, encodeModel(classifier()));
@@ -138,7 +138,7 @@ test("a foreign classifier: one warning naming the assumed preprocessing; --prep
 });
 
 test("--preprocess imagenet resizes the shorter side to 256 and crops the centre 224, as torchvision does", async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "memlens-foreign-crop-"));
+  const dir = tempDir("foreign-crop");
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const model = join(dir, "classifier.onnx");
   writeFileSync(model, encodeModel(classifier()));

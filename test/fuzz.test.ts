@@ -10,13 +10,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { mutate, parseTree } from "../src/formats/onnx/fuzzing.js";
 import { FIXTURES } from "../bench/shared.js";
+import { tempDir } from "./temp.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SEED = Number(process.env["FUZZ_SEED"] ?? 20261126);
@@ -177,7 +178,7 @@ if (isMainThread) {
   });
 
   test(`${CLI_CASES} mutated models through analyze --json and ${CLI_LAYERS_CASES} through layers: exit 0 or 2, one line, no stack trace`, async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), "memlens-fuzz-"));
+    const dir = tempDir("fuzz");
     try {
       const files = fixtures();
       const cache = new Map();

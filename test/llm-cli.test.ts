@@ -1,16 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir } from "./temp.js";
 
 const CLI = join(process.cwd(), "bin", "memlens.js");
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
 
 /** A hub folder: config.json and a model.safetensors whose header holds every GPT-2 tensor (no weights read). */
 function gpt2Folder(layers: number): string {
-  const dir = mkdtempSync(join(tmpdir(), "memlens-llm-"));
+  const dir = tempDir("llm");
   const cfg = { model_type: "gpt2", n_embd: 64, n_layer: layers, n_head: 4, vocab_size: 1000, n_positions: 256, torch_dtype: "float16" };
   writeFileSync(join(dir, "config.json"), JSON.stringify(cfg));
   const h = 64;
@@ -70,7 +70,7 @@ test("fit solves the batch, and the context up to the model's positions", () => 
 });
 
 test("a config of an unmodelled architecture is one line and exit 2", () => {
-  const dir = mkdtempSync(join(tmpdir(), "memlens-llm-"));
+  const dir = tempDir("llm");
   writeFileSync(join(dir, "config.json"), JSON.stringify({ model_type: "mamba" }));
   const r = run("analyze", dir);
   assert.equal(r.status, 2);

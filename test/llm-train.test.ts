@@ -6,8 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { archFromConfig, parameterCount, type ArchSpec } from "../src/llm/arch.js";
@@ -16,6 +15,7 @@ import { llmTrainMemory, type LlmTrainSettings } from "../src/llm/train.js";
 import { nf4Bytes } from "../src/memory/train/params.js";
 import type { MemoryReport } from "../src/report/report.js";
 import { DYNAMO_FIXTURES, H200_GROUND_TRUTH } from "../bench/shared.js";
+import { tempDir } from "./temp.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const GROUND_TRUTH = H200_GROUND_TRUTH;
@@ -138,7 +138,7 @@ function memlens(...args: string[]): { code: number | null; stdout: string; stde
 
 function hubFolder(name: string): string {
   const cfg = (JSON.parse(readFileSync(GROUND_TRUTH, "utf8")) as { hf_configs: Record<string, unknown> }).hf_configs[name];
-  const dir = mkdtempSync(join(tmpdir(), `memlens-${name}-`));
+  const dir = tempDir(name);
   writeFileSync(join(dir, "config.json"), JSON.stringify(cfg));
   return dir;
 }

@@ -4,14 +4,14 @@
  * memory and saves itself with its preprocessing and labels inside the file.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { loadModel, MemlensModel, META_LABELS, quantize } from "../src/index.js";
 import { BUNDLED_MODEL } from "../src/cli/seed.js";
 import { readFashionMnist } from "./fashion-data.js";
 import { loadModelFile } from "../src/formats/load-node.js";
+import { tempDir } from "./temp.js";
 
 // The 64 test images after the first 1,000 (which the quantize tests evaluate on); calibration uses training
 // images. With the model's 91% accuracy a 64-image window scores 84-91% by chance (54-58 right, fp32 and int8
@@ -48,7 +48,7 @@ test("quantize(model, { bits: 8 }) returns a model: batched predict on 64 unseen
 });
 
 test("save(path) writes the quantized model elsewhere with its labels inside; it never writes over its source", async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "memlens-quantize-api-"));
+  const dir = tempDir("quantize-api");
   const model = await loadModel(BUNDLED_MODEL);
   const q = await quantize(model, { bits: 8, mode: "dynamic" });
   t.after(async () => {

@@ -5,12 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { BUNDLED_MODEL, PACKAGE_ROOT } from "../src/cli/seed.js";
 import { readFashionMnist, writePngs } from "./fashion-data.js";
+import { tempDir } from "./temp.js";
 
 const LABELS = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 
@@ -29,7 +29,7 @@ function accuracy(model: string, files: string[], labels: Uint8Array): { right: 
 }
 
 test("quantize -o ELSEWHERE, then predict: within 1 point of fp32 on 300 test images (static and dynamic), labels as names", async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "memlens-elsewhere-"));
+  const dir = tempDir("elsewhere");
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const { images, labels } = readFashionMnist("t10k", 300, 2000);
   mkdirSync(join(dir, "images"));

@@ -6,8 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { analyzeModel } from "../src/analyze.js";
 import { ModelFormatError } from "../src/errors.js";
@@ -22,9 +21,9 @@ import { encodeGraph, encodeModel, ProtoWriter } from "../src/formats/onnx/write
 import { MemorySource, type ByteSource } from "../src/formats/source.js";
 import { buildModel, constTensor } from "../src/shapes/testing.js";
 import { dimToString, evaluate, sym } from "../src/sym/expr.js";
+import { tempDir } from "./temp.js";
 
 const decode = (bytes: Uint8Array): Model => openModel(new MemorySource(bytes, "t.onnx"), "t.onnx");
-const tempDir = (): string => mkdtempSync(join(tmpdir(), "memlens-reader-"));
 
 /** A weight whose bytes are computed on demand: `bytes` long, never held by the test. */
 function lazyWeight(name: string, dims: number[]): Tensor {
@@ -99,7 +98,7 @@ test("raw_data is an (offset, length) reference: loading never reads the weight'
 });
 
 test("external data: location, offset and length are kept, and values are read from the side file on demand", () => {
-  const dir = tempDir();
+  const dir = tempDir("reader");
   try {
     const data = new Uint8Array(64);
     new DataView(data.buffer).setBigInt64(16, 1n, true);
@@ -122,7 +121,7 @@ test("external data: location, offset and length are kept, and values are read f
 });
 
 test("an external location that escapes the model's folder is refused at load: '..', absolute, drive letters", () => {
-  const dir = tempDir();
+  const dir = tempDir("reader");
   try {
     writeFileSync(join(dir, "w.bin"), new Uint8Array(64));
     for (const location of ["../w.bin", "sub/../../w.bin", "/etc/passwd", "..\\w.bin", "C:\\w.bin", "C:w.bin", "\\\\server\\share\\w.bin"]) {
@@ -136,7 +135,7 @@ test("an external location that escapes the model's folder is refused at load: '
 });
 
 test("a symlink out of the model's folder is refused; one inside it is followed", () => {
-  const root = tempDir();
+  const root = tempDir("reader");
   try {
     const outside = join(root, "outside");
     const model = join(root, "model");
@@ -165,7 +164,7 @@ test("a symlink out of the model's folder is refused; one inside it is followed"
 });
 
 test("external data that is shorter than the tensor is an error when read, not a short read", () => {
-  const dir = tempDir();
+  const dir = tempDir("reader");
   try {
     writeFileSync(join(dir, "w.bin"), new Uint8Array(20));
     writeModelFile(join(dir, "m.onnx"), reshapeModel(externalTensor("shape", "w.bin", 0, [1, 2, 3])));
@@ -300,7 +299,7 @@ test("subgraphs nested deeper than the limit are refused", () => {
 });
 
 test("a model with 256 MiB of embedded weights is loaded and analysed in a fraction of that memory", (t) => {
-  const dir = tempDir();
+  const dir = tempDir("reader");
   try {
     const path = join(dir, "big.onnx");
     const size = writeModelFile(
@@ -427,7 +426,7 @@ test("node metadata: the 'namespace' entry is kept as the node's scope; an overs
 });
 
 test("external data files are not held open: 300 side files read, no descriptor kept; a vanished file is a typed error", () => {
-  const dir = tempDir();
+  const dir = tempDir("reader");
   try {
     const shapes: Tensor[] = [];
     for (let k = 0; k < 300; k++) {

@@ -1,15 +1,15 @@
 /** Bad input to predict/profile: one clear line on stderr and exit 2, never a stack trace. */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import sharp from "sharp";
 import { BUNDLED_MODEL, PACKAGE_ROOT, SAMPLES_DIR } from "../src/cli/seed.js";
 import { LEGACY_FIXTURES, DYNAMO_FIXTURES } from "../bench/shared.js";
+import { tempDir } from "./temp.js";
 
-const dir = mkdtempSync(join(tmpdir(), "memlens-bad-images-"));
+const dir = tempDir("bad-images");
 const dress = join(SAMPLES_DIR, "3_dress.png");
 
 function memlens(...args: string[]) {

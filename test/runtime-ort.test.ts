@@ -1,7 +1,6 @@
 /** The onnxruntime adapter, random weights and the RSS sampler, on real files. */
 import assert from "node:assert/strict";
-import { mkdtempSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { loadModelFile } from "../src/formats/load-node.js";
@@ -10,6 +9,7 @@ import { absentExternalFiles, randomExternalData } from "../src/runtime/random-w
 import { RssSampler } from "../src/runtime/rss.js";
 import { BUNDLED_MODEL } from "../src/cli/seed.js";
 import { LEGACY_FIXTURES } from "../bench/shared.js";
+import { tempDir } from "./temp.js";
 
 const RESNET18 = join(LEGACY_FIXTURES, "resnet18.onnx");
 
@@ -52,7 +52,7 @@ test("a session from a path runs; CUDA/WebGPU requests fall back to CPU and say 
 });
 
 test("writeOptimizedModel writes the graph onnxruntime runs (fused: smaller node count, still loadable)", async () => {
-  const out = join(mkdtempSync(join(tmpdir(), "memlens-opt-")), "opt.onnx");
+  const out = join(tempDir("opt"), "opt.onnx");
   await writeOptimizedModel(BUNDLED_MODEL, out, "extended");
   assert.ok(statSync(out).size > 1_000_000);
   const original = loadModelFile(BUNDLED_MODEL).model.graph.nodes.length;

@@ -5,6 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { median, resnet50Trace, trainRows, variantOptions, variantRows, type TrainRow, type VariantRow } from "../bench/train-accuracy-lib.js";
+import { tempDir } from "./temp.js";
 
 let rows: TrainRow[] | undefined;
 async function all(): Promise<TrainRow[]> {
@@ -54,10 +55,9 @@ test("training step peak: every case within 3% (where the model stands today; a 
 });
 
 test("measure-train.py rows are read and predicted with their variant's options", async () => {
-  const { mkdtempSync, writeFileSync } = await import("node:fs");
-  const { tmpdir } = await import("node:os");
+  const { writeFileSync } = await import("node:fs");
   const { join } = await import("node:path");
-  const dir = mkdtempSync(join(tmpdir(), "memlens-train-"));
+  const dir = tempDir("train");
   const run = (variant: string, peak: number) => ({ model: "resnet18", variant, optimizer: "adam", batch: 8, peak_delta_3: peak });
   writeFileSync(join(dir, "train-test.json"), JSON.stringify({ runs: [run("plain", 4e8), run("checkpointing", 4e8), run("amp_bf16", 4e8), run("lora4", 4e8), { ...run("plain", 1), error: "OOM" }] }));
   writeFileSync(join(dir, "other.json"), "{}");

@@ -1,16 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DYNAMO_FIXTURES } from "../../bench/shared.js";
+import { tempDir } from "../../test/temp.js";
 
 const MODEL = join(DYNAMO_FIXTURES, "resnet18.onnx");
 const cli = (...args: string[]) => spawnSync(process.execPath, ["bin/memlens.js", ...args], { encoding: "utf8" });
 
 test("analyze --html writes one self-contained page whose headline is analyze --json's peak", () => {
-  const dir = mkdtempSync(join(tmpdir(), "memlens-html-"));
+  const dir = tempDir("html");
   try {
     const out = join(dir, "r.html");
     const run = cli("analyze", MODEL, "--batch", "4", "--html", out);

@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Model, Node } from "../graph/ir.js";
 import { loadModelFile } from "../formats/load-node.js";
@@ -10,6 +9,7 @@ import { createSession, type HostTensor } from "../runtime/ort.js";
 import { quantizeGraph } from "./quantize.js";
 import { defaultOutputPath, saveModel } from "./save.js";
 import { dequantizeBlocks4 } from "./weights.js";
+import { tempDir } from "../../test/temp.js";
 
 const FASHION = new URL("../../../models/fashion-mobilenetv2/model.onnx", import.meta.url).pathname;
 const FASHION_MNIST = "/usr/share/datasets/fashion-mnist";
@@ -175,7 +175,7 @@ test("--keep-float first,last leaves those layers float and names unknown ones",
 });
 
 test("saving: never over the input, atomically, beside it by default", () => {
-  const dir = mkdtempSync(join(tmpdir(), "memlens-save-"));
+  const dir = tempDir("save");
   const input = join(dir, "m.onnx");
   const { model } = mlp(8, 4, 2);
   writeFileSync(input, encodeModel(model));

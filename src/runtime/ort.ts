@@ -64,6 +64,10 @@ type OrtModule = typeof Ort;
 let ortPromise: Promise<OrtModule> | undefined;
 
 export function loadOrt(): Promise<OrtModule> {
+  // onnxruntime-node 1.30's Linux build starts Microsoft's telemetry SDK with the first session: it writes
+  // `.ses` and `mat-debug-PID.log` into the temporary folder (never removed) and would send events. memlens
+  // keeps models and their runs on the machine, so it is off unless the user set ORT_DISABLE_TELEMETRY.
+  process.env["ORT_DISABLE_TELEMETRY"] ??= "1";
   ortPromise ??= import("onnxruntime-node");
   return ortPromise;
 }

@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { cropGeometry } from "./preprocess.js";
 import { assumptionWarning, metadataFor, resolvePreprocessing, META_LABELS, META_PREPROCESS, PRESETS } from "./preprocessing.js";
+import { tempDir } from "../../test/temp.js";
 
 const INPUT = { name: "input", type: "float32", shape: ["batch", 3, 224, 224] };
 
 function folder(files: Record<string, unknown>): string {
-  const dir = mkdtempSync(join(tmpdir(), "memlens-preprocessing-"));
+  const dir = tempDir("preprocessing");
   for (const [name, body] of Object.entries(files)) writeFileSync(join(dir, name), typeof body === "string" ? body : JSON.stringify(body));
   return dir;
 }

@@ -5,8 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { analyzeModel } from "../../analyze.js";
 import { loadModelFile } from "../../formats/load-node.js";
@@ -16,13 +15,14 @@ import { kernelScratchBytes } from "./scratch.js";
 import { LEGACY_FIXTURES } from "../../../bench/shared.js";
 import { hostCpu } from "../cpu.js";
 import { ORT_CPU_TRAITS } from "./cpu-traits.js";
+import { tempDir } from "../../../test/temp.js";
 
 const MODEL = join(process.cwd(), "models", "fashion-mobilenetv2", "model.onnx");
 const VIT = join(LEGACY_FIXTURES, "vit_b_16.onnx");
 
 test("fashion-mobilenetv2: modelled ORT CPU graph matches onnxruntime's optimized graph op for op, with this machine's NCHWc block", async () => {
   const { writeOptimizedModel } = await import("../../runtime/ort.js");
-  const dir = mkdtempSync(join(tmpdir(), "memlens-ortgraph-"));
+  const dir = tempDir("ortgraph");
   try {
     const out = join(dir, "optimized.onnx");
     await writeOptimizedModel(MODEL, out, "all");
