@@ -92,12 +92,17 @@ export function bindSymbols(model: Model, opts: AnalyzeOptions, warnings: string
       for (const s of symbolsOf(d)) {
         if (!(s in bindings)) {
           bindings[s] = DEFAULT_SYMBOL_VALUE;
-          warnings.push(`dimension '${s}' not set: using ${DEFAULT_SYMBOL_VALUE} (set it with --dim ${s}=N)`);
+          warnings.push(`dimension '${s}' not set: using ${DEFAULT_SYMBOL_VALUE} (set it with --dim ${dimArgument(s)}=N)`);
         }
       }
     }
   }
   return { bindings, inputs, batch };
+}
+
+/** A dimension name as a shell word for `--dim NAME=N`: quoted when it holds spaces or shell characters. */
+export function dimArgument(name: string): string {
+  return /^[\w.:@%+,/-]+$/.test(name) ? name : `'${name.replace(/'/g, "'\\''")}'`;
 }
 
 export interface Analysis {

@@ -67,10 +67,15 @@ export function parseInputSpec(spec: string): [string, Dim[]] {
   return [name, dims];
 }
 
+/**
+ * --dim NAME=N. NAME is any dimension name a model uses, as memlens prints it: exporters write dots, colons and
+ * spaces (paddle2onnx's `p2o.DynamicDimension.1`, `batch:0`, `sequence length`); the value is after the last `=`.
+ */
 export function parseDimSpec(spec: string): [string, number] {
-  const m = /^([A-Za-z_][A-Za-z0-9_]*)=(\d+)$/.exec(spec);
-  if (!m) throw new UsageError(`--dim expects NAME=N, got '${spec}'`);
-  return [m[1]!, positiveInt(m[2], `--dim ${m[1]}`)!];
+  const eq = spec.lastIndexOf("=");
+  const name = eq > 0 ? spec.slice(0, eq) : "";
+  if (name.trim() === "") throw new UsageError(`--dim expects NAME=N, got '${spec}'`);
+  return [name, positiveInt(spec.slice(eq + 1), `--dim ${name}`)!];
 }
 
 export function analyzeOptions(args: Record<string, unknown>, rawArgs: readonly string[]): AnalyzeOptions {
