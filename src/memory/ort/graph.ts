@@ -17,6 +17,20 @@ import { eliminateCommonSubexpressions } from "./cse.js";
 import { applyNchwc } from "./nchwc.js";
 import { ortExecutionOrder } from "./order.js";
 import { graphWeights } from "../../graph/weights.js";
+import { insertHalfCasts } from "./half-casts.js";
+
+const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+
+/** "fp16" or "bf16": the half type most of the model's weights have. */
+function modelHalfType(model: Model): string {
+  let f16 = 0;
+  let b16 = 0;
+  for (const w of graphWeights(model.graph)) {
+    if (w.dtype === "float16") f16 += w.bytes;
+    if (w.dtype === "bfloat16") b16 += w.bytes;
+  }
+  return b16 > f16 ? "bf16" : "fp16";
+}
 
 export interface OrtTensor {
   name: string;
@@ -105,6 +119,13 @@ export function buildOrtGraph(model: Model, inference: InferenceResult, bindings
   markStaticShapes(nodes, tensors, constants);
 
   const ctx: RewriteContext = { nodes, tensors, constants, outputs: new Set(outputs), model, inference };
+  // Half-precision models: most CPU kernels are fp32 only, so ORT casts around them (half-casts.ts).
+  const half = insertHalfCasts(ctx);
+  nodes = half.nodes;
+  ctx.nodes = nodes;
+  if (half.widened > 0) {
+    warnings.push(`ort-cpu: this ${modelHalfType(model)} model runs in fp32 on the CPU: +${mib(half.extraConstantBytes + half.widenedBytes)} MiB (fp32 copies of the weights +${mib(half.extraConstantBytes)} MiB weights, ${half.widened} tensors in fp32 +${mib(half.widenedBytes)} MiB activations at these shapes; the CPU provider has no half-precision kernels for most ops)`);
+  }
   nodes = eliminateNoOps(ctx);
   ctx.nodes = nodes;
   nodes = eliminateCommonSubexpressions(ctx);
@@ -116,6 +137,7 @@ export function buildOrtGraph(model: Model, inference: InferenceResult, bindings
   let constantBytes = 0;
   let reorderedWeightBytes = 0;
   for (const w of graphWeights(g)) constantBytes += w.bytes;
+  constantBytes += half.extraConstantBytes;
   if (opts.nchwcBlock > 1) {
     const r = applyNchwc(ctx, opts.nchwcBlock);
     nodes = r.nodes;

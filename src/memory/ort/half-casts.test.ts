@@ -1,0 +1,51 @@
+/**
+ * imgly's fp16 IS-Net on the CPU provider, as onnxruntime 1.30 builds it here (optimizedModelFilePath):
+ * every weight becomes an fp32 initializer, Conv/MaxPool/Resize/Add/Sigmoid run in fp32, the Concats in
+ * fp16 between casts; the report says what that costs. Also the ConvInteger im2col of the uint8 twin.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { analyzeModel } from "../../analyze.js";
+import { loadModelFile } from "../../formats/load-node.js";
+import { unzipForeign } from "../../../bench/ort-measure.js";
+import { buildOrtGraph } from "./graph.js";
+import { kernelScratchBytes, SCRATCH } from "./scratch.js";
+import { weightTotals } from "../../graph/weights.js";
+
+const MiB = 2 ** 20;
+
+function ortGraph(file: string) {
+  const dir = mkdtempSync(join(tmpdir(), "memlens-half-"));
+  const path = unzipForeign(file, dir);
+  const { model, openExternal, source } = loadModelFile(path);
+  const a = analyzeModel(model, { inputs: { input: [1, 3, 1024, 1024] }, openExternal, runtime: "ort-cpu", device: "cpu", cpu: "avx512", memory: true });
+  const g = buildOrtGraph(model, a.inference, a.bindings, { nchwcBlock: 16 });
+  const weights = weightTotals(model.graph).bytes;
+  source.close();
+  rmSync(dir, { recursive: true, force: true });
+  return { g, weights, report: a.report };
+}
+
+test("an fp16 model on the CPU: weights as fp32 initializers, compute ops in fp32, Concat in fp16, and a warning with the cost", () => {
+  const { g, weights, report } = ortGraph("imgly-medium.onnx");
+  // 84 MiB of fp16 weights held as 168 MiB of fp32 (plus the NCHWc padding of Conv weights).
+  assert.ok(g.constantBytes >= 3 * weights && g.constantBytes < 3.1 * weights, `${(g.constantBytes / MiB).toFixed(1)} MiB constants for ${(weights / MiB).toFixed(1)} MiB of fp16 weights`);
+  const dtypeOf = (name: string) => g.tensors.get(name)?.dtype;
+  for (const n of g.nodes) {
+    if (n.op === "nchwc.Conv" || n.op === "Resize" || n.op === "Sigmoid") assert.equal(dtypeOf(n.outputs[0]!), "float32", `${n.op} ${n.name}`);
+  }
+  const concats = g.nodes.filter((n) => n.op === "Concat" && dtypeOf(n.outputs[0]!) !== "int64");
+  assert.ok(concats.length > 30 && concats.every((n) => dtypeOf(n.outputs[0]!) === "float16"), "Concat keeps fp16 (a type-generic kernel)");
+  assert.ok(report.warnings.some((w) => /this fp16 model runs in fp32 on the CPU: .*\+167\.\d MiB weights/.test(w)), report.warnings.join("\n"));
+});
+
+test("ConvInteger: an im2col buffer of (C/group) x kernel x output positions bytes, from the arena", () => {
+  const { g } = ortGraph("imgly-small.onnx");
+  const sizes = g.nodes.filter((n) => n.op === "ConvInteger").map((n) => kernelScratchBytes(n, g.tensors));
+  // The largest is the 288 MiB the issue measured ORT to need beyond the planned tensors.
+  assert.equal(Math.max(...sizes), 288 * MiB);
+  for (const rule of Object.values(SCRATCH)) assert.match(rule.source, /^onnxruntime\//);
+});
