@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { MemoryReport, TimelinePoint } from "../src/report/report.js";
+import { LEGACY_FIXTURES } from "../bench/shared.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const FASHION = join(ROOT, "models/fashion-mobilenetv2/model.onnx");
@@ -96,4 +97,26 @@ test("analyze --mode train explains gradients, optimizer state and the per-GPU s
   assert.match(r.stdout, /training \(adam\): gradients .*optimizer state .*step temporaries/);
   assert.match(r.stdout, /per GPU \(zero3, 8 GPUs\): model states .* sharded over 8/);
   assert.match(r.stdout, /through the training step/);
+});
+
+test("--mode train checks the step's own peak against the device: resnet50 at batch 256 does not fit a T4", () => {
+  const model = join(LEGACY_FIXTURES, "resnet50.onnx");
+  const run = (device: string): { total: number; warnings: string[] } => {
+    const r = memlens("analyze", model, "--json", "--mode", "train", "--batch", "256", "--device", device);
+    assert.equal(r.code, 0, r.stderr);
+    const rep = JSON.parse(r.stdout) as { memory: MemoryReport; warnings: string[] };
+    return { total: rep.memory.total, warnings: rep.warnings };
+  };
+  const t4 = run("t4");
+  const gib = (n: number): string => `${(n / 2 ** 30).toFixed(2)} GiB`;
+  // The step is far beyond 15 GiB: its peak and the T4's capacity are both named.
+  assert.ok(t4.total > 20 * 2 ** 30, `total ${t4.total}`);
+  const oom = t4.warnings.find((w) => w.includes("CUDA out of memory"));
+  assert.ok(oom, t4.warnings.join("\n"));
+  assert.match(oom, new RegExp(`^the training step peaks at ${gib(t4.total).replace(".", "\\.")} but the NVIDIA T4 has 15\\.00 GiB`));
+  // The T4's context is carried over from the H200: said in training as in inference.
+  assert.ok(t4.warnings.some((w) => w.startsWith("CUDA context and kernel sizes for t4 are assumed")), t4.warnings.join("\n"));
+  // The same step fits an H200 (141 GiB): no out-of-memory warning there.
+  const h200 = run("h200");
+  assert.ok(!h200.warnings.some((w) => w.includes("out of memory")), h200.warnings.join("\n"));
 });

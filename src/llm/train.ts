@@ -137,7 +137,7 @@ export function llmTrainMemory(a: ArchSpec, s: LlmTrainSettings, capacity?: numb
   const device = llmDevice(s.device);
   const context = device.contextLazy.value;
   const runtimeOverhead = context + device.librariesLazy.cublas.value;
-  const result = trainingResult(e, { dtype: s.dtype, batch: s.batch }, s.train, runtimeOverhead, context);
+  const result = trainingResult(e, { dtype: s.dtype, batch: s.batch }, s.train, { device, runtimeOverhead, context });
   // The simulation's notes about exported graphs (eval-mode exports without Dropout nodes, ops without ONNX
   // nodes) do not apply: this program is built from the architecture, and its dropout note follows.
   result.warnings = result.warnings.filter((w) => !/no Dropout nodes|eager ops without their nodes/.test(w));

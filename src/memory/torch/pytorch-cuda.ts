@@ -5,7 +5,8 @@
  */
 import { parseDType, type DType } from "../../graph/dtype.js";
 import { UsageError } from "../../errors.js";
-import { cublasWorkspaceBytes, findDevice, DEVICES, type Device } from "../devices.js";
+import { cublasWorkspaceBytes, type Device } from "../devices.js";
+import { assumedDeviceWarning, cudaRuntime, outOfMemory, torchDevice } from "./cuda-device.js";
 import type { MemoryInput, MemoryResult, RuntimeProfile } from "../profile.js";
 import { convWorkspace } from "./cudnn.js";
 import { benchmarkKey, trialWorkspace } from "./cudnn-benchmark.js";
@@ -34,19 +35,6 @@ export interface TorchEstimate {
   /** The part of runtimeOverhead that is the CUDA context itself (the rest: library kernels). */
   context: number;
   total: number;
-}
-
-function gib(n: number): string {
-  return `${(n / 2 ** 30).toFixed(2)} GiB`;
-}
-
-export function torchDevice(id: string): Device {
-  const d = findDevice(id);
-  if (!d || d.computeCapability.value === null) {
-    const gpus = DEVICES.filter((x) => x.computeCapability.value !== null).map((x) => x.id).join(", ");
-    throw new UsageError(`--device ${id}: pytorch-cuda needs a CUDA device (${gpus})`);
-  }
-  return d;
 }
 
 /** Casts a model's float tensors to `--dtype` (model.to(dtype)); int8 is not an eager cast. */
@@ -98,19 +86,11 @@ export function estimateTorch(input: MemoryInput): TorchEstimate {
   if (largestTrial.lowerBound) {
     program.warnings.push(`cudnn.benchmark: the largest trial workspace (${largestTrial.conv}) has no FFT plan (strided, grouped or not fp32); its size is a lower bound (the channels-last transform), larger plans may be timed`);
   }
-  const eagerLoading = settings.cudaModuleLoading === "eager";
-  const usesConv = program.ops.some((op) => op.convs.length > 0);
-  const libraries = eagerLoading
-    ? device.librariesEager.value
-    : (sim.usesCublas ? device.librariesLazy.cublas.value : 0) + (usesConv ? device.librariesLazy.cudnn.value : 0);
-  const context = eagerLoading ? device.contextEager.value : device.contextLazy.value;
-  const runtimeOverhead = context + libraries;
+  const { context, runtimeOverhead } = cudaRuntime(device, program, sim.usesCublas, settings.cudaModuleLoading);
   const weights = program.weights.reduce((a, b) => a + b, 0);
   const total = runtimeOverhead + sim.reservedAtEnd;
-  const capacity = device.capacity.value;
-  if (capacity !== null && total > capacity) {
-    program.warnings.push(`needs ${gib(total)} but the ${device.name} has ${gib(capacity)}: PyTorch would raise "CUDA out of memory"`);
-  }
+  const oom = outOfMemory(device, total);
+  if (oom) program.warnings.push(oom);
   return { program, sim, device, weights, cublasWorkspace: sim.usesCublas ? cublasWorkspace : 0, runtimeOverhead, context, total };
 }
 
@@ -132,13 +112,13 @@ export const pytorchCuda: RuntimeProfile = {
   id: "pytorch-cuda",
   description: "eager PyTorch on a CUDA GPU: caching allocator, cuBLAS/cuDNN workspaces, CUDA context",
   estimate(input: MemoryInput): MemoryResult {
+    // Training is its own simulation (src/memory/train): the inference forward is not run at all.
+    if (input.settings.mode === "train") return trainMemory(input, torchDevice(input.settings.device));
     const e = estimateTorch(input);
     const { sim, program } = e;
     const warnings = [...program.warnings];
-    if (e.device.contextLazy.source === "assumed") {
-      warnings.push(`CUDA context and kernel sizes for ${e.device.id} are assumed, not measured: ${e.device.contextLazy.note}`);
-    }
-    if (input.settings.mode === "train") return trainMemory(input, e.device, input.settings.train ?? {}, e.runtimeOverhead, e.context);
+    const assumed = assumedDeviceWarning(e.device);
+    if (assumed) warnings.push(assumed);
     if (input.settings.mode !== "inference") {
       warnings.push(`--mode ${input.settings.mode}: the pytorch-cuda profile simulates inference forwards only`);
     }

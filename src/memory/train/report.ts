@@ -5,6 +5,7 @@
  */
 import type { MemoryInput, MemoryResult } from "../profile.js";
 import type { Device } from "../devices.js";
+import { assumedDeviceWarning, cudaRuntime, outOfMemory } from "../torch/cuda-device.js";
 import { distributedMemory, parseStrategy, type Offload } from "../distributed.js";
 import { estimateTraining, type TrainEstimate } from "./estimate.js";
 
@@ -21,8 +22,9 @@ export interface TrainSettings {
   offload?: Offload;
 }
 
-export function trainMemory(input: MemoryInput, device: Device, train: TrainSettings, runtimeOverhead: number, context: number): MemoryResult {
+export function trainMemory(input: MemoryInput, device: Device): MemoryResult {
   const s = input.settings;
+  const train = s.train ?? {};
   const cc = device.computeCapability.value ?? 9;
   const e = estimateTraining(input.model, input.inference, {
     ...(s.optimizer !== undefined ? { optimizer: s.optimizer } : {}),
@@ -33,15 +35,26 @@ export function trainMemory(input: MemoryInput, device: Device, train: TrainSett
     ...(train.loraRank !== undefined ? { loraRank: train.loraRank } : {}),
     ...(train.qlora ? { qlora: true } : {}),
   });
-  return trainingResult(e, { dtype: s.dtype, batch: s.batch }, train, runtimeOverhead, context);
+  const usesCublas = e.cublasWorkspace > 0 && e.program.ops.some((op) => op.usesCublas);
+  const runtime = cudaRuntime(device, e.program, usesCublas, s.cudaModuleLoading);
+  return trainingResult(e, { dtype: s.dtype, batch: s.batch }, train, { device, ...runtime });
+}
+
+/** The device a training step runs on and what the CUDA runtime holds there outside the allocator. */
+export interface TrainRuntime {
+  device: Device;
+  runtimeOverhead: number;
+  /** The part of runtimeOverhead that is the CUDA context itself. */
+  context: number;
 }
 
 /**
  * A simulated training step (from an ONNX graph or an LLM's architecture) as the report's memory fields,
  * with the per-GPU model states when the training is spread over several GPUs.
  */
-export function trainingResult(e: TrainEstimate, s: { dtype: string; batch: number }, train: TrainSettings, runtimeOverhead: number, context: number): MemoryResult {
+export function trainingResult(e: TrainEstimate, s: { dtype: string; batch: number }, train: TrainSettings, runtime: TrainRuntime): MemoryResult {
   const { sim, program } = e;
+  const { device, runtimeOverhead, context } = runtime;
   const warnings = [...program.warnings, ...sim.warnings];
   const gpus = train.gpus ?? 1;
   const strategy = parseStrategy(train.zero, train.fsdp, gpus);
@@ -84,6 +97,13 @@ export function trainingResult(e: TrainEstimate, s: { dtype: string; batch: numb
     warnings.push(...d.notes);
   }
   const total = runtimeOverhead + reserved;
+  // The step's own peak against the device: the largest reservation (shifted by the per-GPU model states when
+  // sharded, as `reserved` is) plus the CUDA runtime.
+  const peak = runtimeOverhead + Math.max(reserved, sim.peakReserved + reserved - sim.reservedAtEnd);
+  const oom = outOfMemory(device, peak, "the training step peaks at");
+  if (oom) warnings.push(oom);
+  const assumed = assumedDeviceWarning(device);
+  if (assumed) warnings.push(assumed);
   return {
     memory: {
       weights: sim.paramBytes,
