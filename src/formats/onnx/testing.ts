@@ -8,7 +8,7 @@ import { closeSync, openSync, writeSync } from "node:fs";
 import type { Attr } from "../../graph/ir.js";
 import type { Model } from "../../graph/ir.js";
 import type { ByteSource } from "../source.js";
-import { encodeModelParts, ProtoWriter, readParts } from "./writer.js";
+import { encodeModelParts, ProtoWriter, readParts, type WriteOptions } from "./writer.js";
 
 /** A source of `size` bytes that are computed, not stored: weights for a 1 GB model that costs no memory. */
 export function patternSource(size: number, name = "<pattern>"): ByteSource {
@@ -25,8 +25,8 @@ export function patternSource(size: number, name = "<pattern>"): ByteSource {
 }
 
 /** Write a model to a file part by part: payloads are read in slices, so the file may be far larger than memory. */
-export function writeModelFile(path: string, model: Model, extraTopLevelFields: Uint8Array[] = []): number {
-  const { parts, size } = encodeModelParts(model);
+export function writeModelFile(path: string, model: Model, extraTopLevelFields: Uint8Array[] = [], opts: WriteOptions = {}): number {
+  const { parts, size } = encodeModelParts(model, opts);
   const fd = openSync(path, "w");
   let written = 0;
   try {

@@ -182,6 +182,11 @@ export interface WriteOptions {
    */
   externalData?: "keep" | "embed";
   openExternal?: (location: string) => ByteSource;
+  /**
+   * Write each node's module path back as its `namespace` metadata entry (NodeProto.metadata_props, field 9),
+   * as PyTorch's dynamo exporter does. Off by default: saved models keep the bytes they had.
+   */
+  scopes?: boolean;
 }
 
 /** The encoded model as parts (nothing of the weights read yet) and its size in bytes. */
@@ -261,6 +266,7 @@ function encodeNode(n: Node, opts: WriteOptions): ProtoWriter {
   w.string(4, n.opType);
   for (const [name, a] of Object.entries(n.attrs)) w.message(5, encodeAttr(n, name, a, opts));
   if (n.domain !== "") w.string(7, n.domain);
+  if (opts.scopes && n.scope !== undefined) w.message(9, stringPair("namespace", n.scope));
   return w;
 }
 

@@ -1,0 +1,51 @@
+/**
+ * The web page's time from a file being chosen to its report being drawn, in Debian's chromium driven by
+ * playwright-core (as test/browser.test.ts runs it): the clock starts in a capturing `change` listener on the
+ * file input and stops at the first animation frame after the status says "ready" (the report is in the DOM).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { chromium } from "playwright-core";
+import { startServer } from "../src/cli/serve.js";
+import { REPO_ROOT } from "./shared.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+
+/** Milliseconds of each run (the first one included: a user's first drop is a cold one), or why there are none. */
+export async function pageTimes(model: string, runs: number, tmpFile: string): Promise<number[] | string> {
+  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is missing (apt-get install chromium)`;
+  const build = (await import(pathToFileURL(join(REPO_ROOT, "scripts", "build-web.mjs")).href)) as { buildWeb(out: string): Promise<{ out: string }> };
+  const built = await build.buildWeb(tmpFile);
+  const served = await startServer(readFileSync(built.out));
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  try {
+    const page = await browser.newPage();
+    await page.goto(served.url);
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      await page.evaluate(() => {
+        const w = window as unknown as { __t0?: number; __done?: Promise<number> };
+        const file = document.getElementById("file")!;
+        const status = document.getElementById("status")!;
+        delete status.dataset["state"];
+        w.__done = new Promise((resolve) => {
+          file.addEventListener("change", () => (w.__t0 = performance.now()), { capture: true, once: true });
+          const seen = new MutationObserver(() => {
+            if (status.dataset["state"] !== "ready") return;
+            seen.disconnect();
+            requestAnimationFrame(() => resolve(performance.now() - (w.__t0 ?? Number.NaN)));
+          });
+          seen.observe(status, { attributes: true, attributeFilter: ["data-state"] });
+        });
+      });
+      await page.setInputFiles("#file", model);
+      times.push(await page.evaluate(() => (window as unknown as { __done: Promise<number> }).__done));
+    }
+    return times;
+  } finally {
+    await browser.close();
+    await served.close();
+  }
+}
