@@ -233,3 +233,12 @@ test("onnxruntime's outputs on the fashion model are unchanged to the bit after 
     source.close();
   }
 });
+
+test("node module paths are written back as namespace metadata only when asked (scopes: true)", () => {
+  const model = loadModelFile(join(FIXTURES, "onnx-dynamo", "gpt2.onnx")).model;
+  const scoped = model.graph.nodes.filter((n) => n.scope !== undefined).length;
+  assert.ok(scoped > 600, `gpt2 nodes with a namespace: ${scoped}`);
+  const again = (opts: { scopes?: boolean }) => decodeModel(new MemorySource(encodeModel(model, opts), "x.onnx"), "x.onnx").graph.nodes;
+  assert.deepEqual(again({ scopes: true }).map((n) => n.scope), model.graph.nodes.map((n) => n.scope));
+  assert.equal(again({}).filter((n) => n.scope !== undefined).length, 0);
+});
