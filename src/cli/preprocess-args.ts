@@ -2,7 +2,7 @@
  * Preprocessing on the command line (predict, profile, quantize's --calibrate/--eval): a preset and values that
  * override it, and a labels file. They win over the sidecar and the file's metadata (src/runtime/preprocessing.ts).
  */
-import { readFileSync, statSync } from "node:fs";
+import { readRegularText } from "../formats/read-file.js";
 import { InputError, UsageError } from "../errors.js";
 import type { LoadModelOptions } from "../runtime/model.js";
 import { PRESET_NAMES, type ExplicitPreprocessing, type PresetName } from "../runtime/preprocessing.js";
@@ -74,8 +74,7 @@ export function preprocessOptions(args: PreprocessArgValues): Pick<LoadModelOpti
 export function readLabels(file: string): string[] {
   let text: string;
   try {
-    if (statSync(file).size > MAX_LABELS_BYTES) throw new InputError(`--labels ${file}: larger than ${MAX_LABELS_BYTES} bytes`);
-    text = readFileSync(file, "utf8");
+    text = readRegularText(file, MAX_LABELS_BYTES, "--labels file");
   } catch (e) {
     if (e instanceof InputError) throw e;
     throw new InputError(`--labels ${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);

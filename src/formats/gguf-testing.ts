@@ -7,7 +7,10 @@ export interface GgufTensorSpec {
   bytes: number;
 }
 
-export function buildGguf(tensors: readonly GgufTensorSpec[], kv: readonly [string, string | number][] = []): Uint8Array<ArrayBuffer> {
+/** A metadata value: a string, a uint32, or (a bigint) a uint64. */
+export type GgufTestValue = string | number | bigint;
+
+export function buildGguf(tensors: readonly GgufTensorSpec[], kv: readonly [string, GgufTestValue][] = []): Uint8Array<ArrayBuffer> {
   const parts: number[] = [];
   const u32 = (v: number) => parts.push(v & 255, (v >>> 8) & 255, (v >>> 16) & 255, (v >>> 24) & 255);
   const u64 = (v: number) => {
@@ -28,6 +31,10 @@ export function buildGguf(tensors: readonly GgufTensorSpec[], kv: readonly [stri
     if (typeof v === "string") {
       u32(8);
       str(v);
+    } else if (typeof v === "bigint") {
+      u32(10);
+      u32(Number(v % 2n ** 32n));
+      u32(Number(v / 2n ** 32n));
     } else {
       u32(4);
       u32(v);
@@ -48,8 +55,11 @@ export function buildGguf(tensors: readonly GgufTensorSpec[], kv: readonly [stri
   return out;
 }
 
-/** A tiny Llama in GGUF: every tensor llama.cpp writes, F16 except the norms (F32), with the metadata keys. */
-export function tinyLlamaGguf(): { bytes: Uint8Array<ArrayBuffer>; parameters: number } {
+/**
+ * A tiny Llama in GGUF: every tensor llama.cpp writes, F16 except the norms (F32), with the metadata keys.
+ * `editKv` changes the metadata (hostile-input tests repeat a key or claim a huge count).
+ */
+export function tinyLlamaGguf(editKv: (kv: [string, GgufTestValue][]) => [string, GgufTestValue][] = (kv) => kv): { bytes: Uint8Array<ArrayBuffer>; parameters: number } {
   const h = 64;
   const ff = 128;
   const layers = 2;
@@ -74,7 +84,7 @@ export function tinyLlamaGguf(): { bytes: Uint8Array<ArrayBuffer>; parameters: n
   }
   add("output_norm.weight", [h], 0);
   add("output.weight", [h, vocab], 1);
-  const kv: [string, string | number][] = [
+  const kv: [string, GgufTestValue][] = [
     ["general.architecture", "llama"],
     ["llama.block_count", layers],
     ["llama.embedding_length", h],
@@ -85,5 +95,5 @@ export function tinyLlamaGguf(): { bytes: Uint8Array<ArrayBuffer>; parameters: n
     ["llama.vocab_size", vocab],
   ];
   const parameters = t.reduce((s, x) => s + x.dims.reduce((a, b) => a * b, 1), 0);
-  return { bytes: buildGguf(t, kv), parameters };
+  return { bytes: buildGguf(t, editKv(kv)), parameters };
 }

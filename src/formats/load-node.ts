@@ -1,5 +1,5 @@
 /** Opening a model from disk (Node only): the file source, and external data confined to the model's folder. */
-import { realpathSync, statSync } from "node:fs";
+import { realpathSync } from "node:fs";
 import { dirname, resolve, sep } from "node:path";
 import { MemlensError, ModelFormatError } from "../errors.js";
 import type { Model } from "../graph/ir.js";
@@ -19,8 +19,9 @@ export interface LoadedModel {
 export function loadModelFile(path: string): LoadedModel {
   let source: FileSource;
   try {
-    source = new FileSource(path);
+    source = new FileSource(path, "model");
   } catch (e) {
+    if (e instanceof MemlensError) throw new ModelFormatError(e.message);
     throw new ModelFormatError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   try {
@@ -62,7 +63,13 @@ export function resolveExternal(modelPath: string, location: string, tensor: str
   if (!real.startsWith(folder + sep)) {
     throw new ModelFormatError(`tensor ${quote(tensor)}: external data ${quote(location)} is a link out of the model's folder`);
   }
-  if (!statSync(real).isFile()) throw new ModelFormatError(`tensor ${quote(tensor)}: external data ${quote(location)} is not a file`);
+  // Opened and checked with fstat (read-file.ts): a FIFO or a device is refused here, without blocking.
+  try {
+    new FileSource(real, "external data").close();
+  } catch (e) {
+    if (e instanceof MemlensError) throw new ModelFormatError(`tensor ${quote(tensor)}: ${e.message}`);
+    throw e;
+  }
   return real;
 }
 

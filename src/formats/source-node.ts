@@ -1,23 +1,22 @@
-import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync } from "node:fs";
 import { basename } from "node:path";
-import { ModelFormatError } from "../errors.js";
+import { MemlensError, ModelFormatError } from "../errors.js";
 import { quote } from "./quote.js";
+import { openRegularFile, readRange } from "./read-file.js";
 import type { ByteSource } from "./source.js";
 
-/** A file read with pread: only the ranges asked for are ever in memory. */
+/**
+ * A file read with pread: only the ranges asked for are ever in memory. Only a regular file opens
+ * (read-file.ts: fstat on the descriptor; FIFOs, devices and directories are an InputError).
+ */
 export class FileSource implements ByteSource {
   readonly size: number;
   readonly name: string;
   private fd: number | null;
-  constructor(readonly path: string) {
-    this.fd = openSync(path, "r");
-    const stat = fstatSync(this.fd);
-    if (!stat.isFile()) {
-      closeSync(this.fd);
-      this.fd = null;
-      throw new Error(`${path} is not a regular file`);
-    }
-    this.size = stat.size;
+  constructor(readonly path: string, what = "file") {
+    const opened = openRegularFile(path, what);
+    this.fd = opened.fd;
+    this.size = opened.size;
     this.name = basename(path);
   }
   read(offset: number, length: number): Uint8Array {
@@ -25,14 +24,7 @@ export class FileSource implements ByteSource {
     if (offset < 0 || length < 0 || offset + length > this.size) {
       throw new RangeError(`read [${offset}, ${offset + length}) outside ${this.size} bytes`);
     }
-    const out = new Uint8Array(length);
-    let done = 0;
-    while (done < length) {
-      const n = readSync(this.fd, out, done, length - done, offset + done);
-      if (n === 0) throw new RangeError(`unexpected end of ${this.path} at ${offset + done}`);
-      done += n;
-    }
-    return out;
+    return readRange(this.fd, offset, length, this.path);
   }
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
@@ -49,9 +41,9 @@ export class ReopeningFileSource implements ByteSource {
   readonly size: number;
   readonly name: string;
   constructor(readonly path: string) {
-    const stat = statSync(path);
-    if (!stat.isFile()) throw new Error(`${path} is not a regular file`);
-    this.size = stat.size;
+    const file = new FileSource(path, "external data");
+    this.size = file.size;
+    file.close();
     this.name = basename(path);
   }
   read(offset: number, length: number): Uint8Array {
@@ -60,8 +52,9 @@ export class ReopeningFileSource implements ByteSource {
     }
     let file: FileSource;
     try {
-      file = new FileSource(this.path);
+      file = new FileSource(this.path, "external data");
     } catch (e) {
+      if (e instanceof MemlensError) throw new ModelFormatError(e.message);
       throw new ModelFormatError(`cannot read external data ${quote(this.name)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     try {

@@ -3,16 +3,19 @@
  * safetensors headers, sharded or not), a bare config.json, or a GGUF file. Weights are never read: only
  * the safetensors JSON headers and the GGUF header.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { ModelFormatError } from "../errors.js";
 import { readGguf } from "../formats/gguf.js";
 import { readSafetensorsHeader, shardsOfIndex, type SafetensorsTensor } from "../formats/safetensors.js";
 import { FileSource } from "../formats/source-node.js";
+import { readRegularText } from "../formats/read-file.js";
 import { describeGguf, describeHub, type LlmSource } from "./describe.js";
 
 /** config.json is small; a larger one is not a config. */
 const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+/** model.safetensors.index.json: a weight_map of a few thousand tensors, a few hundred kB. */
+const MAX_INDEX_BYTES = 64 * 1024 * 1024;
 
 export type { LlmSource } from "./describe.js";
 
@@ -22,10 +25,9 @@ export function isLlmPath(path: string): boolean {
 }
 
 function readConfig(path: string): Record<string, unknown> {
-  const size = statSync(path).size;
-  if (size > MAX_CONFIG_BYTES) throw new ModelFormatError(`${path}: ${size} bytes is too large for a config.json`);
+  const text = readRegularText(path, MAX_CONFIG_BYTES, "config.json");
   try {
-    const v = JSON.parse(readFileSync(path, "utf8"));
+    const v = JSON.parse(text);
     if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error("not an object");
     return v as Record<string, unknown>;
   } catch (e) {
@@ -36,7 +38,7 @@ function readConfig(path: string): Record<string, unknown> {
 /** Header tensors of a folder's safetensors: the index's shards, or model.safetensors. */
 function safetensorsIn(folder: string, warnings: string[]): SafetensorsTensor[] | undefined {
   const index = ["model.safetensors.index.json"].map((f) => join(folder, f)).find(existsSync);
-  const files = index ? shardsOfIndex(readFileSync(index, "utf8"), basename(index)) : existsSync(join(folder, "model.safetensors")) ? ["model.safetensors"] : [];
+  const files = index ? shardsOfIndex(readRegularText(index, MAX_INDEX_BYTES, "safetensors index"), basename(index)) : existsSync(join(folder, "model.safetensors")) ? ["model.safetensors"] : [];
   if (files.length === 0) return undefined;
   const out: SafetensorsTensor[] = [];
   for (const f of files) {
@@ -45,7 +47,7 @@ function safetensorsIn(folder: string, warnings: string[]): SafetensorsTensor[] 
       warnings.push(`shard ${f} is missing: parameter count from config.json`);
       return undefined;
     }
-    const src = new FileSource(p);
+    const src = new FileSource(p, "safetensors");
     try {
       out.push(...readSafetensorsHeader(src).tensors);
     } finally {
@@ -68,7 +70,7 @@ export function openLlm(path: string): LlmSource {
 }
 
 function fromGguf(path: string): LlmSource {
-  const src = new FileSource(path);
+  const src = new FileSource(path, "GGUF file");
   try {
     return describeGguf(readGguf(src), basename(path));
   } finally {

@@ -6,10 +6,11 @@
  *   smaller gray images are centred on a zero border to the model's size and repeated to its channels,
  *   as the bundled Fashion-MNIST model was trained.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { InputError } from "../errors.js";
+import { readRegularFile } from "../formats/read-file.js";
 import { fitImage, loadImage } from "../runtime/image.js";
 import type { HostTensor } from "../runtime/ort.js";
 import { packBatch, type ImageSpec, type Pixels } from "../runtime/preprocess.js";
@@ -60,9 +61,17 @@ function findIdx(dir: string): { images: string; labels: string } | undefined {
   return undefined;
 }
 
+/** An IDX file, compressed or not: Fashion-MNIST's training images are 47 MB; a larger one is refused, never inflated. */
+const MAX_IDX_BYTES = 256 * 1024 * 1024;
+
 function readGz(path: string): Uint8Array {
-  const b = readFileSync(path);
-  return path.endsWith(".gz") ? gunzipSync(b) : b;
+  const b = readRegularFile(path, MAX_IDX_BYTES, "dataset file");
+  if (!path.endsWith(".gz")) return b;
+  try {
+    return gunzipSync(b, { maxOutputLength: MAX_IDX_BYTES });
+  } catch (e) {
+    throw new InputError(`${path}: not a readable gzip file of at most ${MAX_IDX_BYTES} bytes (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
 export function readIdx(imagesPath: string, labelsPath: string, spec: ImageSpec, limit = Infinity): Labelled {

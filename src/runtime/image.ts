@@ -3,9 +3,9 @@
  * the pixels as they are; size and channel changes happen only when the caller asks (resize/convert),
  * otherwise an image that does not fit is an InputError naming the difference.
  */
-import { readFileSync } from "node:fs";
 import { basename } from "node:path";
-import { InputError } from "../errors.js";
+import { InputError, MemlensError } from "../errors.js";
+import { readRegularFile } from "../formats/read-file.js";
 import { cropGeometry, mismatch, type ImageSpec, type Pixels, type PreprocessOptions } from "./preprocess.js";
 
 export interface LoadedImage extends Pixels {
@@ -28,6 +28,8 @@ export interface LoadImageOptions extends PreprocessOptions {
 const FORMATS = new Set(["png", "jpeg", "webp"]);
 /** Decompression bombs: a PNG of a few kB can claim gigapixels. 64 Mpixel covers any real photo. */
 export const MAX_IMAGE_PIXELS = 64 * 1024 * 1024;
+/** An image file over this is refused before it is read: a 64-Mpixel RGB PNG stored uncompressed is 192 MiB. */
+export const MAX_IMAGE_FILE_BYTES = 256 * 1024 * 1024;
 
 type SharpFactory = typeof import("sharp").default;
 let sharpPromise: Promise<SharpFactory> | undefined;
@@ -41,8 +43,9 @@ export async function loadImage(source: string | Uint8Array, opts: LoadImageOpti
   const file = typeof source === "string" ? basename(source) : "<bytes>";
   let bytes: Uint8Array;
   try {
-    bytes = typeof source === "string" ? readFileSync(source) : source;
+    bytes = typeof source === "string" ? readRegularFile(source, MAX_IMAGE_FILE_BYTES, "image") : source;
   } catch (e) {
+    if (e instanceof MemlensError) throw e;
     throw new InputError(`cannot read image ${source as string}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const pixels = await decode(bytes, file);

@@ -5,9 +5,10 @@
  * Optional; when it is there it must be well-formed, because a silently ignored mean/std gives wrong
  * predictions.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { ModelFormatError } from "../errors.js";
+import { readRegularFile } from "../formats/read-file.js";
 
 export interface PreprocessSpec {
   /** [height, width]. */
@@ -71,11 +72,15 @@ export function readSidecar(modelPath: string): Sidecar | undefined {
 }
 
 export function readSidecarFile(file: string): Sidecar {
-  const text = readFileSync(file);
-  if (text.length > MAX_SIDECAR_BYTES) throw new ModelFormatError(`${file}: larger than ${MAX_SIDECAR_BYTES} bytes`);
+  let text: Uint8Array;
+  try {
+    text = readRegularFile(file, MAX_SIDECAR_BYTES, "sidecar");
+  } catch (e) {
+    throw new ModelFormatError((e as Error).message);
+  }
   let json: unknown;
   try {
-    json = JSON.parse(text.toString("utf8"));
+    json = JSON.parse(new TextDecoder().decode(text));
   } catch (e) {
     throw new ModelFormatError(`${file}: not JSON: ${(e as Error).message}`);
   }
