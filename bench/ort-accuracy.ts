@@ -69,11 +69,11 @@ export interface Prediction {
 }
 
 /** memlens's ort-cpu estimate for one row: input shapes as fed (integer values too, where given). */
-export function predictRow(file: string, shapes: Record<string, number[]>, cpu: CpuIsa): Prediction {
+export function predictRow(file: string, shapes: Record<string, number[]>, cpu: CpuIsa, values: Record<string, number> = {}): Prediction {
   const { model, openExternal, source } = loadModelFile(file);
   try {
     const batch = Object.values(shapes)[0]?.[0] ?? 1;
-    const a = analyzeModel(model, { batch, inputs: shapes, openExternal, runtime: "ort-cpu", device: "cpu", cpu });
+    const a = analyzeModel(model, { batch, inputs: shapes, values, openExternal, runtime: "ort-cpu", device: "cpu", cpu });
     const e = estimateOrtCpu({ model, inference: a.inference, bindings: a.bindings, settings: { batch, dtype: "fp32", runtime: "ort-cpu", device: "cpu", mode: "inference", cpu } });
     return { run1: e.afterRun1, run2: e.afterRun2, loadPeak: e.loadPeak, weightBytes: a.report.model.weightBytes };
   } finally {
@@ -91,6 +91,13 @@ function rowShapes(r: OrtRow, file: string): Record<string, number[]> {
   } finally {
     source.close();
   }
+}
+
+/** The integer/bool inputs a row fed with a stated value (silero's sr=16000), as --value gives them. */
+function rowValues(r: OrtRow): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, s] of Object.entries(r.inputs ?? {})) if (s.value !== undefined && s.dtype !== "float32" && s.dtype !== "float16") out[k] = s.value;
+  return out;
 }
 
 function inputLabel(r: OrtRow): string {
@@ -139,7 +146,7 @@ export function accuracyLines(): AccuracyLine[] {
       for (const r of rows) {
         const measured = { run1: r.maxrss_run1 - r.rss_input, run2: r.maxrss_run2 - r.rss_input, loadPeak: r.maxrss_created - r.rss_start };
         const file = modelPath(r.model, set, foreign);
-        const { weightBytes, ...predicted } = predictRow(file, rowShapes(r, file), cpu);
+        const { weightBytes, ...predicted } = predictRow(file, rowShapes(r, file), cpu, rowValues(r));
         lines.push({
           set, group: groupOf(set), cpu, model: r.model, input: inputLabel(r), weightBytes, measured, predicted,
           error: { run1: rel(predicted.run1, measured.run1), run2: rel(predicted.run2, measured.run2), loadPeak: rel(predicted.loadPeak, measured.loadPeak) },

@@ -7,6 +7,7 @@ import { byteSize, DTYPES, type DType } from "./graph/dtype.js";
 import type { Model } from "./graph/ir.js";
 import type { ExternalOpener } from "./formats/onnx/values.js";
 import { inferModel, type InferenceResult } from "./shapes/engine.js";
+import { flattenBodies } from "./shapes/bodies.js";
 import { dimToString, evaluate, isSym, product, symbolsOf, type Dim } from "./sym/expr.js";
 import { SCHEMA, type Layer, type ModelSummary, type Report, type Settings } from "./report/report.js";
 import { findRuntime } from "./memory/runtimes.js";
@@ -20,6 +21,8 @@ export interface AnalyzeOptions {
   inputs?: Record<string, Dim[]>;
   /** Symbol values (`seq` = 128). */
   dims?: Record<string, number>;
+  /** Values of integer/bool inputs (`sr` = 16000): a value can decide shapes and which If branch runs. */
+  values?: Record<string, number>;
   dtype?: string;
   runtime?: string;
   device?: string;
@@ -118,16 +121,18 @@ export function analyzeModel(model: Model, opts: AnalyzeOptions = {}): Analysis 
     inputs,
     bindings,
     trustDeclared: true,
+    ...(opts.values ? { values: opts.values } : {}),
     ...(opts.openExternal ? { openExternal: opts.openExternal } : {}),
   });
   warnings.push(...inference.warnings);
   const boundsEnv: Record<string, Dim> = {};
   for (const [k, v] of inference.bounds) boundsEnv[k] = evaluate(v, bindings);
-  const layers: Layer[] = inference.nodes.map((r) => ({
+  // Body nodes follow their If/Loop/Scan, with its path: the layer table lists them under it.
+  const layers: Layer[] = flattenBodies(inference, model.graph.nodes).map(({ result: r, parent, value }) => ({
     name: r.node.name,
     op: r.node.domain === "" ? r.node.opType : `${r.node.domain}.${r.node.opType}`,
     outputs: r.node.outputs.map((name) => {
-      const info = inference.values.get(name);
+      const info = value(name);
       const shape = info?.shape;
       const dtype = info?.dtype;
       const bytesDim = shape && dtype ? evaluate(product(shape), boundsEnv) : undefined;
@@ -144,6 +149,7 @@ export function analyzeModel(model: Model, opts: AnalyzeOptions = {}): Analysis 
       const f = evaluate(r.flops, boundsEnv);
       return typeof f === "number" ? f : null;
     })(),
+    ...(parent !== undefined ? { parent } : {}),
   }));
   const settings: Settings = {
     batch,

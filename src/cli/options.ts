@@ -10,6 +10,7 @@ export const sharedArgs = {
   batch: { type: "string", description: "batch size (binds each input's leading symbolic dim)" },
   input: { type: "string", description: "input shape override NAME=D0xD1x... (repeatable)" },
   dim: { type: "string", description: "symbol value NAME=N, e.g. seq=512 (repeatable)" },
+  value: { type: "string", description: "value of an integer/bool input NAME=V, e.g. sr=16000 (repeatable; it can pick an If branch)" },
   dtype: { type: "string", description: "fp32|fp16|bf16|int8", default: "fp32" },
   runtime: { type: "string", description: "pytorch-cuda|ort-cpu|ort-cuda", default: "pytorch-cuda" },
   device: { type: "string", description: "h200|h100|a100-80gb|a100-40gb|l4|t4|rtx4090|rtx3090|cpu", default: "h100" },
@@ -78,11 +79,24 @@ export function parseDimSpec(spec: string): [string, number] {
   return [name, positiveInt(spec.slice(eq + 1), `--dim ${name}`)!];
 }
 
+/** --value NAME=V for an integer or bool input: an integer, or true/false. */
+export function parseValueSpec(spec: string): [string, number] {
+  const eq = spec.lastIndexOf("=");
+  const name = eq > 0 ? spec.slice(0, eq) : "";
+  const text = spec.slice(eq + 1);
+  if (name.trim() === "") throw new UsageError(`--value expects NAME=V, got '${spec}'`);
+  if (text === "true" || text === "false") return [name, text === "true" ? 1 : 0];
+  if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(Number(text))) throw new UsageError(`--value ${name}: expected an integer or true/false, got '${text}'`);
+  return [name, Number(text)];
+}
+
 export function analyzeOptions(args: Record<string, unknown>, rawArgs: readonly string[]): AnalyzeOptions {
   const inputs = Object.fromEntries(repeated(rawArgs, "input").map(parseInputSpec));
   const dims = Object.fromEntries(repeated(rawArgs, "dim").map(parseDimSpec));
   const batch = positiveInt(args["batch"] as string | undefined, "--batch");
+  const values = Object.fromEntries(repeated(rawArgs, "value").map(parseValueSpec));
   const opts: AnalyzeOptions = { inputs, dims };
+  if (Object.keys(values).length > 0) opts.values = values;
   if (batch !== undefined) opts.batch = batch;
   for (const k of ["dtype", "runtime", "device", "mode"] as const) {
     const v = args[k];

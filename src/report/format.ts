@@ -41,3 +41,8 @@ export function table(header: string[], rows: string[][]): string {
     cells.map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
+
+/** How deep a layer sits in If/Loop/Scan bodies, from its parent path (`If_0/then_branch/If_3/else_branch`). */
+export function bodyDepth(parent: string | undefined): number {
+  return parent === undefined ? 0 : (parent.match(/(?:^|\/)(?:then_branch|else_branch|body)(?=\/|$)/g) ?? []).length;
+}

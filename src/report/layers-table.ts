@@ -1,13 +1,14 @@
 /** The `memlens layers` table: one row per node. */
 import type { Report } from "./report.js";
 import { escapeControls } from "../formats/quote.js";
-import { bytes, count, shape, table } from "./format.js";
+import { bodyDepth, bytes, count, shape, table } from "./format.js";
 
 export function renderLayers(report: Report): string {
   const rows = report.layers.map((l) => {
     const act = l.outputs.reduce<number | null>((s, o) => (s === null || o.bytes === null ? null : s + o.bytes), 0);
     return [
-      l.name ? escapeControls(l.name) : "(unnamed)", // names come from the file: no raw control characters
+      // Body nodes sit under their If/Loop/Scan, indented one step per nesting level.
+      "  ".repeat(bodyDepth(l.parent)) + (l.name ? escapeControls(l.name) : "(unnamed)"), // names come from the file: no raw control characters
       l.op,
       l.outputs.map((o) => shape(o.shape)).join(" "),
       bytes(act),

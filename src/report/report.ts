@@ -44,6 +44,8 @@ export interface Layer {
   outputs: LayerOutput[];
   paramBytes: number;
   flops: number | null;
+  /** If/Loop/Scan body nodes: the enclosing node and graph attribute (`If_0/then_branch`). */
+  parent?: string;
 }
 
 export interface MemoryReport {

@@ -4,7 +4,8 @@
  * Pure over (model, input shapes, parsed profile).
  */
 import { analyzeModel } from "../analyze.js";
-import type { Model } from "../graph/ir.js";
+import type { Model, Node } from "../graph/ir.js";
+import { flattenBodies } from "../shapes/bodies.js";
 import type { Layer } from "../report/report.js";
 import { ortTypeToShort, type NodeProfile, type ProfiledRun } from "./ort-profile-parse.js";
 
@@ -29,6 +30,8 @@ export interface LayerComparison {
   agree: boolean;
   /** Why they disagree, or why a node has one side only. */
   reason?: string;
+  /** If/Loop/Scan body nodes: the enclosing node and graph attribute (`If_0/then_branch`). */
+  parent?: string;
 }
 
 export interface RunComparison {
@@ -42,18 +45,25 @@ export interface RunComparison {
 /** Nodes onnxruntime turns into initializers when it loads the graph: they never run. */
 const FOLDED_AT_LOAD = new Set(["Constant"]);
 
-export function compareRun(model: Model, inputShapes: Record<string, number[]>, run: ProfiledRun): RunComparison {
+export function compareRun(model: Model, inputShapes: Record<string, number[]>, run: ProfiledRun, inputValues: Record<string, number> = {}): RunComparison {
   const lead = Object.values(inputShapes)[0]?.[0];
-  const { report, inference } = analyzeModel(model, { inputs: inputShapes, ...(lead !== undefined ? { batch: lead } : {}) });
-  // report.layers[i] is inference.nodes[i]. onnxruntime names an unnamed node `<OpType>_<index>`, counting
-  // the file's nodes after it has turned Constant nodes into initializers.
+  const { report, inference } = analyzeModel(model, { inputs: inputShapes, values: inputValues, ...(lead !== undefined ? { batch: lead } : {}) });
+  // report.layers[i] is flat[i]: body nodes follow their If/Loop/Scan. onnxruntime names an unnamed node
+  // `<OpType>_<index>`, counting its own graph's nodes after it has turned Constant nodes into initializers.
+  const flat = flattenBodies(inference, model.graph.nodes);
   const fileIndex = new Map<object, number>();
-  for (const n of model.graph.nodes) if (!(n.domain === "" && FOLDED_AT_LOAD.has(n.opType))) fileIndex.set(n, fileIndex.size);
-  const runtimeName = inference.nodes.map((r) => r.node.name !== "" ? r.node.name : `${r.node.opType}_${fileIndex.get(r.node) ?? -1}`);
-  const noOpCast = inference.nodes.map((r) => {
+  const indexed = new Set<readonly Node[]>();
+  for (const f of flat) {
+    if (indexed.has(f.siblings)) continue;
+    indexed.add(f.siblings);
+    let k = 0;
+    for (const n of f.siblings) if (!(n.domain === "" && FOLDED_AT_LOAD.has(n.opType))) fileIndex.set(n, k++);
+  }
+  const runtimeName = flat.map(({ result: r }) => r.node.name !== "" ? r.node.name : `${r.node.opType}_${fileIndex.get(r.node) ?? -1}`);
+  const noOpCast = flat.map(({ result: r, value }) => {
     if (r.node.opType !== "Cast" || r.node.domain !== "") return false;
-    const from = inference.values.get(r.node.inputs[0] ?? "")?.dtype;
-    const to = inference.values.get(r.node.outputs[0] ?? "")?.dtype;
+    const from = value(r.node.inputs[0] ?? "")?.dtype;
+    const to = value(r.node.outputs[0] ?? "")?.dtype;
     return from !== undefined && from === to;
   });
   const measuredByName = new Map<string, { first: NodeProfile; calls: number; us: number }>();
@@ -72,15 +82,18 @@ export function compareRun(model: Model, inputShapes: Record<string, number[]>, 
     seen.add(name);
     const m = measuredByName.get(name);
     const predicted = predictedSide(layer);
+    const parent = layer.parent !== undefined ? { parent: layer.parent } : {};
     if (!m) {
       const why = FOLDED_AT_LOAD.has(layer.op)
         ? "onnxruntime stores Constant outputs as initializers: not run"
         : noOpCast[i]
           ? "Cast to its input's own type: onnxruntime removes it at load, at every optimization level"
-          : undefined;
+          : layer.parent !== undefined
+            ? "in a body onnxruntime did not run (an If branch not taken, or a loop run zero times)"
+            : undefined;
       layers.push({
         name: layer.name, op: layer.op, measured: null, predicted, agree: why !== undefined,
-        reason: why ?? "in the model but not run by onnxruntime",
+        reason: why ?? "in the model but not run by onnxruntime", ...parent,
       });
       continue;
     }
@@ -91,7 +104,7 @@ export function compareRun(model: Model, inputShapes: Record<string, number[]>, 
       calls: m.calls,
     };
     const reason = disagreement(layer, m.first, predicted);
-    layers.push(reason ? { name: layer.name, op: layer.op, measured, predicted, agree: false, reason } : { name: layer.name, op: layer.op, measured, predicted, agree: true });
+    layers.push(reason ? { name: layer.name, op: layer.op, measured, predicted, agree: false, reason, ...parent } : { name: layer.name, op: layer.op, measured, predicted, agree: true, ...parent });
   }
   for (const [name, m] of measuredByName) {
     if (seen.has(name)) continue;

@@ -258,7 +258,7 @@ export class MemlensModel {
     try {
       const out = await session.run(feeds);
       const inputShapes = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, [...t.dims]]));
-      recorder.record({ model: this.graph, inputShapes, profile: session.endProfiling(), provider: session.provider });
+      recorder.record({ model: this.graph, inputShapes, inputValues: uniformIntegerValues(feeds), profile: session.endProfiling(), provider: session.provider });
       return out;
     } finally {
       await session.release();
@@ -332,6 +332,17 @@ export class MemlensModel {
 
 function isImageArray(x: LoadedImage | readonly LoadedImage[]): x is readonly LoadedImage[] {
   return Array.isArray(x);
+}
+
+/** Small integer/bool feeds whose elements are all one value (`sr` = 16000), as `--value` states them. */
+function uniformIntegerValues(feeds: Record<string, HostTensor>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, t] of Object.entries(feeds)) {
+    if (t.type.startsWith("float") || t.data.length === 0 || t.data.length > 64) continue;
+    const first = Number(t.data[0]);
+    if (Array.prototype.every.call(t.data, (x: number | bigint) => Number(x) === first)) out[name] = first;
+  }
+  return out;
 }
 
 function sizeKey(opts: SizeOptions): AnalyzeOptions {

@@ -11,6 +11,8 @@ export interface RunRecord {
   model: Model;
   /** The shape of every input fed to the run. */
   inputShapes: Record<string, number[]>;
+  /** Integer and bool inputs whose elements all hold one value (silero's sr): the prediction uses it. */
+  inputValues: Record<string, number>;
   profile: ParsedProfile;
   provider: string;
 }

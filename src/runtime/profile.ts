@@ -51,7 +51,7 @@ export async function profile<T>(fn: () => T | Promise<T>): Promise<ProfileResul
   for (const r of records) {
     // One profiling session per model run, so each parsed profile holds one model_run.
     for (const run of r.profile.runs) {
-      const entry: ProfileResult<T>["runs"][number] = { ...compareRun(r.model, r.inputShapes, run), provider: r.provider, ms: run.durationUs / 1000, initMs: r.profile.initUs / 1000 };
+      const entry: ProfileResult<T>["runs"][number] = { ...compareRun(r.model, r.inputShapes, run, r.inputValues), provider: r.provider, ms: run.durationUs / 1000, initMs: r.profile.initUs / 1000 };
       const arena = arenaStats(run.nodes);
       if (arena) entry.arena = arena;
       runs.push(entry);

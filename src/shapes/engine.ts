@@ -3,7 +3,7 @@
  * and records every value's dtype, shape (symbolic) and, for small integer tensors, values.
  * Unknown ops and unresolvable shapes become warnings and "unknown" outputs, never guesses.
  */
-import { ShapeError } from "../errors.js";
+import { ShapeError, UsageError } from "../errors.js";
 import type { DType } from "../graph/dtype.js";
 import type { Graph, Model, Node, Tensor, ValueType } from "../graph/ir.js";
 import { executionOrder } from "../graph/order.js";
@@ -15,6 +15,9 @@ import { MAX_VALUE_ELEMENTS, type InferContext, type TensorInfo } from "./types.
 export interface InferOptions {
   /** Replace an input's declared shape (`--input NAME=1x3x224x224`). */
   inputs?: Record<string, Dim[]>;
+  /** Values of integer/bool inputs (`--value sr=16000`): every element of the input holds it, so shape
+   *  arithmetic and an If condition computed from it are known. */
+  values?: Record<string, number>;
   /** Values for symbols (`batch`, `seq`); unbound symbols stay symbolic. */
   bindings?: Record<string, Dim>;
   /** When inference can not resolve a value, use the shape the file declares (value_info), with a warning. */
@@ -28,6 +31,18 @@ export interface NodeResult {
   flops: Dim | undefined;
   /** Bytes of initializers this node reads (its parameters). */
   paramBytes: number;
+  /** If/Loop/Scan: the bodies as inferred, one per graph attribute that was inferred (an If with a known
+   *  condition infers only the branch it takes; a Loop keeps its last, most general, iteration). */
+  bodies?: SubgraphResult[];
+}
+
+export interface SubgraphResult {
+  /** The graph attribute: then_branch, else_branch, body. */
+  attribute: string;
+  graph: Graph;
+  nodes: NodeResult[];
+  /** The body's own values (its inputs, initializers and node outputs). */
+  values: Map<string, TensorInfo>;
 }
 
 export interface InferenceResult {
@@ -61,13 +76,27 @@ export function inferModel(model: Model, opts: InferOptions = {}): InferenceResu
     const info = fromValueType(input.type);
     if (override) info.shape = override.slice();
     if (info.shape && opts.bindings) info.shape = info.shape.map((d) => evaluate(d, opts.bindings!));
+    const given = opts.values?.[input.name];
+    if (given !== undefined) info.value = filledValue(input.name, info, given);
     values.set(input.name, info);
+  }
+  for (const name of Object.keys(opts.values ?? {})) {
+    if (!g.inputs.some((i) => i.name === name)) throw new UsageError(`--value ${name}: the model has no input '${name}' (inputs: ${g.inputs.map((i) => i.name).join(", ")})`);
   }
   const nodes = inferNodes(g, values, undefined, state);
   for (const [op, { count, first }] of state.unknownOps) {
     state.warnings.push(`unknown op '${op}' in ${count} node${count > 1 ? "s" : ""} (first: '${first}'): outputs unknown`);
   }
   return { values, nodes, warnings: state.warnings, bounds: state.bounds };
+}
+
+/** An input's elements all set to `v`: its shape must be concrete and small enough to track. */
+function filledValue(name: string, info: TensorInfo, v: number): Dim[] {
+  const shape = info.shape;
+  if (!shape || shape.some((d) => typeof d !== "number")) throw new UsageError(`--value ${name}: the input's shape is not concrete (give it with --input or --dim)`);
+  const n = (shape as number[]).reduce((a, b) => a * b, 1);
+  if (n > MAX_VALUE_ELEMENTS) throw new UsageError(`--value ${name}: the input has ${n} elements, values are tracked for at most ${MAX_VALUE_ELEMENTS}`);
+  return new Array<number>(n).fill(v);
 }
 
 interface EngineState {
@@ -107,7 +136,7 @@ function inferNodes(g: Graph, values: Map<string, TensorInfo>, outer: Scope | un
     const inputs = node.inputs.map((n) => (n === "" ? undefined : scope.get(n)));
     let paramBytes = 0;
     for (const i of inputs) if (i?.initializer) paramBytes += i.initializer.bytes;
-    const { outputs, flops } = inferNode(node, inputs, scope, st);
+    const { outputs, flops, bodies } = inferNode(node, inputs, scope, st);
     node.outputs.forEach((name, k) => {
       if (name === "") return;
       let info = outputs[k];
@@ -124,7 +153,7 @@ function inferNodes(g: Graph, values: Map<string, TensorInfo>, outer: Scope | un
       }
       values.set(name, info ?? { dtype: undefined, shape: undefined });
     });
-    results.push({ node, outputs, flops, paramBytes });
+    results.push({ node, outputs, flops, paramBytes, ...(bodies.length > 0 ? { bodies } : {}) });
   }
   return results;
 }
@@ -134,7 +163,7 @@ function inferNode(
   inputs: (TensorInfo | undefined)[],
   scope: Scope,
   st: EngineState,
-): { outputs: (TensorInfo | undefined)[]; flops: Dim | undefined } {
+): { outputs: (TensorInfo | undefined)[]; flops: Dim | undefined; bodies: SubgraphResult[] } {
   // A domain the model does not import is read at its first version.
   const opset = st.opsets[node.domain] ?? 1;
   const rule = lookupRule(node.domain, node.opType, opset);
@@ -143,9 +172,11 @@ function inferNode(
     const u = st.unknownOps.get(key);
     if (u) u.count++;
     else st.unknownOps.set(key, { count: 1, first: node.name });
-    return { outputs: [], flops: undefined };
+    return { outputs: [], flops: undefined, bodies: [] };
   }
-  const ctx = makeContext(node, inputs, opset, scope, st);
+  const bodies: SubgraphResult[] = [];
+  const ctx = makeContext(node, inputs, opset, scope, st, bodies);
+  const done = (r: { outputs: (TensorInfo | undefined)[]; flops: Dim | undefined }) => ({ ...r, bodies });
   try {
     const outputs = rule.infer(ctx).map((o) => (o ? trimValue(o) : o));
     let flops: Dim | undefined;
@@ -154,21 +185,21 @@ function inferNode(
     } catch {
       flops = undefined;
     }
-    return { outputs, flops };
+    return done({ outputs, flops });
   } catch (e) {
-    if (e instanceof UnknownInput) return { outputs: [], flops: undefined };
+    if (e instanceof UnknownInput) return done({ outputs: [], flops: undefined });
     if (e instanceof UnknownWithReason) {
       st.warnings.push(`node '${node.name}' (${node.opType}): ${e.message}`);
-      return { outputs: [], flops: undefined };
+      return done({ outputs: [], flops: undefined });
     }
     if (e instanceof ShapeError) {
       st.warnings.push(e.message);
-      return { outputs: [], flops: undefined };
+      return done({ outputs: [], flops: undefined });
     }
     if (e instanceof RangeError || e instanceof TypeError) {
       // A rule met inputs it did not expect (a malformed model): report, never crash.
       st.warnings.push(`${node.opType} node '${node.name}': ${e.message}`);
-      return { outputs: [], flops: undefined };
+      return done({ outputs: [], flops: undefined });
     }
     throw e;
   }
@@ -188,6 +219,7 @@ function makeContext(
   opset: number,
   scope: Scope,
   st: EngineState,
+  bodies: SubgraphResult[],
 ): InferContext {
   const attr = (name: string) => node.attrs[name];
   const ctx: InferContext = {
@@ -288,7 +320,13 @@ function makeContext(
         const declared = fromValueType(vi.type);
         local.set(vi.name, given ?? declared);
       });
-      inferNodes(g, local, scope, st);
+      const nodes = inferNodes(g, local, scope, st);
+      // A body inferred again (a Loop generalising its carried shapes) replaces its earlier result.
+      const attribute = Object.entries(node.attrs).find(([, a]) => a.type === "graph" && a.value === g)?.[0] ?? "body";
+      const k = bodies.findIndex((b) => b.graph === g);
+      const result: SubgraphResult = { attribute, graph: g, nodes, values: local };
+      if (k >= 0) bodies[k] = result;
+      else bodies.push(result);
       return g.outputs.map((o) => local.get(o.name) ?? scope.get(o.name) ?? fromValueType(o.type));
     },
     fresh(hint, upperBound) {

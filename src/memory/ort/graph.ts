@@ -18,6 +18,7 @@ import { applyNchwc } from "./nchwc.js";
 import { ortExecutionOrder } from "./order.js";
 import { graphWeights } from "../../graph/weights.js";
 import { insertHalfCasts } from "./half-casts.js";
+import { inlineKnownBranches } from "./branches.js";
 
 const mib = (b: number) => (b / 2 ** 20).toFixed(1);
 
@@ -79,7 +80,8 @@ export interface OrtGraphOptions {
 /** Ops whose output ORT's constant folding never computes at load. */
 const NOT_FOLDED = new Set(["RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "QuantizeLinear", "DequantizeLinear"]);
 
-export function buildOrtGraph(model: Model, inference: InferenceResult, bindings: Record<string, number>, opts: OrtGraphOptions): OrtGraph {
+export function buildOrtGraph(model: Model, fileInference: InferenceResult, bindings: Record<string, number>, opts: OrtGraphOptions): OrtGraph {
+  const { inference, constants: branchConstants } = inlineKnownBranches(fileInference);
   const warnings: string[] = [];
   const tensors = new Map<string, OrtTensor>();
   const unknown: string[] = [];
@@ -100,7 +102,7 @@ export function buildOrtGraph(model: Model, inference: InferenceResult, bindings
     return t;
   };
   const g = model.graph;
-  const constants = new Set<string>(g.initializers.keys());
+  const constants = new Set<string>([...g.initializers.keys(), ...branchConstants]);
   const inputs = g.inputs.map((v) => v.name).filter((n) => !constants.has(n));
   const outputs = g.outputs.map((v) => v.name);
   let nodes: OrtNode[] = [];

@@ -204,7 +204,8 @@ export const rules: OpFamily = {
   Sqrt: unaryFold(onNumber(Math.sqrt)),
   Sign: unaryFold(onNumber(Math.sign)),
   Reciprocal: unaryFold(onNumber((x) => 1 / x)),
-  Not: unaryTo("bool"),
+  // Known booleans fold (an If condition computed as Not(Equal(Size(Shape(x)), 2)) in exported RNNs).
+  Not: { infer: (ctx) => [{ dtype: "bool", shape: ctx.shape(0).slice(), ...valueMap(ctx, onNumber((x) => +(x === 0))) }], flops: (ctx) => numel(ctx.shape(0)) },
   IsNaN: unaryTo("bool"),
   IsInf: unaryTo("bool"),
   Add: broadcasting(keep, (xs) => add(xs[0]!, xs[1]!)),
