@@ -45,6 +45,8 @@ export interface AnalyzeOptions {
   train?: import("./memory/train/report.js").TrainSettings;
   /** CPU runtimes: the instruction set to assume; the host's own when absent (src/memory/cpu.ts). */
   cpu?: CpuIsa;
+  /** ort-webgpu: the adapter's buffer limits; WebGPU's defaults when absent. */
+  webgpuLimits?: import("./memory/ort-webgpu/limits.js").WebGpuLimits;
 }
 
 /** The value a symbol takes when the user gave none (and not the batch): stated in a warning. */
@@ -191,6 +193,7 @@ function memorySettings(opts: AnalyzeOptions, settings: Settings): MemorySetting
   if (opts.cublasFirst !== undefined) m.cublasFirst = opts.cublasFirst;
   if (opts.train !== undefined) m.train = opts.train;
   if (settings.cpu !== undefined) m.cpu = settings.cpu as CpuIsa;
+  if (opts.webgpuLimits !== undefined) m.webgpuLimits = opts.webgpuLimits;
   return m;
 }
 

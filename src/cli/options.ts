@@ -4,6 +4,8 @@ import { parseDim, type Dim } from "../sym/expr.js";
 import type { AnalyzeOptions } from "../analyze.js";
 import type { TrainSettings } from "../memory/train/report.js";
 import { CPU_ISAS, parseCpuIsa } from "../memory/cpu.js";
+import { WEBGPU_PRESET_NAMES, parseWebGpuLimits, webGpuPreset, type WebGpuLimits } from "../memory/ort-webgpu/limits.js";
+import { FileSource } from "../formats/source-node.js";
 
 export const sharedArgs = {
   model: { type: "positional", description: "model: .onnx, a hub folder or config.json (+ safetensors), or .gguf", required: true },
@@ -12,7 +14,8 @@ export const sharedArgs = {
   dim: { type: "string", description: "symbol value NAME=N, e.g. seq=512 (repeatable)" },
   value: { type: "string", description: "value of an integer/bool input NAME=V, e.g. sr=16000 (repeatable; it can pick an If branch)" },
   dtype: { type: "string", description: "fp32|fp16|bf16|int8", default: "fp32" },
-  runtime: { type: "string", description: "pytorch-cuda|ort-cpu|ort-cuda", default: "pytorch-cuda" },
+  runtime: { type: "string", description: "pytorch-cuda|ort-cpu|ort-wasm|ort-webgpu", default: "pytorch-cuda" },
+  "webgpu-limits": { type: "string", description: `ort-webgpu: the adapter's buffer limits, a JSON FILE ({"maxBufferSize": N, "maxStorageBufferBindingSize": N}) or a preset: ${WEBGPU_PRESET_NAMES.join("|")} (default: WebGPU's defaults)` },
   device: { type: "string", description: "h200|h100|a100-80gb|a100-40gb|l4|t4|rtx4090|rtx3090|cpu", default: "h100" },
   cpu: { type: "string", description: `CPU runtimes: the instruction set, ${CPU_ISAS.join("|")} (default: this machine's)` },
   mode: { type: "string", description: "inference|train|generate (generate: LLMs, with the KV cache)", default: "inference" },
@@ -105,6 +108,7 @@ export function analyzeOptions(args: Record<string, unknown>, rawArgs: readonly 
   if (typeof args["optimizer"] === "string" && args["optimizer"] !== "") opts.optimizer = args["optimizer"];
   if (args["cudnn-benchmark"] === true) opts.cudnnBenchmark = true;
   if (typeof args["cpu"] === "string") opts.cpu = parseCpuIsa(args["cpu"]);
+  if (typeof args["webgpu-limits"] === "string" && args["webgpu-limits"] !== "") opts.webgpuLimits = webGpuLimitsArg(args["webgpu-limits"]);
   const train = trainSettings(args);
   if (train !== undefined) opts.train = train;
   const loading = args["cuda-module-loading"];
@@ -140,4 +144,25 @@ function trainSettings(args: Record<string, unknown>): TrainSettings | undefined
   const flag = (k: string): string => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   if (Object.keys(t).length > 0 && args["mode"] !== "train") throw new UsageError(`${Object.keys(t).map(flag).join(", ")}: training options need --mode train`);
   return Object.keys(t).length > 0 ? t : undefined;
+}
+
+/** A limits file is a few hundred bytes (GPUSupportedLimits has about 30 fields); anything larger is not one. */
+const MAX_LIMITS_FILE_BYTES = 64 * 1024;
+
+/** --webgpu-limits: a preset name, else a regular JSON file of at most MAX_LIMITS_FILE_BYTES. */
+function webGpuLimitsArg(value: string): WebGpuLimits {
+  const preset = webGpuPreset(value);
+  if (preset) return preset;
+  let src: FileSource;
+  try {
+    src = new FileSource(value);
+  } catch {
+    throw new UsageError(`--webgpu-limits ${value}: neither a preset (${WEBGPU_PRESET_NAMES.join(", ")}) nor a readable regular file`);
+  }
+  try {
+    if (src.size > MAX_LIMITS_FILE_BYTES) throw new UsageError(`--webgpu-limits ${value}: larger than ${MAX_LIMITS_FILE_BYTES} bytes, not a limits file`);
+    return parseWebGpuLimits(new TextDecoder().decode(src.read(0, src.size)), value);
+  } finally {
+    src.close();
+  }
 }

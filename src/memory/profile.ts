@@ -29,6 +29,8 @@ export interface MemorySettings {
   train?: import("./train/report.js").TrainSettings;
   /** CPU runtimes: the instruction set the kernels dispatch to (--cpu; the host's own by default). */
   cpu?: CpuIsa;
+  /** ort-webgpu: the adapter's buffer limits (--webgpu-limits FILE|preset; WebGPU's defaults when absent). */
+  webgpuLimits?: import("./ort-webgpu/limits.js").WebGpuLimits;
 }
 
 export interface MemoryInput {

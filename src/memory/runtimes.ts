@@ -5,8 +5,10 @@ import { UsageError } from "../errors.js";
 import type { RuntimeProfile } from "./profile.js";
 import { ortCpuProfile } from "./ort/estimate.js";
 import { pytorchCuda } from "./torch/pytorch-cuda.js";
+import { ortWasmProfile } from "./ort-wasm/estimate.js";
+import { ortWebGpuProfile } from "./ort-webgpu/check.js";
 
-export const RUNTIMES: readonly RuntimeProfile[] = [pytorchCuda, ortCpuProfile];
+export const RUNTIMES: readonly RuntimeProfile[] = [pytorchCuda, ortCpuProfile, ortWasmProfile, ortWebGpuProfile];
 
 export function findRuntime(id: string): RuntimeProfile {
   const found = RUNTIMES.find((r) => r.id === id);

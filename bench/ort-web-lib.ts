@@ -1,0 +1,68 @@
+/**
+ * bench:ort-web's comparison, pure over the ground truth file: memlens's `ort-wasm` prediction of the wasm heap
+ * (after session creation, run 1, run 2) against onnxruntime-web's own heap in Node (bench/ort-web-measure.ts),
+ * and the setting built not to fit: predicted not to fit, and onnxruntime-web failed on it.
+ */
+import { readFileSync } from "node:fs";
+import { analyzeModel } from "../src/analyze.js";
+import { loadModelFile } from "../src/formats/load-node.js";
+import { ORT_WEB_SETTINGS, type OrtWebSetting } from "./ort-web-settings.js";
+
+export interface OrtWebRun {
+  key: string;
+  heap_created?: number;
+  heap_run1?: number;
+  heap_run2?: number;
+  heap_failed?: number;
+  error?: string;
+}
+
+export interface OrtWebLine {
+  key: string;
+  tooBig: boolean;
+  measured: { created: number; run1: number; run2: number; error?: string };
+  predicted: { created: number; run1: number; run2: number; fits: boolean; overBy: number };
+  /** Signed relative error, predicted vs measured; undefined for the failing setting. */
+  error?: { created: number; run1: number; run2: number };
+}
+
+interface Limit {
+  fits: boolean;
+  overBy: number;
+}
+
+export function predictSetting(s: OrtWebSetting): OrtWebLine["predicted"] {
+  const { model, openExternal, source } = loadModelFile(s.file);
+  try {
+    const batch = s.dims["batch"] ?? 1;
+    const { report } = analyzeModel(model, { batch, dims: s.dims, runtime: "ort-wasm", device: "cpu", memory: true, openExternal });
+    const m = report.memory!;
+    const limit = m["limit"] as Limit;
+    return { created: m["afterLoad"] as number, run1: m.afterRun1 ?? 0, run2: m.afterRun2 ?? 0, fits: limit.fits, overBy: limit.overBy };
+  } finally {
+    source.close();
+  }
+}
+
+export function compareOrtWeb(groundTruthFile: string): OrtWebLine[] {
+  const runs = (JSON.parse(readFileSync(groundTruthFile, "utf8")) as { runs: OrtWebRun[] }).runs;
+  const lines: OrtWebLine[] = [];
+  for (const s of ORT_WEB_SETTINGS) {
+    const r = runs.find((x) => x.key === s.key);
+    if (!r) continue;
+    const predicted = predictSetting(s);
+    const measured = { created: r.heap_created ?? 0, run1: r.heap_run1 ?? r.heap_failed ?? 0, run2: r.heap_run2 ?? r.heap_failed ?? 0, ...(r.error ? { error: r.error } : {}) };
+    const rel = (p: number, m: number) => (p - m) / m;
+    const line: OrtWebLine = { key: s.key, tooBig: s.tooBig ?? false, measured, predicted };
+    if (!r.error) line.error = { created: rel(predicted.created, measured.created), run1: rel(predicted.run1, measured.run1), run2: rel(predicted.run2, measured.run2) };
+    lines.push(line);
+  }
+  return lines;
+}
+
+export function medianAbs(xs: readonly number[]): number {
+  const s = xs.map(Math.abs).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
