@@ -4,26 +4,31 @@ import { analyzeOptions, sharedArgs } from "./options.js";
 
 export default defineCommand({
   meta: { name: "analyze", description: "the memory report: weights, activations, peak, allocator, runtime overhead, total" },
-  args: { ...sharedArgs, html: { type: "string", description: "write a self-contained HTML report to FILE" } },
+  args: {
+    ...sharedArgs,
+    html: { type: "string", description: "write a self-contained HTML report to FILE" },
+    force: { type: "boolean", description: "--html/--json=FILE: replace a read-only file" },
+  },
   async run({ args, rawArgs }) {
     // Each path imports only what it runs: an LLM config never loads the ONNX shape engine, and back.
     if (isLlmPath(args.model)) {
       const { analyzeLlmCli } = await import("./llm.js");
       return analyzeLlmCli(args.model, args, rawArgs);
     }
-    const [{ analyzeModel }, { renderExplanation }, { loadForCli }] = await Promise.all([
+    const [{ analyzeModel }, { renderExplanation }, { loadForCli }, { checkReportFiles, reportFiles, writeReportFiles }, { onnxInputFiles }] = await Promise.all([
       import("../analyze.js"),
       import("../report/explain.js"),
       import("./load.js"),
+      import("./report-files.js"),
+      import("../quantize/save.js"),
     ]);
     const loaded = loadForCli(args.model);
+    const files = reportFiles(args, rawArgs, onnxInputFiles(args.model, loaded.model));
+    checkReportFiles(files);
     const opts = { ...analyzeOptions(args, rawArgs), openExternal: loaded.openExternal, memory: true };
     const { report } = analyzeModel(loaded.model, opts);
-    if (args.json) process.stdout.write(JSON.stringify(report) + "\n");
+    if (args.json && files.json === undefined) process.stdout.write(JSON.stringify(report) + "\n");
     else process.stdout.write(renderExplanation(report));
-    if (args.html) {
-      const { writeHtmlReport } = await import("./html-report.js");
-      process.stderr.write(`memlens: wrote ${args.html} (${writeHtmlReport(args.html, args.model, report, loaded.model, opts)} bytes)\n`);
-    }
+    await writeReportFiles(files, report, async () => (await import("../report/sweep.js")).withCharts(report, loaded.model, opts));
   },
 });

@@ -5,13 +5,14 @@
 import { UsageError } from "../errors.js";
 import { estimateLlm, llmReport, type LlmSettings } from "../llm/estimate.js";
 import { llmTrainMemory, llmTrainReport, type LlmTrainSettings } from "../llm/train.js";
-import { openLlm } from "../llm/source.js";
+import { llmInputFiles, openLlm } from "../llm/source.js";
 import type { AttnImpl } from "../llm/program.js";
 import { findDevice } from "../memory/devices.js";
 import { OutOfMemory } from "../memory/torch/caching-allocator.js";
 import { renderExplanation } from "../report/explain.js";
 import { largestThatFits } from "../memory/fit-search.js";
 import { analyzeOptions, parseDimSpec, positiveInt, repeated } from "./options.js";
+import { checkReportFiles, reportFiles, writeReportFiles } from "./report-files.js";
 
 /** The prompt length when none is given: stated in a warning, never silent. */
 export const DEFAULT_SEQ = 512;
@@ -67,6 +68,8 @@ export function llmSettings(args: Record<string, unknown>, rawArgs: readonly str
 }
 
 export async function analyzeLlmCli(path: string, args: Record<string, unknown>, rawArgs: readonly string[]): Promise<void> {
+  const files = reportFiles(args, rawArgs, llmInputFiles(path));
+  checkReportFiles(files);
   const src = openLlm(path);
   const warnings: string[] = [];
   const settings = llmSettings(args, rawArgs, isTrain(args) ? undefined : src.arch.savedDtype, warnings);
@@ -75,14 +78,9 @@ export async function analyzeLlmCli(path: string, args: Record<string, unknown>,
   }
   const report = isTrain(args) ? llmTrainReport(src, llmTrainSettings(args, rawArgs, [])) : llmReport(src, settings);
   report.warnings.unshift(...warnings);
-  process.stdout.write(args["json"] ? JSON.stringify(report) + "\n" : renderExplanation(report));
-  const html = args["html"];
-  if (typeof html === "string" && html !== "") {
-    const [{ writeReportHtml }, { withLlmCharts }] = await Promise.all([import("./html-report.js"), import("../report/sweep.js")]);
-    // The batch/context sweeps are inference estimates: a training report is written without them.
-    const page = isTrain(args) ? report : withLlmCharts(report, src.arch, settings);
-    process.stderr.write(`memlens: wrote ${html} (${writeReportHtml(html, path, page)} bytes)\n`);
-  }
+  process.stdout.write(args["json"] && files.json === undefined ? JSON.stringify(report) + "\n" : renderExplanation(report));
+  // The batch/context sweeps are inference estimates: a training report is written without them.
+  await writeReportFiles(files, report, async () => (isTrain(args) ? report : (await import("../report/sweep.js")).withLlmCharts(report, src.arch, settings)));
 }
 
 /** Largest batch (or, with --solve seq, context length) whose total fits the device. */

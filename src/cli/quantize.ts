@@ -26,6 +26,7 @@ export default defineCommand({
     runtime: { type: "string", default: "ort-cpu", description: "runtime whose memory is predicted before/after" },
     batch: { type: "string", default: "1", description: "batch for the memory prediction" },
     json: { type: "boolean", description: "print the report as JSON" },
+    force: { type: "boolean", description: "replace a read-only output file" },
     ...preprocessArgs,
   },
   async run({ args }) {
@@ -62,10 +63,13 @@ export default defineCommand({
     const el = int("eval-limit", args["eval-limit"]);
     if (el !== undefined) opts.evaluateLimit = el;
     const source = MemlensModel.load(args.model, preprocessOptions(args));
+    const save = { force: args.force === true };
     try {
+      // The output is checked before any work: a refusal costs nothing and writes nothing.
+      source.checkSaveTarget(out, save);
       const quantized = await quantize(source, opts);
       const report = quantized.report;
-      report.fileBytes.after = quantized.save(out);
+      report.fileBytes.after = quantized.save(out, save);
       // Calibration and accuracy used the model's preprocessing: say so when part of it was assumed.
       if (opts.evaluate !== undefined || report.mode === "static") for (const w of source.warnings) process.stderr.write(`memlens: warning: ${w}\n`);
       if (args.json) process.stdout.write(JSON.stringify({ output: out, ...report }) + "\n");

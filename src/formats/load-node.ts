@@ -2,7 +2,8 @@
 import { realpathSync } from "node:fs";
 import { dirname, resolve, sep } from "node:path";
 import { MemlensError, ModelFormatError } from "../errors.js";
-import type { Model } from "../graph/ir.js";
+import type { Model, Tensor } from "../graph/ir.js";
+import { graphWeights } from "../graph/weights.js";
 import { openModel } from "./index.js";
 import { quote } from "./quote.js";
 import { checkExternalLocation } from "./onnx/decode.js";
@@ -27,14 +28,9 @@ export function loadModelFile(path: string): LoadedModel {
   try {
     const model = openModel(source, source.name);
     const openExternal = externalOpener(path);
-    // Check every external location now (symlinks included), so a hostile model is refused at load.
-    // Each location once: exporters put hundreds of tensors in one file.
-    const checked = new Set<string>();
-    for (const t of model.graph.initializers.values()) {
-      if (t.data.kind !== "external" || checked.has(t.data.location)) continue;
-      resolveExternal(path, t.data.location, t.name, false);
-      checked.add(t.data.location);
-    }
+    // Check every external location now (symlinks included), so a hostile model is refused at load: the
+    // bodies of If/Loop/Scan and Constant nodes too, since onnxruntime reads theirs as well.
+    for (const [location, t] of externalLocations(model)) resolveExternal(path, location, t.name, false);
     return { model, source, path, openExternal };
   } catch (e) {
     source.close();
@@ -43,6 +39,23 @@ export function loadModelFile(path: string): LoadedModel {
     if (e instanceof RangeError) throw new ModelFormatError(`${path}: truncated or corrupt: ${e.message}`);
     throw e;
   }
+}
+
+/** Each external data location of the model (every graph, bodies and Constant nodes included), with its first tensor. */
+function externalLocations(model: Model): Map<string, Tensor> {
+  // Each location once: exporters put hundreds of tensors in one file.
+  const out = new Map<string, Tensor>();
+  for (const w of graphWeights(model.graph)) {
+    const t = w.tensor;
+    if (t?.data.kind === "external" && !out.has(t.data.location)) out.set(t.data.location, t);
+  }
+  return out;
+}
+
+/** The files a model is read from: the model file and its external data files (for output checks). */
+export function modelFiles(path: string, model: Model): string[] {
+  const folder = dirname(resolve(path));
+  return [path, ...[...externalLocations(model).keys()].map((location) => resolve(folder, location))];
 }
 
 /** The absolute path of an external data file, refused when it resolves outside the model's folder. */

@@ -3,7 +3,7 @@
  * safetensors headers, sharded or not), a bare config.json, or a GGUF file. Weights are never read: only
  * the safetensors JSON headers and the GGUF header.
  */
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { ModelFormatError } from "../errors.js";
 import { readGguf } from "../formats/gguf.js";
@@ -53,6 +53,23 @@ function safetensorsIn(folder: string, warnings: string[]): SafetensorsTensor[] 
     } finally {
       src.close();
     }
+  }
+  return out;
+}
+
+/**
+ * Every file openLlm may read for `path` (the path itself, config.json, the safetensors index and every
+ * safetensors file beside them): an output may be none of them. Missing ones are listed too (harmless).
+ */
+export function llmInputFiles(path: string): string[] {
+  if (/\.gguf$/i.test(path)) return [path];
+  const isDir = existsSync(path) && statSync(path).isDirectory();
+  const folder = isDir ? path : dirname(path);
+  const out = [path, join(folder, "config.json"), join(folder, "model.safetensors.index.json"), join(folder, "model.safetensors")];
+  try {
+    for (const f of readdirSync(folder)) if (/\.safetensors$/i.test(f)) out.push(join(folder, f));
+  } catch {
+    // an unreadable folder: openLlm says so
   }
   return out;
 }

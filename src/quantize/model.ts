@@ -23,6 +23,7 @@ export class QuantizedModel extends MemlensModel {
         ...(source.path !== undefined ? { sourcePath: source.path } : {}),
         ...(source.openExternal ? { openExternal: source.openExternal } : {}),
         preprocessing: source.preprocessing,
+        inputFiles: source.inputFiles,
       },
       undefined,
       options,

@@ -3,12 +3,16 @@
  * file in the destination folder (same filesystem), are flushed, and the file is renamed into place.
  * Weights stream from their sources slice by slice: the output is never whole in memory.
  */
-import { closeSync, existsSync, fsyncSync, openSync, realpathSync, renameSync, rmSync, writeSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { UsageError } from "../errors.js";
 import type { Model } from "../graph/ir.js";
+import { graphWeights } from "../graph/weights.js";
+import { modelFiles } from "../formats/load-node.js";
 import type { ExternalOpener } from "../formats/onnx/values.js";
 import { encodeModelParts, readParts } from "../formats/onnx/writer.js";
+import { checkOutput, writeOutput, type OutputOptions } from "../formats/write-node.js";
+import { sidecarCandidates } from "../runtime/sidecar.js";
 
 /** `model.onnx` -> `model.int8.onnx` (or `.int4`), next to the input. */
 export function defaultOutputPath(input: string, bits: number): string {
@@ -21,38 +25,42 @@ function samePath(a: string, b: string): boolean {
   return real(a) === real(b);
 }
 
+export interface SaveOptions {
+  /** Every file the model was read from (default: `input`, its external data and sidecars). */
+  inputs?: readonly string[];
+  /** Replace a read-only target. */
+  force?: boolean;
+  /** How the target was named, for messages (default "-o"). */
+  flag?: string;
+}
+
+/** The files an ONNX model's run reads: the model, its external data, its sidecars. No output may be one of them. */
+export function onnxInputFiles(path: string, model: Model): string[] {
+  return [...modelFiles(path, model), ...sidecarCandidates(path)];
+}
+
+function outputOptions(model: Model, input: string | undefined, opts: SaveOptions): OutputOptions {
+  const inputs = opts.inputs ?? (input !== undefined ? onnxInputFiles(input, model) : []);
+  return { flag: opts.flag ?? "-o", inputs, ...(opts.force ? { force: true } : {}) };
+}
+
+/** Refuse `out` now, before any work, for the reasons saveModel would (see src/formats/write-node.ts). */
+export function checkSaveTarget(out: string, model: Model, input: string | undefined, opts: SaveOptions = {}): void {
+  checkOutput(out, outputOptions(model, input, opts));
+}
+
 /**
  * Write `model` to `out` atomically; returns the bytes written. `input` is the file the model was read or
- * derived from: never written over, and its folder is where external weights are.
+ * derived from: never written over (nor any file it reads), and its folder is where external weights are.
  */
-export function saveModel(model: Model, out: string, input: string | undefined, openExternal?: ExternalOpener): number {
-  if (input !== undefined && samePath(out, input)) throw new UsageError(`-o ${out}: that is the input model; choose another file`);
-  const hasExternal = [...model.graph.initializers.values()].some((t) => t.data.kind === "external");
-  // External weights are referenced by paths relative to the model: keep them only beside the input.
+export function saveModel(model: Model, out: string, input: string | undefined, openExternal?: ExternalOpener, opts: SaveOptions = {}): number {
+  const output = outputOptions(model, input, opts);
+  checkOutput(out, output);
+  const hasExternal = graphWeights(model.graph).some((w) => w.tensor?.data.kind === "external");
+  // External weights are referenced by paths relative to the model: keep them only beside the input;
+  // elsewhere they are embedded, so no reference dangles.
   const sameFolder = input !== undefined && samePath(dirname(resolve(out)), dirname(resolve(input)));
+  if (hasExternal && !sameFolder && !openExternal) throw new UsageError(`${output.flag} ${out}: the model's external weights need the output beside the input`);
   const { parts, size } = encodeModelParts(model, hasExternal && !sameFolder && openExternal ? { externalData: "embed", openExternal } : {});
-  if (hasExternal && !sameFolder && !openExternal) throw new UsageError(`-o ${out}: the model's external weights need the output beside the input`);
-  const tmp = join(dirname(resolve(out)), `.${basename(out)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = openSync(tmp, "wx");
-  try {
-    let written = 0;
-    for (const chunk of readParts(parts)) {
-      let done = 0;
-      while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done);
-      written += chunk.length;
-    }
-    if (written !== size) throw new Error(`wrote ${written} bytes, expected ${size}`);
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, out);
-    return size;
-  } catch (e) {
-    try {
-      closeSync(fd);
-    } catch {
-      // already closed
-    }
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  return writeOutput(out, readParts(parts), output, size);
 }

@@ -10,7 +10,7 @@ import { loadModelFile } from "../formats/load-node.js";
 import type { ExternalOpener } from "../formats/onnx/values.js";
 import { encodeModel } from "../formats/onnx/writer.js";
 import type { Model } from "../graph/ir.js";
-import { saveModel } from "../quantize/save.js";
+import { checkSaveTarget, onnxInputFiles, saveModel, type SaveOptions } from "../quantize/save.js";
 import type { ModelSummary, Report } from "../report/report.js";
 import { dimToString } from "../sym/expr.js";
 import { fitImage, type LoadedImage } from "./image.js";
@@ -49,6 +49,8 @@ export interface ModelOrigin {
   fileBytes?: number;
   openExternal?: ExternalOpener;
   preprocessing: ResolvedPreprocessing;
+  /** Every file the model was read from (model, external data, sidecars): save never writes over one. */
+  inputFiles?: readonly string[];
 }
 
 export interface PredictOptions {
@@ -101,6 +103,8 @@ export class MemlensModel {
   /** The model's graph inputs (initializers excluded). */
   readonly inputs: InputDescription[];
   private readonly sourcePath: string | undefined;
+  /** Every file the model was read from (model, external data, sidecars): save never writes over one. */
+  readonly inputFiles: readonly string[];
   private readonly noted = new Set<string>();
   private session: RuntimeSession | undefined;
   private readonly analyses = new Map<string, Analysis>();
@@ -115,6 +119,7 @@ export class MemlensModel {
     this.graph = graph;
     this.path = origin.path;
     this.sourcePath = origin.sourcePath ?? origin.path;
+    this.inputFiles = origin.inputFiles ?? (this.sourcePath !== undefined ? onnxInputFiles(this.sourcePath, graph) : []);
     this.fileBytes = origin.fileBytes;
     this.openExternal = origin.openExternal;
     this.preprocessing = origin.preprocessing;
@@ -175,8 +180,13 @@ export class MemlensModel {
    * in metadata_props, so the file predicts the same wherever it is copied. Never over the file it came from.
    * Returns the bytes written.
    */
-  save(path: string): number {
-    return saveModel(this.withMetadata(), path, this.sourcePath, this.openExternal);
+  save(path: string, options: SaveOptions = {}): number {
+    return saveModel(this.withMetadata(), path, this.sourcePath, this.openExternal, { inputs: this.inputFiles, ...options });
+  }
+
+  /** Throws the error save(path) would for this target (an input, a missing folder, read-only), before any work. */
+  checkSaveTarget(path: string, options: SaveOptions = {}): void {
+    checkSaveTarget(path, this.graph, this.sourcePath, { inputs: this.inputFiles, ...options });
   }
 
   /** The graph as save() writes it: the stated preprocessing and labels in metadata_props. */

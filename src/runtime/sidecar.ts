@@ -66,6 +66,11 @@ export function findSidecar(modelPath: string): { sidecar?: Sidecar; other?: str
   return { other: `${FOLDER_SIDECAR} in its folder is for ${s.model ?? "model.onnx"}` };
 }
 
+/** The sidecar files a model's run may read (`NAME.json`, the folder's `model.json`): an output may be neither. */
+export function sidecarCandidates(modelPath: string): string[] {
+  return [sidecarPathFor(modelPath), join(dirname(modelPath), FOLDER_SIDECAR)];
+}
+
 /** The sidecar that belongs to this model, or undefined. */
 export function readSidecar(modelPath: string): Sidecar | undefined {
   return findSidecar(modelPath).sidecar;
