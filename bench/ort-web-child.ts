@@ -5,9 +5,13 @@
  * does not hand out that Memory, so the constructor is wrapped before the module loads to keep a reference.
  * Weights absent from the fixture get random values (--random-weights' generator), passed as external data.
  *
- * usage: node dist/bench/ort-web-child.js MODEL.onnx 'SPEC'
+ * usage: node dist/bench/ort-web-child.js MODEL.onnx 'SPEC' [probe|probe-noprepack]
  *   SPEC: JSON {"NAME": {"dtype": "float32|int64|...", "shape": [..], "value": V?}} as ort_mem_inputs.mjs
- * prints one line: ORTWEB {"heap_start", "heap_created", "heap_run1", "heap_run2", "error"?, ...}
+ *   probe: after the session is created, malloc 1 GiB through the module's own malloc and free it: a request
+ *   larger than any free chunk is placed at dlmalloc's top, so its address is the heap's footprint then
+ *   (`top_created`), which byteLength only shows rounded to a growth step. Nothing is run. probe-noprepack: the
+ *   same with the session option session.disable_prepacking (what the weights cost without MLAS's packed copies).
+ * prints one line: ORTWEB {"heap_created", "heap_run1", "heap_run2", "error"?, ...}
  */
 import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
@@ -34,8 +38,29 @@ class Recorded extends Original {
 
 const heap = () => memories.reduce((a, m) => Math.max(a, m.buffer.byteLength), 0);
 
+// The module's exports, for the probe: Emscripten names malloc/free by minified keys, read from its glue.
+let wasmExports: Record<string, unknown> | undefined;
+const instantiate = WebAssembly.instantiate;
+(WebAssembly as { instantiate: unknown }).instantiate = async (...args: Parameters<typeof WebAssembly.instantiate>) => {
+  const r = (await (instantiate as (...a: unknown[]) => Promise<unknown>).apply(WebAssembly, args)) as { instance?: WebAssembly.Instance } & WebAssembly.Instance;
+  wasmExports = (r.instance ?? r).exports as Record<string, unknown>;
+  return r;
+};
+
+function probeTop(glue: string): number {
+  const malloc = /_malloc=\w+\.(\w+)/.exec(glue)?.[1];
+  const free = /_free=\w+\.(\w+)/.exec(glue)?.[1];
+  const m = malloc ? wasmExports?.[malloc] : undefined;
+  const f = free ? wasmExports?.[free] : undefined;
+  if (typeof m !== "function" || typeof f !== "function") throw new Error("probe: malloc/free not found in the module's exports");
+  const p = (m as (n: number) => number)(1 << 30);
+  if (p === 0) throw new Error("probe: malloc(1 GiB) failed");
+  (f as (p: number) => void)(p);
+  return p >>> 0;
+}
+
 async function main(): Promise<void> {
-  const [file, specText] = process.argv.slice(2);
+  const [file, specText, mode] = process.argv.slice(2);
   if (!file || !specText) throw new Error("usage: ort-web-child MODEL.onnx SPEC");
   const spec = JSON.parse(specText) as Record<string, InputSpec>;
   const require = createRequire(import.meta.url);
@@ -58,8 +83,15 @@ async function main(): Promise<void> {
     const session = await ort.InferenceSession.create(bytes, {
       executionProviders: ["wasm"],
       externalData: external.files.map((f) => ({ path: f.path, data: f.data })),
+      ...(mode === "probe-noprepack" ? { extra: { session: { disable_prepacking: "1" } } } : {}),
     });
     stage("created");
+    if (mode?.startsWith("probe")) {
+      r["top_created"] = probeTop(readFileSync(`${distDir}/ort-wasm-simd-threaded.mjs`, "utf8"));
+      r["probe"] = mode;
+      console.log("ORTWEB " + JSON.stringify(r));
+      return;
+    }
     r["heap_initial"] = memories[0] ? 256 * 65536 : 0;
     const ARRAYS: Record<string, new (n: number) => ArrayLike<unknown>> = {
       float32: Float32Array, int64: BigInt64Array, int32: Int32Array, bool: Uint8Array, uint8: Uint8Array, int8: Int8Array,

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { analyzeModel } from "../src/analyze.js";
 import { loadModelFile } from "../src/formats/load-node.js";
-import { ORT_WEB_SETTINGS, type OrtWebSetting } from "./ort-web-settings.js";
+import { ORT_WEB_SETTINGS, ORT_WEBGPU_SETTINGS, type OrtWebSetting } from "./ort-web-settings.js";
 
 export interface OrtWebRun {
   key: string;
@@ -20,6 +20,8 @@ export interface OrtWebRun {
 export interface OrtWebLine {
   key: string;
   tooBig: boolean;
+  /** The same setting in headless chromium (bench/ort-web-browser.ts), when measured. */
+  chromium?: { created: number; run1: number; run2: number };
   measured: { created: number; run1: number; run2: number; error?: string };
   predicted: { created: number; run1: number; run2: number; fits: boolean; overBy: number };
   /** Signed relative error, predicted vs measured; undefined for the failing setting. */
@@ -45,7 +47,8 @@ export function predictSetting(s: OrtWebSetting): OrtWebLine["predicted"] {
 }
 
 export function compareOrtWeb(groundTruthFile: string): OrtWebLine[] {
-  const runs = (JSON.parse(readFileSync(groundTruthFile, "utf8")) as { runs: OrtWebRun[] }).runs;
+  const doc = JSON.parse(readFileSync(groundTruthFile, "utf8")) as { runs: OrtWebRun[]; browser?: OrtWebRun[] };
+  const runs = doc.runs;
   const lines: OrtWebLine[] = [];
   for (const s of ORT_WEB_SETTINGS) {
     const r = runs.find((x) => x.key === s.key);
@@ -54,6 +57,8 @@ export function compareOrtWeb(groundTruthFile: string): OrtWebLine[] {
     const measured = { created: r.heap_created ?? 0, run1: r.heap_run1 ?? r.heap_failed ?? 0, run2: r.heap_run2 ?? r.heap_failed ?? 0, ...(r.error ? { error: r.error } : {}) };
     const rel = (p: number, m: number) => (p - m) / m;
     const line: OrtWebLine = { key: s.key, tooBig: s.tooBig ?? false, measured, predicted };
+    const c = doc.browser?.find((x) => x.key === s.key);
+    if (c && !c.error) line.chromium = { created: c.heap_created ?? 0, run1: c.heap_run1 ?? 0, run2: c.heap_run2 ?? 0 };
     if (!r.error) line.error = { created: rel(predicted.created, measured.created), run1: rel(predicted.run1, measured.run1), run2: rel(predicted.run2, measured.run2) };
     lines.push(line);
   }
@@ -65,4 +70,37 @@ export function medianAbs(xs: readonly number[]): number {
   if (s.length === 0) return NaN;
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export interface WebGpuLine {
+  key: string;
+  measured: { largest: number; adapter: { maxBufferSize: number; maxStorageBufferBindingSize: number } };
+  predicted: { name: string; bytes: number; fits: boolean };
+}
+
+interface WebGpuRun {
+  key: string;
+  adapter: { maxBufferSize: number; maxStorageBufferBindingSize: number };
+  run1?: { largest: number };
+  error?: string;
+}
+
+/** The largest buffer memlens names for onnxruntime-web's WebGPU EP, against the largest createBuffer measured. */
+export function compareWebGpu(groundTruthFile: string): WebGpuLine[] {
+  const runs = (JSON.parse(readFileSync(groundTruthFile, "utf8")) as { runs: WebGpuRun[] }).runs;
+  const lines: WebGpuLine[] = [];
+  for (const s of ORT_WEBGPU_SETTINGS) {
+    const r = runs.find((x) => x.key === s.key);
+    if (!r?.run1 || r.error) continue;
+    const { model, openExternal, source } = loadModelFile(s.file);
+    try {
+      const limits = { ...r.adapter, source: "the SwiftShader adapter the measurement ran on" };
+      const { report } = analyzeModel(model, { batch: s.dims["batch"] ?? 1, dims: s.dims, runtime: "ort-webgpu", device: "cpu", memory: true, openExternal, webgpuLimits: limits });
+      const w = report.memory!["webgpu"] as { largestBuffer: { name: string; bytes: number }; fits: boolean };
+      lines.push({ key: s.key, measured: { largest: r.run1.largest, adapter: r.adapter }, predicted: { ...w.largestBuffer, fits: w.fits } });
+    } finally {
+      source.close();
+    }
+  }
+  return lines;
 }

@@ -4,6 +4,8 @@
  * bench/groundtruth/ort-web<version>-wasm-node<major>-<machine>.json with this CPU's model name and flags.
  *
  * usage: node dist/bench/ort-web-measure.js [--machine TAG] [--only KEY,KEY]
+ *        node dist/bench/ort-web-measure.js --probe [--machine TAG]: the heap's footprint after session creation
+ *        (ort-web-child.ts probe), with and without MLAS prepacking, per model: ...-wasm-probe-....json
  */
 import { execFileSync } from "node:child_process";
 import { writeFileSync, existsSync, readFileSync } from "node:fs";
@@ -14,8 +16,8 @@ import { GROUNDTRUTH, REPO_ROOT } from "./shared.js";
 
 const CHILD = join(REPO_ROOT, "dist", "bench", "ort-web-child.js");
 
-export function measureSetting(file: string, inputs: unknown): Record<string, unknown> {
-  const out = execFileSync(process.execPath, [CHILD, file, JSON.stringify(inputs)], { encoding: "utf8", maxBuffer: 1 << 24, stdio: ["ignore", "pipe", "pipe"] });
+export function measureSetting(file: string, inputs: unknown, mode?: string): Record<string, unknown> {
+  const out = execFileSync(process.execPath, [CHILD, file, JSON.stringify(inputs), ...(mode ? [mode] : [])], { encoding: "utf8", maxBuffer: 1 << 24, stdio: ["ignore", "pipe", "pipe"] });
   const line = out.split("\n").find((l) => l.startsWith("ORTWEB "));
   if (!line) throw new Error(`${file}: no ORTWEB line`);
   return JSON.parse(line.slice(7)) as Record<string, unknown>;
@@ -38,6 +40,23 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   };
   const machine = opt("machine", `host-${hostCpu().isa}`);
   const only = opt("only", "").split(",").filter(Boolean);
+  if (args.includes("--probe")) {
+    const rows: Record<string, unknown>[] = [];
+    const seen = new Set<string>();
+    for (const s of ORT_WEB_SETTINGS) {
+      if (seen.has(s.file) || s.tooBig) continue;
+      seen.add(s.file);
+      for (const mode of ["probe", "probe-noprepack"]) {
+        rows.push({ model: s.file.slice(REPO_ROOT.length + 1), ...measureSetting(s.file, s.inputs, mode) });
+        process.stderr.write(`${s.file} ${mode}: ${JSON.stringify(rows.at(-1))}\n`);
+      }
+    }
+    const file = groundTruthFile(machine).replace("-wasm-", "-wasm-probe-");
+    const cpu = hostCpu();
+    writeFileSync(file, JSON.stringify({ env: { "onnxruntime-web": ortWebVersion(), node: process.versions.node, cpu: cpu.model, measured: new Date().toISOString().slice(0, 10), measure: "top_created: the address malloc(1 GiB) returns right after InferenceSession.create (dlmalloc places it at the top), i.e. the heap's footprint then; probe-noprepack: session.disable_prepacking=1" }, rows }, null, 1) + "\n");
+    process.stderr.write(`wrote ${file}\n`);
+    process.exit(0);
+  }
   const out = groundTruthFile(machine);
   const previous = existsSync(out) ? (JSON.parse(readFileSync(out, "utf8")) as { runs: Record<string, unknown>[] }).runs : [];
   const runs = new Map(previous.map((r) => [r["key"] as string, r]));

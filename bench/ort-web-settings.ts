@@ -52,3 +52,12 @@ export const ORT_WEB_SETTINGS: readonly OrtWebSetting[] = [
   text("gpt2", 512),
   image("vgg16", join(LEGACY_FIXTURES, "vgg16.onnx"), 160, 224, true),
 ];
+
+/** bench:ort-web's WebGPU rows: the largest buffer onnxruntime-web's WebGPU EP allocates (SwiftShader in chromium). */
+export const ORT_WEBGPU_SETTINGS: readonly OrtWebSetting[] = [
+  image("fashion-mobilenetv2", FASHION, 1, 32),
+  image("vit_b_16", join(LEGACY_FIXTURES, "vit_b_16.onnx"), 1, 224),
+  image("resnet50", join(LEGACY_FIXTURES, "resnet50.onnx"), 1, 224),
+  text("gpt2", 128),
+  text("bert-base", 128),
+];

@@ -5,7 +5,8 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { compareOrtWeb, medianAbs, type OrtWebLine } from "./ort-web-lib.js";
+import { existsSync } from "node:fs";
+import { compareOrtWeb, compareWebGpu, medianAbs, type OrtWebLine } from "./ort-web-lib.js";
 import { GROUNDTRUTH, REPO_ROOT } from "./shared.js";
 
 const MiB = 2 ** 20;
@@ -13,11 +14,14 @@ const mib = (b: number) => (b / MiB).toFixed(1);
 const pct = (x: number | undefined) => (x === undefined ? "" : `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}%`);
 
 function table(lines: readonly OrtWebLine[]): string {
-  const rows = ["| setting | measured MiB: created / run 1 / run 2 | predicted MiB | error run 1 | error run 2 | fits (predicted) |", "| --- | --- | --- | ---: | ---: | --- |"];
+  const rows = ["| setting | measured MiB (Node): created / run 1 / run 2 | chromium | predicted MiB | error run 1 | error run 2 | fits (predicted) |", "| --- | --- | --- | --- | ---: | ---: | --- |"];
   for (const l of lines) {
     const m = l.measured.error ? `${mib(l.measured.created)} / failed at ${mib(l.measured.run1)}: ${l.measured.error}` : `${mib(l.measured.created)} / ${mib(l.measured.run1)} / ${mib(l.measured.run2)}`;
     const fits = l.predicted.fits ? "yes" : `no, over by ${l.predicted.overBy} bytes`;
-    rows.push(`| ${l.key} | ${m} | ${mib(l.predicted.created)} / ${mib(l.predicted.run1)} / ${mib(l.predicted.run2)} | ${pct(l.error?.run1)} | ${pct(l.error?.run2)} | ${fits} |`);
+    const c = l.chromium;
+    const same = c && c.created === l.measured.created && c.run1 === l.measured.run1 && c.run2 === l.measured.run2;
+    const chromium = c ? (same ? "same bytes" : `${mib(c.created)} / ${mib(c.run1)} / ${mib(c.run2)}`) : "";
+    rows.push(`| ${l.key} | ${m} | ${chromium} | ${mib(l.predicted.created)} / ${mib(l.predicted.run1)} / ${mib(l.predicted.run2)} | ${pct(l.error?.run1)} | ${pct(l.error?.run2)} | ${fits} |`);
   }
   return rows.join("\n");
 }
@@ -32,6 +36,15 @@ const summary = [
   `settings compared: ${ok.length}; median |error| after creation ${(med("created") * 100).toFixed(1)}%, after run 1 ${(med("run1") * 100).toFixed(1)}%, after run 2 ${(med("run2") * 100).toFixed(1)}% (target 5%)`,
   ...tooBig.map((l) => `${l.key}: predicted ${l.predicted.fits ? "to fit" : `not to fit (over by ${l.predicted.overBy} bytes)`}; onnxruntime-web ${l.measured.error ? `failed: ${l.measured.error}` : "ran it"}`),
 ];
+const gpuFile = join(GROUNDTRUTH, `ort-web${env["onnxruntime-web"]}-webgpu-swiftshader.json`);
+const gpu = existsSync(gpuFile) ? compareWebGpu(gpuFile) : [];
+const gpuTable = [
+  "| setting | largest buffer measured (createBuffer) | memlens names | its bytes | same size |",
+  "| --- | ---: | --- | ---: | --- |",
+  ...gpu.map((g) => `| ${g.key} | ${g.measured.largest} | ${g.predicted.name} | ${g.predicted.bytes} | ${g.measured.largest === g.predicted.bytes ? "yes" : "no"} |`),
+].join("\n");
+const gpuSummary = gpu.length > 0 ? `WebGPU (${gpuFile.slice(REPO_ROOT.length + 1)}, SwiftShader in chromium): the largest buffer has the size memlens names in ${gpu.filter((g) => g.measured.largest === g.predicted.bytes).length} of ${gpu.length} settings` : "WebGPU: not measured (node dist/bench/ort-webgpu-browser.js)";
+summary.push(gpuSummary);
 const doc = [
   "# onnxruntime-web accuracy (`--runtime ort-wasm`)",
   "",
@@ -43,6 +56,10 @@ const doc = [
   "",
   table(lines),
   "",
+  "## WebGPU: the largest buffer",
+  "",
+  gpuTable,
+  "",
 ].join("\n");
-process.stdout.write(table(lines) + "\n\n" + summary.join("\n") + "\n");
+process.stdout.write(table(lines) + "\n\n" + (gpu.length > 0 ? gpuTable + "\n\n" : "") + summary.join("\n") + "\n");
 writeFileSync(join(REPO_ROOT, "bench", "ORT-WEB-ACCURACY.md"), doc);

@@ -17,31 +17,12 @@ import { archFromConfig, parameterCount } from "../src/llm/arch.js";
 import { llmReport } from "../src/llm/estimate.js";
 import { DYNAMO_FIXTURES } from "../bench/shared.js";
 import { tempDir } from "./temp.js";
+import { CHROMIUM, CHROMIUM_ARGS, ensureChromium } from "./chromium.js";
 
 const ROOT = process.cwd();
 const DYNAMO = DYNAMO_FIXTURES;
-const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = join(ROOT, "bench", "out", "browser");
 const BUDGET = 1_000_000;
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
-
-/**
- * Debian's chromium, installed with apt-get when missing (after refreshing the package lists if the first
- * try fails). Returns why it is unavailable, or undefined when it is there.
- */
-function ensureChromium(): string | undefined {
-  if (existsSync(CHROMIUM)) return undefined;
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  const apt = (...args: string[]) => spawnSync("apt-get", args, { encoding: "utf8", env, timeout: 600_000 });
-  let last = apt("install", "-y", "-qq", "chromium");
-  if (!existsSync(CHROMIUM)) {
-    apt("update", "-qq");
-    last = apt("install", "-y", "-qq", "chromium");
-  }
-  if (existsSync(CHROMIUM)) return undefined;
-  const why = last.error ? last.error.message : (last.stderr || last.stdout || `exit ${last.status}`).trim().split("\n").pop();
-  return `chromium is not installed and 'apt-get install chromium' failed: ${why}`;
-}
 
 interface JsonReport {
   memory: { peakAllocated: number; total: number };

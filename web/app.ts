@@ -35,6 +35,27 @@ const ui = {
   report: el<HTMLElement>("report"),
 };
 
+/** What this browser's WebGPU adapter allows in one buffer, once navigator.gpu answers (undefined: no WebGPU here). */
+let adapterLimits: PageSettings["webgpuLimits"];
+
+interface GpuAdapterLike {
+  limits: { maxBufferSize: number; maxStorageBufferBindingSize: number };
+  info?: { vendor?: string; architecture?: string };
+}
+
+async function readAdapterLimits(): Promise<void> {
+  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } }).gpu;
+  const adapter = gpu ? await gpu.requestAdapter().catch(() => null) : null;
+  if (!adapter) return;
+  const who = [adapter.info?.vendor, adapter.info?.architecture].filter(Boolean).join(" ");
+  adapterLimits = {
+    maxBufferSize: adapter.limits.maxBufferSize,
+    maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+    source: `this browser's WebGPU adapter${who ? ` (${who})` : ""}, from navigator.gpu.requestAdapter()`,
+  };
+  rerun();
+}
+
 /** The request in flight or last answered: replies to older ones are dropped. */
 let latest = { id: 0, t0: 0, newModel: false };
 let loadedName: string | undefined;
@@ -85,12 +106,13 @@ function setup(): void {
   });
   ui.runtime.addEventListener("change", () => {
     // ort-cpu runs on the host; a GPU runtime needs a GPU.
-    if (ui.runtime.value.startsWith("ort-cpu")) ui.device.value = "cpu";
+    if (/^ort-(cpu|wasm|webgpu)/.test(ui.runtime.value)) ui.device.value = "cpu";
     else if (ui.device.value === "cpu") ui.device.value = "h100";
     rerun();
   });
   for (const c of [ui.batch, ui.dtype, ui.device, ui.cpu, ui.mode, ui.newTokens, ui.attn]) c.addEventListener("change", rerun);
   ui.dims.addEventListener("change", rerun);
+  void readAdapterLimits();
   status("idle", "choose or drop a model: .onnx (with its external data files), config.json (+ .safetensors), or .gguf");
 }
 
@@ -148,6 +170,7 @@ function readSettings(): PageSettings {
   const settings: PageSettings = { batch: positive(ui.batch.value, "batch") ?? 1, dtype: ui.dtype.value, runtime: ui.runtime.value, device: ui.device.value, cpu: ui.cpu.value as CpuIsa, mode: ui.mode.value, attn: ui.attn.value, dims };
   const newTokens = positive(ui.newTokens.value, "new tokens");
   if (newTokens !== undefined) settings.newTokens = newTokens;
+  if (adapterLimits) settings.webgpuLimits = adapterLimits;
   return settings;
 }
 

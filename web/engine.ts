@@ -11,6 +11,8 @@ import type { CpuIsa } from "../src/memory/cpu.js";
 import { batchSweepSteps, llmSweepSteps, type SweepStep } from "../src/report/sweep.js";
 import { symbolsOf } from "../src/sym/expr.js";
 import { loadFiles, type Loaded } from "./files.js";
+import { browserCheck } from "../src/memory/browser.js";
+import type { WebGpuLimits } from "../src/memory/ort-webgpu/limits.js";
 
 /** The prompt length for config.json/safetensors models when none is set (as the CLI's default). */
 export const DEFAULT_LLM_SEQ = 512;
@@ -29,6 +31,8 @@ export interface PageSettings {
   attn: string;
   /** Values the user gave to symbols other than the batch. */
   dims: Record<string, number>;
+  /** The limits this browser's WebGPU adapter reports (navigator.gpu.requestAdapter()); WebGPU's defaults when absent. */
+  webgpuLimits?: WebGpuLimits;
 }
 
 /** New tokens in generate mode when none is given (as the CLI's default). */
@@ -64,8 +68,12 @@ export function analyse(loaded: Loaded, s: PageSettings): { report: Report; swee
   if (loaded.kind === "onnx") {
     if (s.mode !== "inference") throw new Error(`mode ${s.mode}: an ONNX graph is analysed for inference here (generate: choose the model's config.json)`);
     const opts: AnalyzeOptions = { batch: s.batch, dims: s.dims, dtype: s.dtype, runtime: s.runtime, device: s.device, ...(s.cpu ? { cpu: s.cpu } : {}), openExternal: loaded.openExternal, memory: true };
-    const report = analyzeModel(loaded.model, opts).report;
+    const a = analyzeModel(loaded.model, opts);
+    const report = a.report;
     report.warnings.unshift(...loaded.warnings);
+    // "Runs in the browser?": the same graph and shapes through onnxruntime-web's wasm and WebGPU backends.
+    const settings = { batch: s.batch, dtype: s.dtype, runtime: "ort-wasm", device: "cpu", mode: "inference" };
+    report.browser = browserCheck({ model: loaded.model, inference: a.inference, bindings: a.bindings, settings }, s.webgpuLimits);
     return { report, sweep: batchSweepSteps(loaded.model, opts) };
   }
   const dtype = s.dtype;

@@ -2,6 +2,7 @@
  * The HTML renderer: one self-contained page (inline CSS and SVG, no script, no external resource) that
  * draws a Report. The web page (web/app.ts) shows the same sections, so both stay one code path.
  */
+import { browserPanel } from "./browser-panel.js";
 import { batchChart, layerChart, liveAtPeakTable, timelineChart, topLayersTable, waterfallChart } from "./charts.js";
 import { bytes, count } from "./format.js";
 import type { Report } from "./report.js";
@@ -58,6 +59,7 @@ export function reportSections(report: Report): string {
   const section = (id: string, title: string, body: string) => `<section id="${id}"><h2>${esc(title)}</h2>${body}</section>`;
   return [
     headline(report),
+    report.browser ? browserPanel(report.browser) : "",
     section("timeline", "Memory through the forward", timelineChart(report) + liveAtPeakTable(report)),
     section("waterfall", "From the weights to the total", waterfallChart(report)),
     section("batch", "Memory against the batch", batchChart(report)),
@@ -84,6 +86,7 @@ svg{display:block;font-size:11px;overflow:visible}
 .device{stroke:#888;stroke-dasharray:6 4}.device-label{fill:#555}.current{stroke:#999;stroke-dasharray:1 3}
 .series-total{fill:none;stroke:#444;stroke-width:2}.series-total-dot{fill:#444}
 .series-alloc{fill:none;stroke:#e15759;stroke-width:2;stroke-dasharray:5 3}.series-alloc-dot{fill:#e15759}
+.browser th{text-align:left;padding-right:12px;vertical-align:top}.browser td{padding:2px 10px 2px 0;vertical-align:top}.fits{color:#1a7f37}.no-fit{color:#b00}
 .legend{display:flex;flex-wrap:wrap;gap:14px;font-size:.85em;color:var(--muted);margin:4px 0}
 .legend i{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:5px;vertical-align:-1px}
 .legend i.dash{background:none;border-top:2px dashed #888;height:0;width:16px;vertical-align:3px}

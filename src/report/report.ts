@@ -101,4 +101,6 @@ export interface Report {
   /** Filled only for the HTML report and the web page (src/report/sweep.ts), not by `analyze --json`. */
   batchSweep?: BatchSweep;
   devices?: DeviceCapacity[];
+  /** Filled only for the web page: onnxruntime-web's wasm heap and WebGPU buffers at these settings. */
+  browser?: import("../memory/browser.js").BrowserCheck;
 }

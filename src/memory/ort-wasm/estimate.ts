@@ -25,15 +25,18 @@ import { planAllocations } from "../ort/planner.js";
 import { byteSize } from "../../graph/dtype.js";
 import { evaluate } from "../../sym/expr.js";
 import { WasmHeap, WASM32_MAX_HEAP } from "./heap.js";
+import { fuseConvAdd } from "./conv-add.js";
 
 const MIB = 1 << 20;
 
 /**
- * Heap the module and ORT's environment hold before a model's bytes arrive, besides the weights: measured
- * (bench/groundtruth/ort-web1.30.0-wasm-*.json's method, prepacking disabled so nothing else is added):
- * vit_b_16 holds 13.5 MiB over its weights, resnet50 12.9 MiB.
+ * What a session holds besides its weights: the module's static data and 5 MiB stack (its stack pointer starts at
+ * 6,303,872 in ort-wasm-simd-threaded.wasm 1.30), ORT's environment, graph and kernels. Measured as the heap's
+ * footprint after session creation minus the weights, with prepacking disabled so nothing else is added
+ * (bench/groundtruth/ort-web1.30.0-wasm-probe-*.json): 9.7-11.6 MiB for the 7 CNN fixtures, more for large
+ * graphs (vit_b_16 12.2, bert-base 13.3, gpt2 16.1 MiB, not modelled).
  */
-export const WASM_SESSION_BASE = 13 * MIB;
+export const WASM_SESSION_BASE = 10 * MIB;
 
 /** MLAS_SGEMM_STRIDEN_THREAD_ALIGN: MlasGemmPackBSize pads N to 16 columns (sgemm.cpp). */
 const PACK_N_ALIGN = 16;
@@ -57,6 +60,7 @@ export interface WasmHeapEstimate {
 export function estimateWasmHeap(input: MemoryInput): WasmHeapEstimate {
   const { model, inference, bindings } = input;
   const graph = buildOrtGraph(model, inference, bindings, { nchwcBlock: 0 });
+  graph.nodes = fuseConvAdd(graph);
   const constBytes = (name: string): number => {
     const t = model.graph.initializers.get(name);
     if (t) return t.bytes;
@@ -68,10 +72,12 @@ export function estimateWasmHeap(input: MemoryInput): WasmHeapEstimate {
   const heap = new WasmHeap(WASM_SESSION_BASE);
   const fileCopy = heap.alloc(modelFileBytes(model));
   const held = new Map<string, number>();
+  // ORT saves initializers in an absl hash map's order (session_state_utils.cc SaveInitializedTensors), not
+  // knowable from the file: the file's order stands in for it (heap.ts says what that leaves uncertain).
   for (const [name, t] of model.graph.initializers) held.set(name, heap.alloc(t.bytes));
   const packedBytes = prepack(graph, model, heap, held, constBytes);
   heap.release(fileCopy);
-  const afterLoad = heap.size;
+  const afterLoad = heap.expectedSize();
   const plan = planAllocations(graph);
   const bytesOf = (names: readonly string[]) => names.reduce((a, n) => a + (graph.tensors.get(n)?.bytes ?? 0), 0);
   const inputs = bytesOf(graph.inputs);
@@ -106,9 +112,9 @@ export function estimateWasmHeap(input: MemoryInput): WasmHeapEstimate {
     feeds.forEach((id) => heap.release(id));
   };
   run();
-  const afterRun1 = heap.size;
+  const afterRun1 = heap.expectedSize();
   run();
-  return { graph, afterLoad, afterRun1, afterRun2: heap.size, needed: heap.peakTop, packedBytes, activationPeak, inputs, outputs, liveAfterNode, peakNode };
+  return { graph, afterLoad, afterRun1, afterRun2: heap.expectedSize(), needed: heap.peakTop, packedBytes, activationPeak, inputs, outputs, liveAfterNode, peakNode };
 }
 
 /** The model file's size: embedded tensors know their file; a graph with external weights only is small. */

@@ -31,6 +31,8 @@ export class WasmHeap {
   size = INITIAL_HEAP;
   /** The highest top malloc asked for (may pass the cap: then the run fails). */
   peakTop: number;
+  /** The peak was set by one request too large for any growth step: the Memory is exactly that size. */
+  peakExact = false;
   private top: number;
   private free: Chunk[] = [];
   private live = new Map<number, Chunk>();
@@ -67,12 +69,29 @@ export class WasmHeap {
         this.free.splice(last, 1);
       } else addr = this.top;
       this.top = addr + n;
-      this.peakTop = Math.max(this.peakTop, this.top);
+      if (this.top > this.peakTop) {
+        // Past every step the ladder can be at (size is within [top, 1.2 top] before the request): the Memory
+        // grows to exactly this request whatever the phase.
+        this.peakExact = this.top > this.peakTop * (1 + GROWTH_STEP) ** 2;
+        this.peakTop = this.top;
+      }
       if (this.top > this.size) this.size = grownSize(this.size, this.top);
     }
     const id = ++this.next;
     this.live.set(id, { addr, size: n });
     return id;
+  }
+
+  /**
+   * The byteLength to expect after the allocations so far. Which 20% step the growth ladder stands on depends on
+   * the order ORT allocates in, an absl hash map's iteration order (session_state_utils.cc SaveInitializedTensors)
+   * that cannot be known from the file; so the Memory is anywhere in [peak, 1.2 peak], and the geometric middle,
+   * peak * sqrt(1.2), is within 9.5% of it. A peak set by one request past every step is exact.
+   */
+  expectedSize(): number {
+    if (this.peakTop <= INITIAL_HEAP) return INITIAL_HEAP;
+    const bytes = this.peakExact ? this.peakTop : this.peakTop * Math.sqrt(1 + GROWTH_STEP);
+    return Math.min(WASM32_MAX_HEAP, WASM_PAGE * Math.ceil(bytes / WASM_PAGE));
   }
 
   release(id: number | undefined): void {

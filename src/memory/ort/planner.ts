@@ -18,7 +18,7 @@ const ALIASES = new Set(["Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity
 /** Ops registered with MayInplace(input, 0) in ORT's CPU provider. */
 const IN_PLACE: Record<string, number[]> = {
   Relu: [0], Sigmoid: [0], Tanh: [0], LeakyRelu: [0], HardSigmoid: [0], Clip: [0], Elu: [0], Softplus: [0],
-  "nchwc.Conv": [3],
+  "nchwc.Conv": [3], "ms.FusedConv": [3],
 };
 
 export type BufferEvent =
