@@ -15,13 +15,16 @@
  *   is copied in too: external data comes from `externalData` (JS memory) into a heap buffer per initializer,
  *   nothing is memory-mapped;
  * - numThreads 1 here (ort.env.wasm.numThreads; threads would add a stack each), SIMD on (the only build shipped);
- * - the heap grows in steps of 20% (at least the request), up to 4 GiB - 64 KiB: wasm32, no memory64 build in 1.30.
+ * - the heap grows in steps of 20% (at least the request), up to 4 GiB - 64 KiB: wasm32, no memory64 build in 1.30;
+ * - every ORT buffer is 64-byte aligned (memalign), so a freed weight's hole does not take a packed copy of the
+ *   same size: measured with the probe (bench/groundtruth/ort-web1.30.0-wasm-probe-*.json), vit_b_16's packed MatMul
+ *   weights add 97 MiB to the heap, where a heap that reused every freed weight would add 16.
  */
-import type { Model } from "../../graph/ir.js";
+import type { Model, Tensor } from "../../graph/ir.js";
 import type { MemoryInput, MemoryResult, RuntimeProfile } from "../profile.js";
 import type { TimelinePoint } from "../../report/report.js";
 import { buildOrtGraph, type OrtGraph } from "../ort/graph.js";
-import { planAllocations } from "../ort/planner.js";
+import { planAllocations, type AllocationPlan } from "../ort/planner.js";
 import { byteSize } from "../../graph/dtype.js";
 import { evaluate } from "../../sym/expr.js";
 import { WasmHeap, WASM32_MAX_HEAP } from "./heap.js";
@@ -40,6 +43,8 @@ export const WASM_SESSION_BASE = 10 * MIB;
 
 /** MLAS_SGEMM_STRIDEN_THREAD_ALIGN: MlasGemmPackBSize pads N to 16 columns (sgemm.cpp). */
 const PACK_N_ALIGN = 16;
+/** ORT's CPU allocator aligns every buffer to MlasGetPreferredBufferAlignment(), 64 bytes (memalign in dlmalloc). */
+const ORT_ALIGN = 64;
 const PACKED_OPS = /^(Gemm|MatMul|ms\.FusedGemm|ms\.FusedMatMul)$/;
 
 export interface WasmHeapEstimate {
@@ -49,6 +54,8 @@ export interface WasmHeapEstimate {
   afterRun2: number;
   /** The highest heap top malloc asked for: above WASM32_MAX_HEAP the session or the run fails. */
   needed: number;
+  /** The heap top's high-water mark once the session is created. */
+  loadPeak: number;
   packedBytes: number;
   activationPeak: number;
   inputs: number;
@@ -69,15 +76,6 @@ export function estimateWasmHeap(input: MemoryInput): WasmHeapEstimate {
     const dims = v.shape.map((d) => evaluate(d, bindings));
     return dims.every((d): d is number => typeof d === "number") ? byteSize(v.dtype, dims.reduce((a, b) => a * b, 1)) : 0;
   };
-  const heap = new WasmHeap(WASM_SESSION_BASE);
-  const fileCopy = heap.alloc(modelFileBytes(model));
-  const held = new Map<string, number>();
-  // ORT saves initializers in an absl hash map's order (session_state_utils.cc SaveInitializedTensors), not
-  // knowable from the file: the file's order stands in for it (heap.ts says what that leaves uncertain).
-  for (const [name, t] of model.graph.initializers) held.set(name, heap.alloc(t.bytes));
-  const packedBytes = prepack(graph, model, heap, held, constBytes);
-  heap.release(fileCopy);
-  const afterLoad = heap.expectedSize();
   const plan = planAllocations(graph);
   const bytesOf = (names: readonly string[]) => names.reduce((a, n) => a + (graph.tensors.get(n)?.bytes ?? 0), 0);
   const inputs = bytesOf(graph.inputs);
@@ -85,36 +83,102 @@ export function estimateWasmHeap(input: MemoryInput): WasmHeapEstimate {
   const liveAfterNode = new Array<number>(graph.nodes.length).fill(0);
   let activationPeak = 0;
   let peakNode = 0;
+  let live = 0;
+  const sizes = new Map<number, number>();
+  for (const e of plan.events) {
+    if (e.kind === "alloc") sizes.set(e.id, e.bytes);
+    live += e.kind === "alloc" ? e.bytes : -(sizes.get(e.id) ?? 0);
+    if (live > activationPeak) {
+      activationPeak = live;
+      peakNode = e.node;
+    }
+    liveAfterNode[e.node] = live;
+  }
+  // ORT saves initializers in an absl hash map's order (session_state_utils.cc SaveInitializedTensors), which the
+  // file does not tell; where the heap's 20% growth steps fall depends on it. So the session is replayed with
+  // the file's order and HEAP_ORDERS - 1 fixed pseudo-random permutations of it, and each size is their median.
+  const initializers = [...model.graph.initializers.values()];
+  const sims = Array.from({ length: HEAP_ORDERS }, (_, k) => simulate(k === 0 ? initializers : permuted(initializers, k), graph, plan, model, constBytes));
+  const median = (pick: (r: Simulated) => number) => {
+    const xs = sims.map(pick).sort((a, b) => a - b);
+    return xs[Math.floor(xs.length / 2)]!;
+  };
+  return {
+    graph,
+    afterLoad: median((r) => r.afterLoad),
+    afterRun1: median((r) => r.afterRun1),
+    afterRun2: median((r) => r.afterRun2),
+    needed: median((r) => r.needed),
+    loadPeak: median((r) => r.loadPeak),
+    packedBytes: sims[0]!.packedBytes,
+    activationPeak,
+    inputs,
+    outputs,
+    liveAfterNode,
+    peakNode,
+  };
+}
+
+/** Initializer orders replayed (the file's and fixed permutations): ORT's own order is a hash map's. */
+const HEAP_ORDERS = 9;
+
+interface Simulated {
+  afterLoad: number;
+  afterRun1: number;
+  afterRun2: number;
+  needed: number;
+  loadPeak: number;
+  packedBytes: number;
+}
+
+/** One session on the heap: load with the initializers in `order`, then two runs of the planned buffers. */
+function simulate(order: readonly Tensor[], graph: OrtGraph, plan: AllocationPlan, model: Model, constBytes: (n: string) => number): Simulated {
+  const heap = new WasmHeap(WASM_SESSION_BASE);
+  const fileCopy = heap.alloc(modelFileBytes(model));
+  const held = new Map<string, number>();
+  for (const t of order) held.set(t.name, heap.alloc(t.bytes, ORT_ALIGN));
+  const packedBytes = prepack(graph, model, heap, held, constBytes);
+  heap.release(fileCopy);
+  const afterLoad = heap.size;
+  const loadPeak = heap.peakTop;
   const run = () => {
     // The JS side mallocs each input tensor, copies the data in, and frees it with the outputs after the run.
     const feeds = graph.inputs.map((n) => heap.alloc(graph.tensors.get(n)?.bytes ?? 0));
     const ids = new Map<number, number>();
-    const sizes = new Map<number, number>();
-    let live = 0;
     for (const e of plan.events) {
       if (e.kind === "alloc") {
-        if (e.bytes === 0) continue;
-        ids.set(e.id, heap.alloc(e.bytes));
-        sizes.set(e.id, e.bytes);
-        live += e.bytes;
-        if (live > activationPeak) {
-          activationPeak = live;
-          peakNode = e.node;
-        }
+        if (e.bytes > 0) ids.set(e.id, heap.alloc(e.bytes, ORT_ALIGN));
       } else if (ids.has(e.id)) {
         heap.release(ids.get(e.id));
         ids.delete(e.id);
-        live -= sizes.get(e.id) ?? 0;
       }
-      liveAfterNode[e.node] = live;
     }
     for (const id of ids.values()) heap.release(id);
     feeds.forEach((id) => heap.release(id));
   };
   run();
-  const afterRun1 = heap.expectedSize();
+  const afterRun1 = heap.size;
   run();
-  return { graph, afterLoad, afterRun1, afterRun2: heap.expectedSize(), needed: heap.peakTop, packedBytes, activationPeak, inputs, outputs, liveAfterNode, peakNode };
+  return { afterLoad, afterRun1, afterRun2: heap.size, needed: heap.peakTop, loadPeak, packedBytes };
+}
+
+/** A fixed pseudo-random permutation (xorshift32 seeded with k, Fisher-Yates). */
+function permuted<T>(xs: readonly T[], k: number): T[] {
+  const out = [...xs];
+  let s = (0x9e3779b9 * k) >>> 0 || 1;
+  const next = () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 2 ** 32;
+  };
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
 }
 
 /** The model file's size: embedded tensors know their file; a graph with external weights only is small. */
@@ -140,9 +204,9 @@ function prepack(graph: OrtGraph, model: Model, heap: WasmHeap, held: Map<string
     if (!PACKED_OPS.test(n.op) || !b || !graph.constants.has(b)) continue;
     const t = model.graph.initializers.get(b);
     if (t && t.dtype !== "float32") continue;
-    if (!held.has(b)) held.set(b, heap.alloc(constBytes(b)));
+    if (!held.has(b)) held.set(b, heap.alloc(constBytes(b), ORT_ALIGN));
     const bytes = packedSize(n, b, graph, model, constBytes(b));
-    heap.alloc(bytes);
+    heap.alloc(bytes, ORT_ALIGN);
     total += bytes;
     if ((readers.get(b) ?? []).every(packs)) heap.release(held.get(b));
   }
@@ -188,6 +252,7 @@ export const ortWasmProfile: RuntimeProfile = {
         peakAt: { layer: peak ? peak.name || peak.op : "", live: [] },
         perBatch: { formula: "heap simulation per batch (the wasm heap grows in 20% steps): run analyze at each batch" },
         afterLoad: e.afterLoad,
+        loadPeak: e.loadPeak,
         afterRun1: e.afterRun1,
         afterRun2: e.afterRun2,
         packedWeights: e.packedBytes,
@@ -195,6 +260,7 @@ export const ortWasmProfile: RuntimeProfile = {
         assumptions: [
           "onnxruntime-web 1.30 wasm backend defaults: ORT_ENABLE_ALL, no CPU arena, no memory pattern, numThreads 1, SIMD",
           "the heap is WebAssembly.Memory's byteLength: Emscripten dlmalloc, grown by 20% steps (at least the request), never shrunk",
+          `ORT's initializer order (a hash map's) is unknown: each size is the median over ${HEAP_ORDERS} replayed orders`,
           "wasm32: 4 GiB - 64 KiB at most (onnxruntime-web 1.30 ships no memory64 build)",
           "differs from ort-cpu: no NCHWc (MLAS has no NCHWc kernels for wasm), weights and the model file copied into the heap, not memory-mapped",
         ],

@@ -3,7 +3,8 @@
  * no mmap in wasm) carves up and that only ever grows. Two pure pieces:
  * - a best-fit, coalescing free list over an sbrk top (dlmalloc keeps large free chunks in size-ordered
  *   trees and takes the smallest that fits; neighbours merge on free; a free chunk touching the top is
- *   given back to it). Chunks carry an 8-byte header and 16-byte alignment (wasm32 dlmalloc: MALLOC_ALIGNMENT 16);
+ *   given back to it). Chunks carry an 8-byte header and 16-byte alignment (wasm32 dlmalloc: MALLOC_ALIGNMENT 16),
+ *   and memalign needs room for the alignment besides (alloc's `align`);
  * - Emscripten's emscripten_resize_heap, read from onnxruntime-web 1.30's ort-wasm-simd-threaded.mjs: when
  *   malloc needs a top past the Memory's size, it grows to max(needed, min(size * 1.2, needed + 96 MiB)),
  *   rounded up to a 64 KiB page, capped at 4 GiB - 64 KiB; past the cap, malloc fails (std::bad_alloc).
@@ -31,8 +32,6 @@ export class WasmHeap {
   size = INITIAL_HEAP;
   /** The highest top malloc asked for (may pass the cap: then the run fails). */
   peakTop: number;
-  /** The peak was set by one request too large for any growth step: the Memory is exactly that size. */
-  peakExact = false;
   private top: number;
   private free: Chunk[] = [];
   private live = new Map<number, Chunk>();
@@ -44,12 +43,18 @@ export class WasmHeap {
     this.peakTop = base;
   }
 
-  alloc(bytes: number): number {
+  /**
+   * `align` > 16 is memalign (ORT's CPU allocator asks for 64-byte alignment): dlmalloc's internal_memalign
+   * asks for bytes + align + a minimum chunk, then gives the unused lead and tail back, so a free chunk must be
+   * that much larger than the request to be used, and a hole left by a tensor of the same size is not.
+   */
+  alloc(bytes: number, align = ALIGN): number {
     let n = Math.ceil((bytes + HEADER) / ALIGN) * ALIGN;
+    const need = align > ALIGN ? n + align + MIN_SPLIT : n;
     let best = -1;
     for (let i = 0; i < this.free.length; i++) {
       const f = this.free[i]!;
-      if (f.size >= n && (best < 0 || f.size < this.free[best]!.size)) best = i;
+      if (f.size >= need && (best < 0 || f.size < this.free[best]!.size)) best = i;
     }
     let addr: number;
     if (best >= 0) {
@@ -69,29 +74,12 @@ export class WasmHeap {
         this.free.splice(last, 1);
       } else addr = this.top;
       this.top = addr + n;
-      if (this.top > this.peakTop) {
-        // Past every step the ladder can be at (size is within [top, 1.2 top] before the request): the Memory
-        // grows to exactly this request whatever the phase.
-        this.peakExact = this.top > this.peakTop * (1 + GROWTH_STEP) ** 2;
-        this.peakTop = this.top;
-      }
+      this.peakTop = Math.max(this.peakTop, this.top);
       if (this.top > this.size) this.size = grownSize(this.size, this.top);
     }
     const id = ++this.next;
     this.live.set(id, { addr, size: n });
     return id;
-  }
-
-  /**
-   * The byteLength to expect after the allocations so far. Which 20% step the growth ladder stands on depends on
-   * the order ORT allocates in, an absl hash map's iteration order (session_state_utils.cc SaveInitializedTensors)
-   * that cannot be known from the file; so the Memory is anywhere in [peak, 1.2 peak], and the geometric middle,
-   * peak * sqrt(1.2), is within 9.5% of it. A peak set by one request past every step is exact.
-   */
-  expectedSize(): number {
-    if (this.peakTop <= INITIAL_HEAP) return INITIAL_HEAP;
-    const bytes = this.peakExact ? this.peakTop : this.peakTop * Math.sqrt(1 + GROWTH_STEP);
-    return Math.min(WASM32_MAX_HEAP, WASM_PAGE * Math.ceil(bytes / WASM_PAGE));
   }
 
   release(id: number | undefined): void {
