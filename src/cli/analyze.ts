@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { isLlmPath } from "../llm/source.js";
 import { analyzeOptions, sharedArgs } from "./options.js";
+import { printOut } from "./print.js";
 
 export default defineCommand({
   meta: { name: "analyze", description: "the memory report: weights, activations, peak, allocator, runtime overhead, total" },
@@ -27,8 +28,8 @@ export default defineCommand({
     checkReportFiles(files);
     const opts = { ...analyzeOptions(args, rawArgs), openExternal: loaded.openExternal, memory: true };
     const { report } = analyzeModel(loaded.model, opts);
-    if (args.json && files.json === undefined) process.stdout.write(JSON.stringify(report) + "\n");
-    else process.stdout.write(renderExplanation(report));
+    if (args.json && files.json === undefined) printOut(JSON.stringify(report) + "\n");
+    else printOut(renderExplanation(report));
     await writeReportFiles(files, report, async () => (await import("../report/sweep.js")).withCharts(report, loaded.model, opts));
   },
 });

@@ -9,6 +9,7 @@ import { isLlmPath } from "../llm/source.js";
 import { fitLlmCli } from "./llm.js";
 import { loadForCli } from "./load.js";
 import { analyzeOptions, sharedArgs } from "./options.js";
+import { printOut } from "./print.js";
 
 /** Batches (or context lengths) beyond this are not searched: a bound, not a device limit. */
 export const MAX_SEARCH = 1 << 20;
@@ -58,15 +59,15 @@ export default defineCommand({
     const r = fitModel(loaded.model, opts, solve);
     const key = solve === "batch" ? "maxBatch" : "maxContext";
     if (args.json) {
-      process.stdout.write(JSON.stringify({ device: r.device, capacity: r.capacity, [key]: r.max, total: r.total }) + "\n");
+      printOut(JSON.stringify({ device: r.device, capacity: r.capacity, [key]: r.max, total: r.total }) + "\n");
       return;
     }
     const what = solve === "batch" ? "batch" : "context length (seq)";
     if (r.max === 0) {
-      process.stdout.write(`${loaded.model.file}: does not fit on ${r.device} (${bytes(r.capacity)}) even at ${what} 1: needs ${bytes(r.total)}\n`);
+      printOut(`${loaded.model.file}: does not fit on ${r.device} (${bytes(r.capacity)}) even at ${what} 1: needs ${bytes(r.total)}\n`);
       return;
     }
     const bound = r.bounded ? ` (search stopped at ${MAX_SEARCH})` : "";
-    process.stdout.write(`${loaded.model.file}: largest ${what} on ${r.device}: ${r.max}${bound}, using ${bytes(r.total)} of ${bytes(r.capacity)}\n`);
+    printOut(`${loaded.model.file}: largest ${what} on ${r.device}: ${r.max}${bound}, using ${bytes(r.total)} of ${bytes(r.capacity)}\n`);
   },
 });

@@ -3,6 +3,7 @@ import { analyzeModel } from "../analyze.js";
 import { renderLayers } from "../report/layers-table.js";
 import { loadForCli } from "./load.js";
 import { analyzeOptions, sharedArgs } from "./options.js";
+import { printOut } from "./print.js";
 
 export default defineCommand({
   meta: { name: "layers", description: "per-layer table: op, output shapes, activation bytes, parameter bytes, FLOPs" },
@@ -11,7 +12,7 @@ export default defineCommand({
     const loaded = loadForCli(args.model);
     const opts = { ...analyzeOptions(args, rawArgs), openExternal: loaded.openExternal };
     const { report } = analyzeModel(loaded.model, opts);
-    if (args.json) process.stdout.write(JSON.stringify({ schema: report.schema, model: report.model, settings: report.settings, layers: report.layers, warnings: report.warnings }) + "\n");
-    else process.stdout.write(renderLayers(report));
+    if (args.json) printOut(JSON.stringify({ schema: report.schema, model: report.model, settings: report.settings, layers: report.layers, warnings: report.warnings }) + "\n");
+    else printOut(renderLayers(report));
   },
 });

@@ -4,6 +4,7 @@
  */
 import { defineCommand, runCommand, showUsage, type CommandDef } from "citty";
 import { MemlensError, UsageError } from "../errors.js";
+import { printOut, printErr } from "./print.js";
 
 const subCommands = {
   analyze: () => import("./analyze.js").then((m) => m.default as CommandDef),
@@ -32,12 +33,12 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (argv[0] === "--version" || argv[0] === "-v") {
-    process.stdout.write("0.1.0\n");
+    printOut("0.1.0\n");
     return 0;
   }
   const name = argv[0]!;
   if (!(name in subCommands)) {
-    process.stderr.write(`memlens: unknown command '${name}' (commands: ${Object.keys(subCommands).join(", ")})\n`);
+    printErr(`memlens: unknown command '${name}' (commands: ${Object.keys(subCommands).join(", ")})\n`);
     return 1;
   }
   const cmd = await subCommands[name as keyof typeof subCommands]();
@@ -51,15 +52,15 @@ async function guard(fn: () => unknown): Promise<number> {
   } catch (e) {
     const err = e as Error & { code?: string };
     if (e instanceof MemlensError) {
-      process.stderr.write(`memlens: ${oneLine(err.message)}\n`);
+      printErr(`memlens: ${oneLine(err.message)}\n`);
       return e.exitCode;
     }
     if (err?.name === "CLIError" || e instanceof UsageError) {
-      process.stderr.write(`memlens: ${oneLine(err.message)}\n`);
+      printErr(`memlens: ${oneLine(err.message)}\n`);
       return 1;
     }
     // Anything else escaped a reader or a rule on hostile input: still one line, and exit 2.
-    process.stderr.write(`memlens: invalid input: ${oneLine(err?.message ?? String(e))}\n`);
+    printErr(`memlens: invalid input: ${oneLine(err?.message ?? String(e))}\n`);
     return 2;
   }
 }

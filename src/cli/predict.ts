@@ -6,6 +6,7 @@ import { MemlensModel, type Prediction } from "../runtime/model.js";
 import { positiveInt } from "./options.js";
 import { preprocessArgs, preprocessOptions } from "./preprocess-args.js";
 import { providerArg } from "./profile.js";
+import { printOut, printErr } from "./print.js";
 
 export default defineCommand({
   meta: { name: "predict", description: "run the model on images (one batch): top classes" },
@@ -29,13 +30,13 @@ export default defineCommand({
       model.imageSpec(options); // a model that takes no image fails here, before any image is read
       const images = await Promise.all(files.map((f) => loadImage(f, { ...options, model })));
       const predictions = await model.predict(images, { top });
-      for (const note of model.runtime?.notes ?? []) process.stderr.write(`memlens: note: ${note}\n`);
-      for (const w of model.warnings) process.stderr.write(`memlens: warning: ${w}\n`);
+      for (const note of model.runtime?.notes ?? []) printErr(`memlens: note: ${note}\n`);
+      for (const w of model.warnings) printErr(`memlens: warning: ${w}\n`);
       if (args.json) {
-        process.stdout.write(JSON.stringify({ predictions: predictions.map(({ file, top }) => ({ file, top })) }) + "\n");
+        printOut(JSON.stringify({ predictions: predictions.map(({ file, top }) => ({ file, top })) }) + "\n");
       } else {
         const title = `${model.summary.file}, ${bytes(model.summary.weightBytes)} of weights, batch ${images.length}\npreprocessing: ${model.describePreprocessing(options)}`;
-        process.stdout.write(renderPredictions(predictions, title));
+        printOut(renderPredictions(predictions, title));
       }
     } finally {
       await model.close();

@@ -8,6 +8,7 @@ import { profile, type ProfileResult } from "../runtime/profile.js";
 import { parseDimSpec, parseInputSpec, parseValueSpec, positiveInt, repeated } from "./options.js";
 import type { Dim } from "../sym/expr.js";
 import { preprocessArgs, preprocessOptions } from "./preprocess-args.js";
+import { printOut, printErr } from "./print.js";
 
 export default defineCommand({
   meta: { name: "profile", description: "run the model with onnxruntime's profiler: measured per-layer outputs and peak RSS beside the prediction" },
@@ -38,13 +39,13 @@ export default defineCommand({
         const image = await loadImage(args.image, { ...options, model });
         const images = new Array(batch).fill(image);
         result = await profile(() => model.predict(images));
-        for (const w of model.warnings) process.stderr.write(`memlens: warning: ${w}\n`);
+        for (const w of model.warnings) printErr(`memlens: warning: ${w}\n`);
       } else {
         const feeds = randomFeeds(model, { batch, dims, inputs, values });
         result = await profile(() => model.run(feeds));
       }
-      if (args.json) process.stdout.write(JSON.stringify(toJson(result)) + "\n");
-      else process.stdout.write(renderProfile(result, model.summary.file));
+      if (args.json) printOut(JSON.stringify(toJson(result)) + "\n");
+      else printOut(renderProfile(result, model.summary.file));
     } finally {
       await model.close();
     }

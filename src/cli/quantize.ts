@@ -6,6 +6,7 @@ import type { QuantizeOptions, QuantizeReport } from "../quantize/quantize.js";
 import { defaultOutputPath } from "../quantize/save.js";
 import { MemlensModel } from "../runtime/model.js";
 import { preprocessArgs, preprocessOptions } from "./preprocess-args.js";
+import { printOut, printErr } from "./print.js";
 
 export default defineCommand({
   meta: { name: "quantize", description: "write an int8 or int4 model; report file, weight and memory sizes and accuracy before/after" },
@@ -71,9 +72,9 @@ export default defineCommand({
       const report = quantized.report;
       report.fileBytes.after = quantized.save(out, save);
       // Calibration and accuracy used the model's preprocessing: say so when part of it was assumed.
-      if (opts.evaluate !== undefined || report.mode === "static") for (const w of source.warnings) process.stderr.write(`memlens: warning: ${w}\n`);
-      if (args.json) process.stdout.write(JSON.stringify({ output: out, ...report }) + "\n");
-      else process.stdout.write(render(out, report));
+      if (opts.evaluate !== undefined || report.mode === "static") for (const w of source.warnings) printErr(`memlens: warning: ${w}\n`);
+      if (args.json) printOut(JSON.stringify({ output: out, ...report }) + "\n");
+      else printOut(render(out, report));
     } finally {
       await source.close();
     }

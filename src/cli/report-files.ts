@@ -2,6 +2,7 @@
 import { UsageError } from "../errors.js";
 import { checkOutput, writeOutput, type OutputOptions } from "../formats/write-node.js";
 import type { Report } from "../report/report.js";
+import { printErr } from "./print.js";
 
 /** The report files a command line asks for: `--html FILE`, `--json=FILE`. */
 export interface ReportFiles {
@@ -37,7 +38,7 @@ export function checkReportFiles(files: ReportFiles): void {
 
 function write(file: string, text: string, output: OutputOptions): void {
   const bytes = writeOutput(file, [Buffer.from(text)], output);
-  process.stderr.write(`memlens: wrote ${file} (${bytes} bytes)\n`);
+  printErr(`memlens: wrote ${file} (${bytes} bytes)\n`);
 }
 
 /**

@@ -17,6 +17,7 @@ import { loadImage } from "../runtime/image.js";
 import { MemlensModel, type Prediction } from "../runtime/model.js";
 import { profile } from "../runtime/profile.js";
 import { renderPredictions } from "./predict.js";
+import { printOut } from "./print.js";
 
 /** The repository (or installed package) root: dist/src/cli -> ../../.. */
 export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -28,7 +29,7 @@ export const SAMPLES_DIR = join(BUNDLED_DIR, "samples");
 const TOP = 5;
 
 export async function runSeedScenario(): Promise<void> {
-  const out = (s: string) => process.stdout.write(s);
+  const out = (s: string) => printOut(s);
   const model = MemlensModel.load(BUNDLED_MODEL);
   const work = mkdtempSync(join(tmpdir(), "memlens-seed-"));
   try {

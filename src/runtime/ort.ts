@@ -68,7 +68,11 @@ export function loadOrt(): Promise<OrtModule> {
   // `.ses` and `mat-debug-PID.log` into the temporary folder (never removed) and would send events. memlens
   // keeps models and their runs on the machine, so it is off unless the user set ORT_DISABLE_TELEMETRY.
   process.env["ORT_DISABLE_TELEMETRY"] ??= "1";
-  ortPromise ??= import("onnxruntime-node");
+  ortPromise ??= import("onnxruntime-node").then((ort) => {
+    // The environment's logger too (it is created with the first session, at this level).
+    ort.env.logLevel = "fatal";
+    return ort;
+  });
   return ortPromise;
 }
 
@@ -105,7 +109,9 @@ export async function createSession(model: string | Uint8Array, opts: SessionOpt
   const profileDir = opts.profiling ? mkdtempSync(join(tmpdir(), "memlens-ort-profile-")) : undefined;
   const base: Ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: opts.optimization ?? "all",
-    logSeverityLevel: 3,
+    // Fatal only: onnxruntime's own coloured `[E:onnxruntime...]` lines would reach stderr before memlens's
+    // one line; every error it has also comes back as the exception that line is made from.
+    logSeverityLevel: 4,
   };
   if (opts.intraOpThreads !== undefined) base.intraOpNumThreads = opts.intraOpThreads;
   if (opts.enableMemPattern !== undefined) base.enableMemPattern = opts.enableMemPattern;
