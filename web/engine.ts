@@ -82,9 +82,14 @@ export function analyse(loaded: Loaded, s: PageSettings): { report: Report; swee
   if (s.mode !== "inference" && s.mode !== "generate") throw new Error(`mode ${s.mode}: inference or generate`);
   if (s.attn !== "sdpa" && s.attn !== "eager" && s.attn !== "flash") throw new Error(`attention ${s.attn}: sdpa, eager or flash`);
   const newTokens = s.mode === "generate" ? s.newTokens ?? DEFAULT_NEW_TOKENS : 0;
-  const ls: LlmSettings = { batch: s.batch, seq: s.dims["seq"] ?? DEFAULT_LLM_SEQ, dtype, device: s.device, mode: s.mode, newTokens, attn: s.attn };
+  // Unset, the prompt is the default length, or as long as the model's positions allow when it has fewer (as the CLI).
+  const maxPositions = loaded.source.arch.maxPositions;
+  const seq = s.dims["seq"] ?? Math.max(1, Math.min(DEFAULT_LLM_SEQ, maxPositions - newTokens));
+  const ls: LlmSettings = { batch: s.batch, seq, dtype, device: s.device, mode: s.mode, newTokens, attn: s.attn };
   const report = llmReport(loaded.source, ls);
-  if (s.dims["seq"] === undefined) report.warnings.unshift(`sequence length not set: using ${DEFAULT_LLM_SEQ} tokens`);
+  if (s.dims["seq"] === undefined) {
+    report.warnings.unshift(seq === DEFAULT_LLM_SEQ ? `sequence length not set: using ${DEFAULT_LLM_SEQ} tokens` : `sequence length not set: using ${seq} tokens, the most the model's ${maxPositions} positions allow (default ${DEFAULT_LLM_SEQ})`);
+  }
   return { report, sweep: llmSweepSteps(loaded.source.arch, ls) };
 }
 

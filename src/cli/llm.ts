@@ -13,6 +13,7 @@ import { renderExplanation } from "../report/explain.js";
 import { largestThatFits } from "../memory/fit-search.js";
 import { analyzeOptions, parseDimSpec, positiveInt, repeated } from "./options.js";
 import { checkReportFiles, reportFiles, writeReportFiles } from "./report-files.js";
+import { printOut } from "./print.js";
 
 /** The prompt length when none is given: stated in a warning, never silent. */
 export const DEFAULT_SEQ = 512;
@@ -22,8 +23,8 @@ function given(rawArgs: readonly string[], name: string): boolean {
 }
 
 /** --mode train's settings: the model's forward settings plus the optimizer and the training options. */
-export function llmTrainSettings(args: Record<string, unknown>, rawArgs: readonly string[], warnings: string[]): LlmTrainSettings {
-  const s = llmSettings(args, rawArgs, undefined, warnings);
+export function llmTrainSettings(args: Record<string, unknown>, rawArgs: readonly string[], warnings: string[], maxPositions?: number): LlmTrainSettings {
+  const s = llmSettings(args, rawArgs, undefined, warnings, maxPositions);
   return {
     batch: s.batch,
     seq: s.seq,
@@ -37,12 +38,22 @@ export function llmTrainSettings(args: Record<string, unknown>, rawArgs: readonl
 
 const isTrain = (args: Record<string, unknown>): boolean => String(args["mode"] ?? "inference") === "train";
 
-export function llmSettings(args: Record<string, unknown>, rawArgs: readonly string[], savedDtype: string | undefined, warnings: string[]): LlmSettings {
+/**
+ * `maxPositions`: the model's position table. With no --dim seq, the prompt is DEFAULT_SEQ tokens, or as many
+ * as the model has positions for (less the new tokens) when it has fewer, and the warning says which.
+ */
+export function llmSettings(args: Record<string, unknown>, rawArgs: readonly string[], savedDtype: string | undefined, warnings: string[], maxPositions?: number): LlmSettings {
   const dims = Object.fromEntries(repeated(rawArgs, "dim").map(parseDimSpec));
   let seq = dims["seq"];
   if (seq === undefined) {
-    seq = DEFAULT_SEQ;
-    warnings.push(`sequence length not set: using ${DEFAULT_SEQ} tokens (set it with --dim seq=N)`);
+    const room = maxPositions !== undefined ? maxPositions - (positiveInt(args["new-tokens"] as string | undefined, "--new-tokens") ?? (String(args["mode"]) === "generate" ? 128 : 0)) : DEFAULT_SEQ;
+    if (room < 1) throw new UsageError(`the model has ${maxPositions} positions: no room for a prompt with the new tokens (lower --new-tokens)`);
+    seq = Math.min(DEFAULT_SEQ, room);
+    warnings.push(
+      seq === DEFAULT_SEQ
+        ? `sequence length not set: using ${DEFAULT_SEQ} tokens, the default (set it with --dim seq=N)`
+        : `sequence length not set: using ${seq} tokens, the most the model's ${maxPositions} positions allow (the default is ${DEFAULT_SEQ}; set it with --dim seq=N)`,
+    );
   }
   // Training keeps fp32 master weights: --dtype fp16|bf16 is autocast over them, fp32 when not given.
   const fromFile = savedDtype === "float16" ? "fp16" : savedDtype === "bfloat16" ? "bf16" : "fp32";
@@ -72,13 +83,13 @@ export async function analyzeLlmCli(path: string, args: Record<string, unknown>,
   checkReportFiles(files);
   const src = openLlm(path);
   const warnings: string[] = [];
-  const settings = llmSettings(args, rawArgs, isTrain(args) ? undefined : src.arch.savedDtype, warnings);
+  const settings = llmSettings(args, rawArgs, isTrain(args) ? undefined : src.arch.savedDtype, warnings, src.arch.maxPositions);
   if (isTrain(args) && !given(rawArgs, "dtype") && src.arch.savedDtype !== undefined && src.arch.savedDtype !== "float32") {
     warnings.push(`training with fp32 master weights (the checkpoint is ${src.arch.savedDtype}): --dtype fp16|bf16 for autocast mixed precision`);
   }
-  const report = isTrain(args) ? llmTrainReport(src, llmTrainSettings(args, rawArgs, [])) : llmReport(src, settings);
+  const report = isTrain(args) ? llmTrainReport(src, llmTrainSettings(args, rawArgs, [], src.arch.maxPositions)) : llmReport(src, settings);
   report.warnings.unshift(...warnings);
-  process.stdout.write(args["json"] && files.json === undefined ? JSON.stringify(report) + "\n" : renderExplanation(report));
+  printOut(args["json"] && files.json === undefined ? JSON.stringify(report) + "\n" : renderExplanation(report));
   // The batch/context sweeps are inference estimates: a training report is written without them.
   await writeReportFiles(files, report, async () => (isTrain(args) ? report : (await import("../report/sweep.js")).withLlmCharts(report, src.arch, settings)));
 }
@@ -87,8 +98,8 @@ export async function analyzeLlmCli(path: string, args: Record<string, unknown>,
 export function fitLlmCli(path: string, args: Record<string, unknown>, rawArgs: readonly string[]): void {
   const src = openLlm(path);
   const warnings: string[] = [];
-  const base = llmSettings(args, rawArgs, isTrain(args) ? undefined : src.arch.savedDtype, warnings);
-  const train = isTrain(args) ? llmTrainSettings(args, rawArgs, []) : undefined;
+  const base = llmSettings(args, rawArgs, isTrain(args) ? undefined : src.arch.savedDtype, warnings, src.arch.maxPositions);
+  const train = isTrain(args) ? llmTrainSettings(args, rawArgs, [], src.arch.maxPositions) : undefined;
   const device = findDevice(base.device);
   const capacity = device?.capacity.value;
   if (!device || capacity === null || capacity === undefined) throw new UsageError(`--device ${base.device}: fit needs a GPU with a known capacity`);
@@ -108,14 +119,14 @@ export function fitLlmCli(path: string, args: Record<string, unknown>, rawArgs: 
   const { max: lo, total: atMax } = largestThatFits(total, capacity, limit);
   const key = solveSeq ? "maxContext" : "maxBatch";
   const result = { device: device.id, capacity, [key]: lo, total: atMax };
-  if (args["json"]) process.stdout.write(JSON.stringify(result) + "\n");
+  if (args["json"]) printOut(JSON.stringify(result) + "\n");
   else {
     const what = solveSeq ? `context of ${lo} tokens at batch ${base.batch}` : `batch ${lo} at ${base.seq} tokens`;
-    process.stdout.write(
+    printOut(
       lo > 0
         ? `${src.file} on ${device.name}: the largest ${what} fits, using ${(result.total / 2 ** 30).toFixed(2)} GiB of ${(capacity / 2 ** 30).toFixed(2)} GiB\n`
         : `${src.file} does not fit on ${device.name} even at ${solveSeq ? "1 token" : "batch 1"}\n`,
     );
-    for (const w of warnings) process.stdout.write(`warning: ${w}\n`);
+    for (const w of warnings) printOut(`warning: ${w}\n`);
   }
 }

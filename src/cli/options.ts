@@ -1,6 +1,7 @@
 /** Options shared by analyze/layers/fit, and their parsing (repeatable --input/--dim read from raw argv). */
 import { UsageError } from "../errors.js";
 import { parseDim, type Dim } from "../sym/expr.js";
+import { MAX_DECLARED_DIM } from "../graph/limits.js";
 import type { AnalyzeOptions } from "../analyze.js";
 import type { TrainSettings } from "../memory/train/report.js";
 import { CPU_ISAS, parseCpuIsa } from "../memory/cpu.js";
@@ -64,7 +65,10 @@ export function parseInputSpec(spec: string): [string, Dim[]] {
   if (eq <= 0) throw new UsageError(`--input expects NAME=D0xD1x..., got '${spec}'`);
   const name = spec.slice(0, eq);
   const dims = spec.slice(eq + 1).split(/[x,]/).map((d) => {
-    if (/^\d+$/.test(d)) return Number(d);
+    if (/^\d+$/.test(d)) {
+      if (Number(d) > MAX_DECLARED_DIM) throw new UsageError(`--input ${spec}: dimension ${d} is over the limit of ${MAX_DECLARED_DIM} (2^31-1)`);
+      return Number(d);
+    }
     if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(d)) return parseDim(d);
     throw new UsageError(`--input ${spec}: '${d}' is not a dimension`);
   });

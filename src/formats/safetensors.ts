@@ -4,6 +4,7 @@
  * Sharded checkpoints list their shards in `*.safetensors.index.json` (`weight_map`).
  */
 import { ModelFormatError } from "../errors.js";
+import { quote } from "./quote.js";
 import type { ByteSource } from "./source.js";
 
 /** A header larger than this is not a real checkpoint's (the reference implementation caps it at 100 MB). */
@@ -65,7 +66,7 @@ export function readSafetensorsHeader(src: ByteSource): SafetensorsHeader {
       continue;
     }
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    const bits = typeof e.dtype === "string" ? SAFETENSORS_DTYPE_BITS[e.dtype] : undefined;
+    const bits = typeof e.dtype === "string" && Object.hasOwn(SAFETENSORS_DTYPE_BITS, e.dtype) ? SAFETENSORS_DTYPE_BITS[e.dtype] : undefined;
     if (bits === undefined) throw new ModelFormatError(`${src.name}: tensor '${name}' has unknown dtype ${JSON.stringify(e.dtype)}`);
     if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       throw new ModelFormatError(`${src.name}: tensor '${name}' has shape ${JSON.stringify(e.shape)}`);
@@ -85,7 +86,20 @@ export function readSafetensorsHeader(src: ByteSource): SafetensorsHeader {
     if (dataStart + end > src.size) throw new ModelFormatError(`${src.name}: tensor '${name}' runs past the end of the file`);
     tensors.push({ name, dtype: e.dtype as string, shape, elements, bytes, offset: dataStart + begin });
   }
+  checkDisjoint(tensors, src.name);
   return { tensors, metadata, headerBytes: dataStart };
+}
+
+/** Tensors' byte ranges may not overlap: overlapping ranges would count the same bytes as two parameters. */
+function checkDisjoint(tensors: readonly SafetensorsTensor[], file: string): void {
+  const byStart = tensors.filter((t) => t.bytes > 0).sort((a, b) => a.offset - b.offset);
+  for (let i = 1; i < byStart.length; i++) {
+    const prev = byStart[i - 1]!;
+    const t = byStart[i]!;
+    if (t.offset < prev.offset + prev.bytes) {
+      throw new ModelFormatError(`${file}: tensors ${quote(prev.name)} and ${quote(t.name)} overlap (data_offsets [${prev.offset}, ${prev.offset + prev.bytes}) and [${t.offset}, ${t.offset + t.bytes}) from the file's start)`);
+    }
+  }
 }
 
 /** The shard files named by a `*.safetensors.index.json`, each once, refusing paths that leave the folder. */

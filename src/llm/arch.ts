@@ -54,6 +54,25 @@ function need(cfg: Record<string, unknown>, what: string, ...keys: string[]): nu
   return v;
 }
 
+/**
+ * An optional count (`n_inner`, `type_vocab_size`, `num_key_value_heads`, `head_dim`, positions): when the
+ * config gives it, it must be a whole number of at least `min`, or the estimate would be nonsense ("-238 GiB").
+ */
+function optional(cfg: Record<string, unknown>, what: string, key: string, fallback: number, min = 1): number {
+  const v = cfg[key];
+  if (v === undefined || v === null) return fallback;
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min) {
+    throw new ModelFormatError(`config.json: ${what} (${key}) is ${JSON.stringify(v)}: expected a whole number of at least ${min}`);
+  }
+  return v;
+}
+
+/** hidden / heads: a head's width, which must be whole. */
+function headWidth(hidden: number, heads: number): number {
+  if (hidden % heads !== 0) throw new ModelFormatError(`config.json: hidden size ${hidden} is not a multiple of ${heads} attention heads (head width ${hidden / heads})`);
+  return hidden / heads;
+}
+
 export function archFromConfig(cfg: Record<string, unknown>): ArchSpec {
   const modelType = String(cfg["model_type"] ?? "");
   const eos = cfg["eos_token_id"] !== undefined && cfg["eos_token_id"] !== null;
@@ -62,9 +81,9 @@ export function archFromConfig(cfg: Record<string, unknown>): ArchSpec {
     const hidden = need(cfg, "hidden size", "n_embd", "hidden_size");
     const heads = need(cfg, "attention heads", "n_head", "num_attention_heads");
     return {
-      family: "gpt2", modelType, hidden, heads, kvHeads: heads, headDim: hidden / heads,
+      family: "gpt2", modelType, hidden, heads, kvHeads: heads, headDim: headWidth(hidden, heads),
       layers: need(cfg, "layers", "n_layer", "num_hidden_layers"),
-      intermediate: num(cfg, "n_inner") ?? 4 * hidden,
+      intermediate: optional(cfg, "MLP width", "n_inner", 4 * hidden),
       vocab: need(cfg, "vocabulary", "vocab_size"),
       maxPositions: need(cfg, "positions", "n_positions", "max_position_embeddings"),
       typeVocab: 0, tieEmbeddings: cfg["tie_word_embeddings"] !== false,
@@ -75,20 +94,20 @@ export function archFromConfig(cfg: Record<string, unknown>): ArchSpec {
     const hidden = need(cfg, "hidden size", "hidden_size");
     const heads = need(cfg, "attention heads", "num_attention_heads");
     return {
-      family: "bert", modelType, hidden, heads, kvHeads: heads, headDim: hidden / heads,
+      family: "bert", modelType, hidden, heads, kvHeads: heads, headDim: headWidth(hidden, heads),
       layers: need(cfg, "layers", "num_hidden_layers"),
       intermediate: need(cfg, "intermediate size", "intermediate_size"),
       vocab: need(cfg, "vocabulary", "vocab_size"),
       maxPositions: need(cfg, "positions", "max_position_embeddings"),
-      typeVocab: num(cfg, "type_vocab_size") ?? 2, tieEmbeddings: true,
+      typeVocab: optional(cfg, "token types", "type_vocab_size", 2, 0), tieEmbeddings: true,
       qkvBias: true, outBias: true, mlpBias: true, qkNorm: false, pooler: true, savedDtype, eos,
     };
   }
   if (LLAMA_LIKE.has(modelType)) {
     const hidden = need(cfg, "hidden size", "hidden_size");
     const heads = need(cfg, "attention heads", "num_attention_heads");
-    const kvHeads = num(cfg, "num_key_value_heads") ?? heads;
-    const headDim = num(cfg, "head_dim") ?? hidden / heads;
+    const kvHeads = optional(cfg, "key/value heads", "num_key_value_heads", heads);
+    const headDim = optional(cfg, "head width", "head_dim", 0) || headWidth(hidden, heads);
     if (!Number.isSafeInteger(headDim) || heads % kvHeads !== 0) {
       throw new ModelFormatError(`config.json: ${heads} heads, ${kvHeads} key/value heads and head_dim ${headDim} do not fit together`);
     }
@@ -97,7 +116,7 @@ export function archFromConfig(cfg: Record<string, unknown>): ArchSpec {
       layers: need(cfg, "layers", "num_hidden_layers"),
       intermediate: need(cfg, "intermediate size", "intermediate_size"),
       vocab: need(cfg, "vocabulary", "vocab_size"),
-      maxPositions: num(cfg, "max_position_embeddings") ?? 4096,
+      maxPositions: optional(cfg, "positions", "max_position_embeddings", 4096),
       typeVocab: 0, tieEmbeddings: cfg["tie_word_embeddings"] === true,
       qkvBias: modelType === "qwen2" || cfg["attention_bias"] === true,
       outBias: cfg["attention_bias"] === true,

@@ -26,8 +26,8 @@ export interface LoadImageOptions extends PreprocessOptions {
 }
 
 const FORMATS = new Set(["png", "jpeg", "webp"]);
-/** Decompression bombs: a PNG of a few kB can claim gigapixels. 64 Mpixel covers any real photo. */
-export const MAX_IMAGE_PIXELS = 64 * 1024 * 1024;
+export { MAX_IMAGE_PIXELS } from "./preprocess.js";
+import { MAX_IMAGE_PIXELS } from "./preprocess.js";
 /** An image file over this is refused before it is read: a 64-Mpixel RGB PNG stored uncompressed is 192 MiB. */
 export const MAX_IMAGE_FILE_BYTES = 256 * 1024 * 1024;
 

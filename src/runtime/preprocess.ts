@@ -3,6 +3,13 @@
  * layout, channels, size), refined by the sidecar and the caller's options. Pure: no decoding here.
  */
 import { InputError } from "../errors.js";
+
+/**
+ * Decompression bombs: a PNG of a few kB can claim gigapixels. 64 Mpixel covers any real photo. The same bound
+ * holds for the size a model or its sidecar asks images to be resized to: the model does not decide how much
+ * memory the image path takes (a declared 20,000 x 20,000 input would be 4.8 GB of float32 per image).
+ */
+export const MAX_IMAGE_PIXELS = 64 * 1024 * 1024;
 import type { HostTensor } from "./ort.js";
 import type { PreprocessSpec } from "./sidecar.js";
 
@@ -85,6 +92,10 @@ export function imageSpecFor(
   const width = typeof w === "number" ? w : (size ?? fallbackSize)?.[1];
   if (height === undefined || width === undefined) {
     throw new InputError(`model input ${describe(input)} has a symbolic image size: give one (--size HxW, the size option, or preprocess.size in its sidecar)`);
+  }
+  if (height * width > MAX_IMAGE_PIXELS) {
+    const from = typeof h === "number" && typeof w === "number" ? `model input ${describe(input)}` : opts.size ? "--size (the size option)" : sidecar?.size ? "preprocess.size" : "the default size";
+    throw new InputError(`${from} asks for ${height}x${width} images (${(height * width / 2 ** 20).toFixed(0)} Mpixel), over the limit of ${MAX_IMAGE_PIXELS / 2 ** 20} Mpixel`);
   }
   if (size && (size[0] !== height || size[1] !== width)) {
     throw new InputError(`image size ${size[0]}x${size[1]} contradicts model input ${describe(input)}`);

@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { ModelFormatError } from "../errors.js";
 import { readRegularFile } from "../formats/read-file.js";
+import { MAX_IMAGE_PIXELS } from "./preprocess.js";
 
 export interface PreprocessSpec {
   /** [height, width]. */
@@ -125,6 +126,7 @@ export function parsePreprocess(p: unknown, what: string): PreprocessSpec {
   if (q["size"] !== undefined) {
     const s = q["size"];
     if (!Array.isArray(s) || s.length !== 2 || !s.every((x) => Number.isInteger(x) && x > 0 && x <= 65536)) bad(".size", "be [height, width]");
+    if ((s as number[])[0]! * (s as number[])[1]! > MAX_IMAGE_PIXELS) bad(".size", `be at most ${MAX_IMAGE_PIXELS / 2 ** 20} Mpixel (height x width)`);
     spec.size = [(s as number[])[0]!, (s as number[])[1]!];
   }
   if (q["channels"] !== undefined) {

@@ -10,6 +10,7 @@ import { normaliseDomain } from "../../graph/ir.js";
 import { parseDim, sym, type Dim } from "../../sym/expr.js";
 import type { ByteSource } from "../source.js";
 import { quote } from "../quote.js";
+import { validateDeclared } from "./validate.js";
 import { ProtoReader, WIRE_FIXED32, WIRE_LEN, WIRE_VARINT } from "./proto.js";
 import { inlineFunctions, type FunctionDef } from "./functions.js";
 
@@ -96,7 +97,9 @@ export function decodeModel(src: ByteSource, file: string): Model {
         producerVersion = expectLen(r, wire, "producer_version").string(MAX_NAME_BYTES, "producer_version");
         break;
       case 7:
-        graph = expectLen(r, wire, "graph").message((m) => readGraph(m, src, 0, st));
+        // A repeated embedded message merges (protobuf's rule, which onnxruntime follows): a second `graph`
+        // field adds to the first, it does not replace it.
+        graph = expectLen(r, wire, "graph").message((m) => readGraph(m, src, 0, st, graph));
         break;
       case 8: {
         const [domain, version] = expectLen(r, wire, "opset_import").message(readOpset);
@@ -123,6 +126,7 @@ export function decodeModel(src: ByteSource, file: string): Model {
   if (functions.length > 0) {
     graph = inlineFunctions(graph, functions, warnings);
   }
+  validateDeclared(graph, warnings);
   const producer = [producerName, producerVersion].filter((s) => s !== "").join(" ");
   return { format: "onnx", file, irVersion, producer, opsets, graph, metadata, warnings };
 }
@@ -183,9 +187,10 @@ function readStringPair(r: ProtoReader): [string, string] {
   return [k, v];
 }
 
-export function readGraph(r: ProtoReader, src: ByteSource, depth: number, st: DecodeState = newDecodeState()): Graph {
+/** A GraphProto; `into` is the graph an earlier occurrence of the same field read (protobuf merges them). */
+export function readGraph(r: ProtoReader, src: ByteSource, depth: number, st: DecodeState = newDecodeState(), into?: Graph): Graph {
   if (depth > MAX_GRAPH_DEPTH) throw new ModelFormatError(`subgraphs nested deeper than ${MAX_GRAPH_DEPTH}`);
-  const g: Graph = { name: "", nodes: [], inputs: [], outputs: [], initializers: new Map(), valueInfo: new Map() };
+  const g: Graph = into ?? { name: "", nodes: [], inputs: [], outputs: [], initializers: new Map(), valueInfo: new Map() };
   while (!r.done()) {
     const [f, w] = r.tag();
     if (w !== WIRE_LEN) {
@@ -316,7 +321,7 @@ function readAttr(r: ProtoReader, src: ByteSource, depth: number, st: DecodeStat
         t = expectLen(r, w, "attribute t").message((m) => readTensor(m, src));
         break;
       case 6:
-        g = expectLen(r, w, "attribute g").message((m) => readGraph(m, src, depth + 1, st));
+        g = expectLen(r, w, "attribute g").message((m) => readGraph(m, src, depth + 1, st, g));
         break;
       case 7:
         r.repeated(w, WIRE_FIXED32, () => r.float32(), floats, MAX_ATTR_VALUES, "attribute floats");
@@ -521,23 +526,24 @@ function readValueInfo(r: ProtoReader, st: DecodeState): ValueInfo {
   while (!r.done()) {
     const [f, w] = r.tag();
     if (f === 1 && w === WIRE_LEN) name = r.string(MAX_NAME_BYTES, "value name");
-    else if (f === 2 && w === WIRE_LEN) type = r.message((m) => readType(m, st, 0));
+    else if (f === 2 && w === WIRE_LEN) type = r.message((m) => readType(m, st, 0, type));
     else r.skip(w);
   }
   return { name, type };
 }
 
-function readType(r: ProtoReader, st: DecodeState, depth: number): ValueType {
+/** A TypeProto; `prior` is an earlier occurrence of the same field, merged with this one as protobuf does. */
+function readType(r: ProtoReader, st: DecodeState, depth: number, prior?: ValueType): ValueType {
   if (depth > MAX_TYPE_DEPTH) throw new ModelFormatError(`types nested deeper than ${MAX_TYPE_DEPTH}`);
-  let type: ValueType = { kind: "unknown" };
+  let type: ValueType = prior ?? { kind: "unknown" };
   while (!r.done()) {
     const [f, w] = r.tag();
     if (w !== WIRE_LEN) {
       r.skip(w);
       continue;
     }
-    if (f === 1) type = r.message((m) => readTensorType(m, "tensor", st));
-    else if (f === 8) type = r.message((m) => readTensorType(m, "sparse", st));
+    if (f === 1) type = r.message((m) => readTensorType(m, "tensor", st, type.kind === "tensor" ? type : undefined));
+    else if (f === 8) type = r.message((m) => readTensorType(m, "sparse", st, type.kind === "sparse" ? type : undefined));
     else if (f === 4) type = { kind: "sequence", elem: r.message((m) => readElemType(m, st, depth)) };
     else if (f === 9) type = { kind: "optional", elem: r.message((m) => readElemType(m, st, depth)) };
     else if (f === 5) {
@@ -558,21 +564,22 @@ function readElemType(r: ProtoReader, st: DecodeState, depth: number): ValueType
   return t;
 }
 
-function readTensorType(r: ProtoReader, kind: "tensor" | "sparse", st: DecodeState): ValueType {
-  let dtype: DType | undefined;
-  let shape: Dim[] | undefined;
+/** A tensor type; merged into `prior` (its last elem_type wins, shapes' dims concatenate, as protobuf merges). */
+function readTensorType(r: ProtoReader, kind: "tensor" | "sparse", st: DecodeState, prior?: Extract<ValueType, { kind: "tensor" | "sparse" }>): ValueType {
+  let dtype: DType | undefined = prior?.dtype;
+  let shape: Dim[] | undefined = prior?.shape;
   while (!r.done()) {
     const [f, w] = r.tag();
     if (f === 1) dtype = dtypeFromCode(expectWire(r, w, WIRE_VARINT, "elem_type").varint());
-    else if (f === 2 && w === WIRE_LEN) shape = r.message((m) => readShape(m, st));
+    else if (f === 2 && w === WIRE_LEN) shape = r.message((m) => readShape(m, st, shape));
     else r.skip(w);
   }
   return { kind, dtype, shape };
 }
 
 let anonymous = 0;
-function readShape(r: ProtoReader, st: DecodeState): Dim[] {
-  const dims: Dim[] = [];
+function readShape(r: ProtoReader, st: DecodeState, prior?: Dim[]): Dim[] {
+  const dims: Dim[] = prior ?? [];
   while (!r.done()) {
     const [f, w] = r.tag();
     if (f === 1 && w === WIRE_LEN) {

@@ -3,7 +3,10 @@
  * windows, MelWeightMatrix). Constant and Range values are tracked: Range(0, seq) feeds position ids and
  * masks, Constant feeds every shape sub-graph.
  */
-import { dtypeFromCode, type DType } from "../../graph/dtype.js";
+import { byteSize, dtypeFromCode, type DType } from "../../graph/dtype.js";
+import { formatLimitBytes, MAX_DECLARED_TENSOR_BYTES } from "../../graph/limits.js";
+import { ModelFormatError } from "../../errors.js";
+import { quote } from "../../formats/quote.js";
 import { add, dimToString, floorDiv, isSym, lowerBound, mul, sub, type Dim } from "../../sym/expr.js";
 import { MAX_VALUE_ELEMENTS, type InferContext, type OpFamily, type OpRule, type TensorInfo } from "../types.js";
 import { knownNumel, movesData, needValues, scalarValue, stepsIn } from "../util.js";
@@ -57,6 +60,11 @@ const ConstantOfShape: OpRule = {
     const dtype = t?.dtype ?? "float32";
     const out: TensorInfo = { dtype, shape: shape.slice() };
     const n = knownNumel(shape);
+    // A size the file states with constants (not one that grows with the user's batch or sequence) has the
+    // named limit of what a file may declare.
+    if (n !== undefined && ctx.inputs[0]?.initializer && dtype !== "string" && byteSize(dtype, n) > MAX_DECLARED_TENSOR_BYTES) {
+      throw new ModelFormatError(`ConstantOfShape node ${quote(ctx.node.name)}: its constant shape [${shape.map(dimToString).join(", ")}] asks for ${formatLimitBytes(byteSize(dtype, n))} of ${dtype}, over the limit of ${formatLimitBytes(MAX_DECLARED_TENSOR_BYTES)} for one tensor`);
+    }
     if (n !== undefined && n <= MAX_VALUE_ELEMENTS && dtype !== "string") {
       const fill = t ? (ctx.tensorValues(t)[0] ?? 0) : 0;
       out.value = new Array<Dim>(n).fill(fill);
