@@ -73,12 +73,15 @@ export function bindSymbols(model: Model, opts: AnalyzeOptions, warnings: string
   batch: number;
 } {
   const batch = opts.batch ?? opts.dims?.["batch"] ?? 1;
-  const bindings: Record<string, number> = { ...(opts.dims ?? {}) };
-  const inputs: Record<string, Dim[]> = {};
+  // Name-keyed tables without a prototype: an input or dimension named `__proto__` or `constructor` (names come
+  // from the file) is an ordinary key, never Object.prototype's.
+  const bindings: Record<string, number> = Object.assign(Object.create(null) as Record<string, number>, opts.dims ?? {});
+  const inputs: Record<string, Dim[]> = Object.create(null) as Record<string, Dim[]>;
+  const overrides = opts.inputs ?? {};
   const initializers = model.graph.initializers;
   for (const vi of model.graph.inputs) {
     if (initializers.has(vi.name)) continue;
-    const override = opts.inputs?.[vi.name];
+    const override = Object.hasOwn(overrides, vi.name) ? overrides[vi.name] : undefined;
     const shape = override ?? (vi.type.kind === "tensor" ? vi.type.shape : undefined);
     if (!shape) continue;
     inputs[vi.name] = shape;
@@ -127,7 +130,7 @@ export function analyzeModel(model: Model, opts: AnalyzeOptions = {}): Analysis 
     ...(opts.openExternal ? { openExternal: opts.openExternal } : {}),
   });
   warnings.push(...inference.warnings);
-  const boundsEnv: Record<string, Dim> = {};
+  const boundsEnv: Record<string, Dim> = Object.create(null) as Record<string, Dim>;
   for (const [k, v] of inference.bounds) boundsEnv[k] = evaluate(v, bindings);
   // Body nodes follow their If/Loop/Scan, with its path: the layer table lists them under it.
   const layers: Layer[] = flattenBodies(inference, model.graph.nodes).map(({ result: r, parent, value }) => ({
@@ -165,7 +168,7 @@ export function analyzeModel(model: Model, opts: AnalyzeOptions = {}): Analysis 
     runtime: opts.runtime ?? "pytorch-cuda",
     device: opts.device ?? "h100",
     mode: opts.mode ?? "inference",
-    dims: bindings,
+    dims: { ...bindings },
     ...cpuSettings(opts.cpu),
   };
   const report: Report = { schema: SCHEMA, model: summarizeModel(model), settings, layers, warnings };

@@ -67,7 +67,7 @@ export function isInteger(t: DType): boolean {
 /** Parse a user's dtype name (`fp16`, `float16`, `bf16`, `int8`). */
 export function parseDType(name: string): DType | undefined {
   const n = name.toLowerCase();
-  if (n in DTYPES) return n as DType;
+  if (Object.hasOwn(DTYPES, n)) return n as DType;
   for (const [t, info] of Object.entries(DTYPES) as [DType, DTypeInfo][]) if (info.short === n) return t;
   if (n === "float") return "float32";
   if (n === "half") return "float16";

@@ -65,11 +65,13 @@ export function describeGguf(g: GgufFile, file: string): LlmSource {
 function tally(rows: readonly [string, number, number][]): { parameters: number; weightBytes: number; storedTypes: Record<string, number> } {
   let parameters = 0;
   let weightBytes = 0;
-  const storedTypes: Record<string, number> = {};
+  // No prototype: a stored type named `__proto__` (from the file) is a key like any other.
+  const storedTypes: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const [type, elements, bytes] of rows) {
     parameters += elements;
     weightBytes += bytes;
     storedTypes[type] = (storedTypes[type] ?? 0) + bytes;
   }
-  return { parameters, weightBytes, storedTypes };
+  // A plain object again (own keys only, `__proto__` included), as JSON and callers expect.
+  return { parameters, weightBytes, storedTypes: { ...storedTypes } };
 }

@@ -4,6 +4,8 @@
  * (freed right after its last consumer, or later, as Python references keep eager tensors alive).
  */
 
+import { ModelFormatError } from "../errors.js";
+
 /** One allocation or release, in program order. `step` is the index of the step (layer) it belongs to. */
 export type MemEvent =
   | { kind: "alloc"; id: string; bytes: number; step: number }
@@ -30,7 +32,8 @@ export function liveness(events: readonly MemEvent[], steps: number, size: (byte
   let liveAtPeak: string[] = [];
   for (const e of events) {
     if (e.kind === "alloc") {
-      if (live.has(e.id)) throw new Error(`liveness: '${e.id}' allocated twice`);
+      // A value allocated twice is a value defined twice: the graph's fault, named as such.
+      if (live.has(e.id)) throw new ModelFormatError(`value '${e.id}' is defined twice (two producers, or a node output that is also a graph input)`);
       const b = size(e.bytes);
       live.set(e.id, b);
       current += b;
@@ -41,7 +44,7 @@ export function liveness(events: readonly MemEvent[], steps: number, size: (byte
       }
     } else {
       const b = live.get(e.id);
-      if (b === undefined) throw new Error(`liveness: '${e.id}' freed but not live`);
+      if (b === undefined) throw new ModelFormatError(`value '${e.id}' is released before it is defined: the graph's order is inconsistent`);
       live.delete(e.id);
       current -= b;
     }

@@ -72,7 +72,7 @@ export function inferModel(model: Model, opts: InferOptions = {}): InferenceResu
   for (const t of g.initializers.values()) values.set(t.name, initializerInfo(t));
   for (const input of g.inputs) {
     if (values.has(input.name)) continue; // IR < 4: initializers listed as inputs; the initializer is the default
-    const override = opts.inputs?.[input.name];
+    const override = opts.inputs && Object.hasOwn(opts.inputs, input.name) ? opts.inputs[input.name] : undefined;
     const info = fromValueType(input.type);
     if (override) info.shape = override.slice();
     if (info.shape && opts.bindings) info.shape = info.shape.map((d) => evaluate(d, opts.bindings!));

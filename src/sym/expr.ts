@@ -348,7 +348,8 @@ export function evaluate(d: Dim, env: Readonly<Record<string, Dim>>): Dim {
 function evalAtom(key: string, env: Readonly<Record<string, Dim>>): Dim {
   const a = atoms.get(key);
   if (!a) throw new Error(`unknown atom ${key}`);
-  if (a.kind === "sym") return env[a.name] ?? sym(a.name);
+  // Own properties only: a dimension named `constructor` or `__proto__` is a name like any other.
+  if (a.kind === "sym") return Object.hasOwn(env, a.name) ? env[a.name]! : sym(a.name);
   const [x, y] = a.args.map((v) => evaluate(v, env)) as [Dim, Dim];
   switch (a.fn) {
     case "floor":

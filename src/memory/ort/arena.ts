@@ -9,6 +9,7 @@
  * region size starts at the initial chunk (1 MiB), doubles until the request fits, and after an extension
  * that did not need to grow it doubles for the next one while that stays under 1 GiB.
  */
+import { exactBytes } from "../exact-size.js";
 
 export const ARENA_MIN_ALLOCATION = 256;
 export const ARENA_BINS = 21;
@@ -82,7 +83,7 @@ export class BfcArena {
   }
 
   alloc(bytes: number): ArenaBlock {
-    const rounded = roundArenaBytes(bytes);
+    const rounded = roundArenaBytes(exactBytes(bytes, "a tensor"));
     let chunk = this.find(rounded);
     if (!chunk) {
       this.extend(rounded);

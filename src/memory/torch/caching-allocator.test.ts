@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { CachingAllocator, roundSize, segmentSize } from "./caching-allocator.js";
 import { H200_GROUND_TRUTH, type GpuRun as Run } from "../../../bench/shared.js";
+import { ModelFormatError } from "../../errors.js";
 
 const MiB = 1 << 20;
 
@@ -126,4 +127,9 @@ test("replaying the measured mobilenet_v2 trace event by event: same peak, and w
   }
   assert.equal(segmentsAfter[1], segmentsAfter[0]);
   assert.equal(segmentsAfter[2], segmentsAfter[0]);
+});
+
+test("a request past exact arithmetic is the input's fault, named, not a lost block", () => {
+  const a = new CachingAllocator();
+  assert.throws(() => a.malloc(6.49e32), (e: unknown) => e instanceof ModelFormatError && /asks for 6\.49e\+32 bytes: past exact arithmetic/.test(e.message));
 });

@@ -4,6 +4,7 @@
  * memory_allocated / max_memory_allocated (sizes of live blocks, after rounding and unsplit remainders)
  * and memory_reserved / max_memory_reserved (the segments obtained from cudaMalloc).
  */
+import { exactBytes } from "../exact-size.js";
 
 /** Every request is rounded up to a multiple of this (kMinBlockSize). */
 export const MIN_BLOCK_SIZE = 512;
@@ -127,7 +128,7 @@ export class CachingAllocator {
 
   /** Allocates `bytes` and returns the block's address (the handle for free). Throws when the device is full. */
   malloc(bytes: number): number {
-    const size = roundSize(bytes);
+    const size = roundSize(exactBytes(bytes, "a tensor"));
     const pool: PoolKind = size <= SMALL_SIZE ? "small" : "large";
     const list = this.pools[pool];
     let block = list.bestFit(size);
