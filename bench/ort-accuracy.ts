@@ -248,6 +248,25 @@ const FOREIGN_BEFORE = [
   "",
 ];
 
+const FOREIGN_FINDINGS = [
+  "## Foreign models: where the error came from (issue 15)",
+  "",
+  "- Modelled: ORT's planner shares a buffer or works in place only between tensors whose shapes match dim for dim,",
+  "  each a dim_value or the same dim_param (`allocation_planner.cc`, SameShape). ONNX shape inference leaves a Conv,",
+  "  Pool, Resize or Pad output's spatial dim unset when the input's is a name, so paddle2onnx's models (image sizes",
+  "  `p2o.DynamicDimension.N`) and tf2onnx's (a Reshape to -1 over an `unk__` batch) get almost no planned reuse; every",
+  "  tensor is allocated and freed on its own (`src/memory/ort/known-shapes.ts`). ch_PP-OCRv4_det run 2 +17% -> -5%,",
+  "  embedding_model +37% -> -2%. An LD_PRELOAD malloc trace of det 640 with the arena off gives run 1's live peak",
+  "  44.53 MiB, memlens's too.",
+  "- Modelled: an If whose condition is known (a constant, or `--value sr=16000`) runs its branch on the outer arena",
+  "  (`src/memory/ort/branches.ts`): silero_vad_legacy at 256x512 run 1 -89% -> -23%.",
+  "- Not modelled: in the same trace ORT's pattern block is 57.1 MB against memlens's replay of its own trace 47.2 MB:",
+  "  around the squeeze-excitation blocks ORT keeps 8 of 10 GlobalAveragePools in NCHW (4 more ReorderInputs) and",
+  "  frees some inputs one node later; ch_PP-OCRv4_rec (the same blocks and an SVTR neck) stays 15-25% low.",
+  "- Not modelled: imgly-medium (fp16) is 46-48% low: more fp32 activations than the cast insertion models.",
+  "",
+];
+
 const FINDINGS = [
   "## What the measurements of ORT itself show (vit_b_16, batch 8)",
   "",
@@ -295,6 +314,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     agreement,
     "",
     ...FOREIGN_BEFORE,
+    ...FOREIGN_FINDINGS,
     ...FINDINGS,
   ].join("\n");
   writeFileSync(join(REPO_ROOT, "bench", "ORT-ACCURACY.md"), doc);

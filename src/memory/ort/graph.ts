@@ -19,6 +19,7 @@ import { ortExecutionOrder } from "./order.js";
 import { graphWeights } from "../../graph/weights.js";
 import { insertHalfCasts } from "./half-casts.js";
 import { inlineKnownBranches } from "./branches.js";
+import { knownInputDims, knownOutputDims, plannable, type KnownDim } from "./known-shapes.js";
 
 const mib = (b: number) => (b / 2 ** 20).toFixed(1);
 
@@ -118,7 +119,7 @@ export function buildOrtGraph(model: Model, fileInference: InferenceResult, bind
   }
   for (const n of nodes) [...n.inputs, ...n.outputs].forEach((x) => x !== "" && info(x));
   inputs.forEach(info);
-  markStaticShapes(nodes, tensors, constants);
+  markStaticShapes(model, nodes, tensors, constants);
 
   const ctx: RewriteContext = { nodes, tensors, constants, outputs: new Set(outputs), model, inference };
   // Half-precision models: most CPU kernels are fp32 only, so ORT casts around them (half-casts.ts).
@@ -154,9 +155,9 @@ export function buildOrtGraph(model: Model, fileInference: InferenceResult, bind
 }
 
 /**
- * Which shapes ONNX-style shape inference (no value propagation, as ORT runs it when loading) knows:
- * a Reshape/Expand/Tile/ConstantOfShape/Range/Resize/Slice whose shape-giving input is computed at run
- * time (Shape -> Gather -> Concat) produces an unknown shape, and unknown shapes flow downstream.
+ * Which shapes ORT's planner knows (known-shapes.ts): a Reshape/Expand/Tile/ConstantOfShape/Range/Resize/
+ * Slice whose shape-giving input is computed at run time (Shape -> Gather -> Concat) produces an unknown
+ * shape; otherwise ONNX shape inference from the declared input shapes, dim by dim.
  */
 const SHAPE_INPUTS: Record<string, number[]> = {
   Reshape: [1], Expand: [1], Tile: [1], ConstantOfShape: [0], Range: [0, 1, 2], Resize: [1, 2, 3],
@@ -164,18 +165,32 @@ const SHAPE_INPUTS: Record<string, number[]> = {
   Squeeze: [1], Unsqueeze: [1], ReduceSum: [1], ReduceMean: [1], ReduceMax: [1], Split: [1],
 };
 
-function markStaticShapes(nodes: readonly OrtNode[], tensors: Map<string, OrtTensor>, constants: ReadonlySet<string>): void {
-  const known = (x: string) => x === "" || constants.has(x) || tensors.get(x)?.staticShape !== false;
+function markStaticShapes(model: Model, nodes: readonly OrtNode[], tensors: Map<string, OrtTensor>, constants: ReadonlySet<string>): void {
+  const dims = new Map<string, KnownDim[]>();
+  const dimsOf = (x: string | undefined): KnownDim[] | undefined => {
+    if (x === undefined || x === "") return undefined;
+    const known = dims.get(x);
+    if (known) return known;
+    const t = tensors.get(x);
+    if (constants.has(x)) return t?.shape ?? model.graph.initializers.get(x)?.dims;
+    const declared = knownInputDims(model, x);
+    if (declared) dims.set(x, declared);
+    return declared;
+  };
   for (const n of nodes) {
     const shapeArgs = SHAPE_INPUTS[n.op] ?? [];
-    const dataKnown = n.inputs.every((x, i) => shapeArgs.includes(i) || known(x));
     const shapeKnown = shapeArgs.every((i) => { const x = n.inputs[i]; return x === undefined || x === "" || constants.has(x); });
-    // Shape's output is always [rank]: known even when the input's dims are not.
-    const ok = n.op === "Shape" || n.op === "Size" || (dataKnown && shapeKnown);
-    for (const o of n.outputs) {
+    n.outputs.forEach((o, k) => {
       const t = tensors.get(o);
-      if (t) t.staticShape = ok;
-    }
+      if (!t) return;
+      const concrete = t.shape ?? [];
+      // Shape's output is always [rank]: known even when the input's dims are not.
+      const d = n.op === "Shape" || n.op === "Size" ? concrete.slice()
+        : !shapeKnown || !t.shape ? concrete.map(() => null)
+        : knownOutputDims(k === 0 ? n : { ...n, op: "" }, (i) => dimsOf(n.inputs[i]), concrete, tensors.get(n.inputs[0] ?? "")?.shape);
+      dims.set(o, d);
+      t.staticShape = plannable(d);
+    });
   }
 }
 
