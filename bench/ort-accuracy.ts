@@ -264,9 +264,14 @@ const FOREIGN_FINDINGS = [
   "  size per run in the same trace, written in full), and the caller holds run 1's outputs while run 2 makes new",
   "  ones: outputs count once after run 1 and twice after run 2. ch_PP-OCRv4_rec (an [8,40,6625] output, 8.1 MiB)",
   "  -15% / -22% -> +3% / +1%; imgly-small (twelve outputs, 118.5 MiB) -12% -> +1%.",
-  "- Not modelled: imgly-medium (fp16) is 33-35% low: more fp32 activations than the cast insertion models;",
-  "  hey_jarvis (held out) grows 11.7 MiB at load that the load peak does not have (its run rows show the load",
-  "  peak); silero at batch 1 grows 1-2 MiB, under the 8 MiB the medians read.",
+  "- Modelled: ORT's constant folding computes Shape of a tensor whose dims it knows as values, and the NCHWc",
+  "  transformer turns a Resize of a blocked tensor with constant whole-number H/W factors into nchwc.Upsample",
+  "  (ORT 1.30 also for linear half_pixel, as its optimized graph of imgly-medium shows): imgly-medium -33% -> +16%.",
+  "- Not modelled: imgly-medium is now 15-16% high: memlens has 112 ReorderOutputs and 174 Casts where ORT has 73 and",
+  "  111 (ORT keeps some of the fp16 model's Concats blocked in fp32, and 5 Resizes read a Cast of a graph output);",
+  "  hey_jarvis (held out): its 11.7 MiB after the runs is the process's peak while the session was created",
+  "  (maxrss 92.5 MiB, the same for cls and embedding_model, 40.7 MiB over the start against 33.1 modelled), not",
+  "  the run; the load peaks of small models are 15-20% off. silero at batch 1 grows 1-2 MiB (under the medians' 8).",
   "",
 ];
 

@@ -19,7 +19,7 @@ import { ortExecutionOrder } from "./order.js";
 import { graphWeights } from "../../graph/weights.js";
 import { insertHalfCasts } from "./half-casts.js";
 import { inlineKnownBranches } from "./branches.js";
-import { knownInputDims, knownOutputDims, plannable, type KnownDim } from "./known-shapes.js";
+import { foldedByOrt, knownInputDims, knownOutputDims, plannable, type KnownDim } from "./known-shapes.js";
 
 const mib = (b: number) => (b / 2 ** 20).toFixed(1);
 
@@ -119,7 +119,7 @@ export function buildOrtGraph(model: Model, fileInference: InferenceResult, bind
   }
   for (const n of nodes) [...n.inputs, ...n.outputs].forEach((x) => x !== "" && info(x));
   inputs.forEach(info);
-  markStaticShapes(model, nodes, tensors, constants);
+  nodes = markStaticShapes(model, nodes, tensors, constants);
 
   const ctx: RewriteContext = { nodes, tensors, constants, outputs: new Set(outputs), model, inference };
   // Half-precision models: most CPU kernels are fp32 only, so ORT casts around them (half-casts.ts).
@@ -165,7 +165,7 @@ const SHAPE_INPUTS: Record<string, number[]> = {
   Squeeze: [1], Unsqueeze: [1], ReduceSum: [1], ReduceMean: [1], ReduceMax: [1], Split: [1],
 };
 
-function markStaticShapes(model: Model, nodes: readonly OrtNode[], tensors: Map<string, OrtTensor>, constants: ReadonlySet<string>): void {
+function markStaticShapes(model: Model, nodes: readonly OrtNode[], tensors: Map<string, OrtTensor>, constants: Set<string>): OrtNode[] {
   const dims = new Map<string, KnownDim[]>();
   const dimsOf = (x: string | undefined): KnownDim[] | undefined => {
     if (x === undefined || x === "") return undefined;
@@ -177,7 +177,13 @@ function markStaticShapes(model: Model, nodes: readonly OrtNode[], tensors: Map<
     if (declared) dims.set(x, declared);
     return declared;
   };
+  const kept: OrtNode[] = [];
   for (const n of nodes) {
+    if (foldedByOrt(n, dimsOf(n.inputs[0]), constants, NOT_FOLDED)) {
+      n.outputs.forEach((o) => constants.add(o));
+      continue;
+    }
+    kept.push(n);
     const shapeArgs = SHAPE_INPUTS[n.op] ?? [];
     const shapeKnown = shapeArgs.every((i) => { const x = n.inputs[i]; return x === undefined || x === "" || constants.has(x); });
     n.outputs.forEach((o, k) => {
@@ -192,6 +198,7 @@ function markStaticShapes(model: Model, nodes: readonly OrtNode[], tensors: Map<
       t.staticShape = plannable(d);
     });
   }
+  return kept;
 }
 
 export interface RewriteContext {

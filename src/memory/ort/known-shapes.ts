@@ -105,3 +105,15 @@ const SHAPE_KEEPING = new Set(["Slice", "Split", "ReduceMean", "ReduceSum", "Red
 export function plannable(dims: readonly KnownDim[] | undefined): boolean {
   return dims !== undefined && dims.every((d) => d !== null);
 }
+
+/**
+ * ORT's constant folding (constant_folding.cc) replaces a Shape or Size node by an initializer when shape
+ * inference knows every dim of its input as a value, and any node that reads only constants. A model with
+ * a static input shape so loses its Shape -> Slice -> Concat size computations: a Resize's sizes become a
+ * constant, which the NCHWc transformer needs.
+ */
+export function foldedByOrt(n: OrtNode, input0: readonly KnownDim[] | undefined, constants: ReadonlySet<string>, notFolded: ReadonlySet<string>): boolean {
+  if ((n.op === "Shape" || n.op === "Size") && input0 !== undefined && input0.every((d) => typeof d === "number")) return true;
+  const live = n.inputs.filter((x) => x !== "");
+  return live.length > 0 && live.every((i) => constants.has(i)) && !notFolded.has(n.op);
+}

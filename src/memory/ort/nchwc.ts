@@ -136,6 +136,10 @@ export function applyNchwc(ctx: RewriteContext, block: number): { nodes: OrtNode
       emitBlocked(n, "Concat", live.map((i) => blockedOf.get(i)!), channels(n.outputs[0]!)!);
       continue;
     }
+    if ((n.op === "Resize" || n.op === "Upsample") && isBlocked(x) && upsamplesBlocked(ctx, n)) {
+      emitBlocked(n, "nchwc.Upsample", [blockedOf.get(x)!], channels(x)!);
+      continue;
+    }
     if (BLOCKED_UNARY.has(n.op) && isBlocked(x)) {
       emitBlocked(n, n.op, [blockedOf.get(x)!, ...n.inputs.slice(1)], channels(x)!);
       continue;
@@ -163,6 +167,27 @@ function convertsConv(ctx: RewriteContext, n: OrtNode, block: number): boolean {
   if (group > 1) return group === cin && group === cout && cout % block === 0;
   // Input channels need only be a multiple of 4 (ORT 1.30 converts Cin 20 and 28, not 10).
   return cin < block || cin % 4 === 0;
+}
+
+/**
+ * Resize/Upsample of a blocked tensor becomes nchwc.Upsample (TransformResize): constant scales or sizes
+ * (after constant folding) that scale only H and W, by whole numbers; nearest with asymmetric coordinates
+ * and floor rounding, or linear. ORT 1.30's optimized graph of imgly-medium has linear half_pixel Resizes
+ * with constant sizes as nchwc.Upsample (mode and coordinate mode kept as attributes); linear
+ * asymmetric/align_corners is assumed to follow the same path.
+ */
+function upsamplesBlocked(ctx: RewriteContext, n: OrtNode): boolean {
+  const str = (k: string, d: string) => (n.attrs[k]?.type === "string" ? n.attrs[k].value : d);
+  const mode = str("mode", "nearest");
+  const coords = str("coordinate_transformation_mode", "half_pixel");
+  if (n.op === "Resize" && mode === "nearest" && (coords !== "asymmetric" || str("nearest_mode", "round_prefer_floor") !== "floor")) return false;
+  if (mode !== "nearest" && !(mode === "linear" && ["half_pixel", "asymmetric", "align_corners"].includes(coords))) return false;
+  const scaleInputs = n.inputs.slice(1).filter((i) => i !== "");
+  if (!scaleInputs.every((i) => ctx.constants.has(i))) return false;
+  const x = ctx.tensors.get(n.inputs[0]!)?.shape;
+  const y = ctx.tensors.get(n.outputs[0]!)?.shape;
+  if (!x || !y || x.length !== 4 || y.length !== 4) return false;
+  return x[0] === y[0] && x[1] === y[1] && [2, 3].every((i) => y[i]! % x[i]! === 0 && y[i]! >= x[i]!);
 }
 
 function concatAxis(n: OrtNode, x: OrtTensor | undefined): number | undefined {
