@@ -99,6 +99,9 @@ test("silero_vad_v5 (foreign set): --value sr=16000 makes every output concrete,
       const out = new Map(a.report.layers.flatMap((l) => l.outputs).map((o) => [o.name, o.shape]));
       assert.deepEqual(out.get("output"), [1, 1]);
       assert.deepEqual(out.get("stateN"), [2, 1, 128]);
+      // Its weights sit in the If branches: every runtime's weights line counts them (both branches, once each).
+      const torch = analyzeModel(model, { inputs: { input: [1, 512], state: [2, 1, 128] }, values: { sr: 16000 }, memory: true });
+      assert.ok(torch.report.memory!.weights >= 0.95 * a.report.model.weightBytes, `pytorch-cuda weights ${torch.report.memory!.weights}`);
     } finally {
       source.close();
     }

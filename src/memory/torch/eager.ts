@@ -9,6 +9,7 @@
  * - a tensor lives until its last reader has run and, beyond that, until the module it was passed into returns
  *   (the caller's Python variable holds it: "input = module(input)" rebinds only after the call).
  */
+import { graphWeights } from "../../graph/weights.js";
 import type { DType } from "../../graph/dtype.js";
 import { byteSize, isFloat } from "../../graph/dtype.js";
 import type { Model, Node } from "../../graph/ir.js";
@@ -482,6 +483,12 @@ function eagerWeights(model: Model, nodes: Node[], cast: DType | undefined): num
       for (let k = 0; k < 4; k++) params.push({ owner: bn, bytes: bytesOf(w.dtype, channels), buffer: k >= 2 });
       params.push({ owner: bn, bytes: 8, buffer: true });
     }
+  }
+  // Weights inside If/Loop/Scan bodies (silero keeps all of them in its two If branches): the eager module
+  // holds every parameter whichever branch runs, so each counts once, owned by its dotted name.
+  for (const w of graphWeights(g)) {
+    if (!w.subgraph || !isFloat(w.dtype) || w.elements <= 1) continue;
+    params.push({ owner: w.name.split(".").slice(0, -1), bytes: bytesOf(w.dtype, w.elements), buffer: false });
   }
   return applyOrder(params);
 }
