@@ -3,7 +3,8 @@
  * pooling and BatchNormalization move to MLAS's blocked layout, where channels are padded up to the block
  * size; tensors cross back and forth with ReorderInput/ReorderOutput copies. Which nodes convert decides
  * which copies exist, so the rules below are the transformer's (checked against ORT 1.30's output):
- * - Conv with a constant 4-D weight: depthwise (group == in == out channels, out % block == 0) or group 1
+ * - Conv with a constant 4-D weight: depthwise (group == in == out channels, padded up to the block: ORT 1.30
+ *   converts ch_ppocr_mobile_v2.0_cls's depthwise convs of 8, 24, 40, 88, 104 and 200 channels) or group 1
  *   with input channels a multiple of the block, or fewer than the block (read directly from NCHW);
  * - MaxPool/AveragePool/GlobalAveragePool/GlobalMaxPool and BatchNormalization (as a depthwise Conv) on
  *   a blocked input or channels a multiple of the block;
@@ -164,7 +165,7 @@ function convertsConv(ctx: RewriteContext, n: OrtNode, block: number): boolean {
   const group = n.attrs["group"]?.type === "int" ? n.attrs["group"].value : 1;
   const cout = w[0]!;
   const cin = w[1]! * group;
-  if (group > 1) return group === cin && group === cout && cout % block === 0;
+  if (group > 1) return group === cin && group === cout;
   // Input channels need only be a multiple of 4 (ORT 1.30 converts Cin 20 and 28, not 10).
   return cin < block || cin % 4 === 0;
 }
