@@ -45,6 +45,8 @@ export interface OrtTensor {
   /** ORT's own graph-level shape inference can tell this shape before running (symbolic dims allowed):
    *  only such tensors take part in its buffer reuse. */
   staticShape: boolean;
+  /** The dims ORT's shape inference knows (known-shapes.ts): values, dim_param names, null where unknown. */
+  knownDims?: KnownDim[];
 }
 
 export interface OrtNode {
@@ -174,7 +176,10 @@ function markStaticShapes(model: Model, nodes: readonly OrtNode[], tensors: Map<
     const t = tensors.get(x);
     if (constants.has(x)) return t?.shape ?? model.graph.initializers.get(x)?.dims;
     const declared = knownInputDims(model, x);
-    if (declared) dims.set(x, declared);
+    if (declared) {
+      dims.set(x, declared);
+      if (t) t.knownDims = declared;
+    }
     return declared;
   };
   const kept: OrtNode[] = [];
@@ -196,6 +201,7 @@ function markStaticShapes(model: Model, nodes: readonly OrtNode[], tensors: Map<
         : knownOutputDims(k === 0 ? n : { ...n, op: "" }, (i) => dimsOf(n.inputs[i]), concrete, tensors.get(n.inputs[0] ?? "")?.shape);
       dims.set(o, d);
       t.staticShape = plannable(d);
+      t.knownDims = d;
     });
   }
   return kept;

@@ -16,6 +16,7 @@
  */
 import type { OrtNode, OrtTensor, RewriteContext } from "./graph.js";
 import { consumersOf } from "./graph.js";
+import { convPoolShape, provablyEqual, selfShape, type NchwcShape } from "./nchwc-shape.js";
 
 const POOLS = new Set(["MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"]);
 const BLOCKED_UNARY = new Set(["Relu", "Clip", "Sigmoid", "Tanh", "LeakyRelu", "HardSigmoid", "ms.QuickGelu"]);
@@ -71,8 +72,13 @@ export function applyNchwc(ctx: RewriteContext, block: number): { nodes: OrtNode
   /** Original names whose producer now writes the blocked twin (the NCHW name needs a ReorderOutput). */
   const producedBlocked = new Set<string>();
   const isBlocked = (name: string) => blockedOf.has(name) && producedBlocked.has(name);
-  const emitBlocked = (n: OrtNode, op: string, inputs: string[], ch: number): void => {
+  /** The transformer's shape hint of each blocked tensor, by its NCHW name (nchwc-shape.ts). */
+  const hints = new Map<string, NchwcShape>();
+  const hintOf = (name: string) => hints.get(name) ?? selfShape(name);
+  const provable = (a: string, b: string, aHint: NchwcShape = hintOf(a)) => provablyEqual(aHint, hintOf(b), t(a)?.knownDims, t(b)?.knownDims);
+  const emitBlocked = (n: OrtNode, op: string, inputs: string[], ch: number, hint: NchwcShape = selfShape(n.outputs[0]!)): void => {
     const o = n.outputs[0]!;
+    hints.set(o, hint);
     const twin = makeBlocked(o, ch);
     blockedOf.set(o, twin);
     producedBlocked.add(o);
@@ -98,12 +104,14 @@ export function applyNchwc(ctx: RewriteContext, block: number): { nodes: OrtNode
       extraConstantBytes += (roundUp(cout) - cout) * (readNchw ? cin : roundUp(group === 1 ? cin : 1)) * w[2]! * w[3]! * 4;
       const inputs = [input, ...n.inputs.slice(1)];
       const node: OrtNode = { ...n };
+      const hint = !readNchw && isBlocked(x) ? convPoolShape(n, hintOf(x), n.outputs[0]!, w.slice(2)) : selfShape(n.outputs[0]!);
       // Conv + Add (+ Relu): the Add's other operand becomes the Sum input.
       const o = n.outputs[0]!;
       const users = consumers.get(o) ?? [];
       const add = !n.activation && users.length === 1 && !ctx.outputs.has(o) && users[0]!.op === "Add" ? users[0]! : undefined;
       const other = add?.inputs.find((i) => i !== o);
-      if (add && other && isBlocked(other) && sameShape(t(other), t(o)) && !ctx.outputs.has(add.outputs[0]!)) {
+      // The Add fuses only when the transformer can prove both shapes equal (nchwc-shape.ts).
+      if (add && other && isBlocked(other) && sameShape(t(other), t(o)) && provable(o, other, hint) && !ctx.outputs.has(add.outputs[0]!)) {
         while (inputs.length < 3) inputs.push("");
         inputs.push(blockedOf.get(other)!);
         fusedAway.add(add);
@@ -116,7 +124,7 @@ export function applyNchwc(ctx: RewriteContext, block: number): { nodes: OrtNode
         }
         tensors.set(node.outputs[0]!, t(node.outputs[0]!) ?? { ...t(o)!, name: node.outputs[0]! });
       }
-      emitBlocked(node, "nchwc.Conv", inputs, cout);
+      emitBlocked(node, "nchwc.Conv", inputs, cout, hint);
       continue;
     }
     if ((POOLS.has(n.op) || n.op === "BatchNormalization") && channels(x) !== undefined && (isBlocked(x) || channels(x)! % block === 0)) {
@@ -129,12 +137,16 @@ export function applyNchwc(ctx: RewriteContext, block: number): { nodes: OrtNode
         node.outputs = [after[0]!.outputs[0]!];
         fusedAway.add(after[0]!);
       }
-      emitBlocked(node, pooled, [blockedInput(x), ...(n.op === "BatchNormalization" ? [] : n.inputs.slice(1))], channels(n.outputs[0]!) ?? channels(x)!);
+      const kernel = n.attrs["kernel_shape"]?.type === "ints" ? n.attrs["kernel_shape"].value : undefined;
+      const hint = !isBlocked(x) || n.op.startsWith("Global") ? selfShape(node.outputs[0]!)
+        : n.op === "BatchNormalization" ? hintOf(x) : convPoolShape(n, hintOf(x), node.outputs[0]!, kernel);
+      emitBlocked(node, pooled, [blockedInput(x), ...(n.op === "BatchNormalization" ? [] : n.inputs.slice(1))], channels(n.outputs[0]!) ?? channels(x)!, hint);
       continue;
     }
     const live = n.inputs.filter((i) => i !== "");
     if (n.op === "Concat" && live.length > 0 && live.every((i) => isBlocked(i) && channels(i)! % block === 0) && concatAxis(n, t(x)) === 1) {
-      emitBlocked(n, "Concat", live.map((i) => blockedOf.get(i)!), channels(n.outputs[0]!)!);
+      const h = hintOf(x);
+      emitBlocked(n, "Concat", live.map((i) => blockedOf.get(i)!), channels(n.outputs[0]!)!, { dims: [h.dims[0], n.outputs[0]!, h.dims[2], h.dims[3]], shifts: [...h.shifts] });
       continue;
     }
     if ((n.op === "Resize" || n.op === "Upsample") && isBlocked(x) && upsamplesBlocked(ctx, n)) {
@@ -142,12 +154,17 @@ export function applyNchwc(ctx: RewriteContext, block: number): { nodes: OrtNode
       continue;
     }
     if (BLOCKED_UNARY.has(n.op) && isBlocked(x)) {
-      emitBlocked(n, n.op, [blockedOf.get(x)!, ...n.inputs.slice(1)], channels(x)!);
+      emitBlocked(n, n.op, [blockedOf.get(x)!, ...n.inputs.slice(1)], channels(x)!, hintOf(x));
       continue;
     }
     if (BLOCKED_BINARY.has(n.op) && live.length >= 2 && live.every((i) => isBlocked(i) && sameShape(t(i), t(x)))) {
-      emitBlocked(n, n.op, live.map((i) => blockedOf.get(i)!), channels(x)!);
-      continue;
+      // Shapes the transformer cannot prove equal: an Add/Sum still runs blocked (through Reshapes, which
+      // alias), any other op reads NCHW.
+      const proven = live.every((i) => provable(x, i));
+      if (proven || n.op === "Add" || n.op === "Sum") {
+        emitBlocked(n, n.op, live.map((i) => blockedOf.get(i)!), channels(x)!, proven ? hintOf(x) : selfShape(n.outputs[0]!));
+        continue;
+      }
     }
     out.push({ ...n, inputs: n.inputs.map((i) => (i === "" || constants.has(i) ? i : plainInput(i))) });
   }
