@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { buildModel, constTensor, type GraphSpec } from "../../shapes/testing.js";
 import { inferModel } from "../../shapes/engine.js";
-import { eagerProgram, modulePath } from "./eager.js";
+import { callEnds, eagerProgram, modulePath } from "./eager.js";
 
 function program(spec: GraphSpec, scopes: Record<string, string> = {}) {
   const model = buildModel(spec);
@@ -214,4 +214,45 @@ test("LayerNormalization holds a float mean and rstd per normalized row for the 
   });
   const op = p.ops.find((o) => o.layer === "/ln/LayerNormalization")!;
   assert.deepEqual(op.allocs.map((a) => [a.id.split("#")[1] ?? a.what, a.bytes, a.transient]), [["output", 2 * 5 * 8 * 4, false], ["mean", 2 * 5 * 4, true], ["rstd", 2 * 5 * 4, true]]);
+});
+
+test("callEnds gives the end of each module call as walking forward does, for every start and depth", () => {
+  // Paths from a small alphabet so calls repeat, nest and end at every depth.
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const ops = Array.from({ length: 400 }, () => ({ path: Array.from({ length: Math.floor(next() * 4) }, () => "abc"[Math.floor(next() * 3)]!) }));
+  const walk = (start: number, depth: number): number => {
+    const module = ops[start]!.path.slice(0, depth);
+    let j = start;
+    while (j + 1 < ops.length && module.every((p, k) => ops[j + 1]!.path[k] === p) && ops[j + 1]!.path.length >= depth) j++;
+    return j;
+  };
+  const callEnd = callEnds(ops);
+  let runs = 0;
+  ops.forEach((op, i) => {
+    for (let d = 0; d <= op.path.length; d++) {
+      assert.equal(callEnd(i, d), walk(i, d), `start ${i}, depth ${d}`);
+      if (walk(i, d) > i) runs++;
+    }
+  });
+  assert.ok(runs > 100, `only ${runs} calls span more than one op`);
+});
+
+test("modulePath: the module names before the op's own entry, also for odd paths", () => {
+  const node = (name: string, scope?: string) => ({ name, opType: "Mul", domain: "", inputs: [], outputs: [], attrs: {}, ...(scope === undefined ? {} : { scope }) });
+  // The split each path gets: every entry's name (before ':' for dynamo), empty ones dropped, the last one left out.
+  const cases: [string, string | undefined, string[]][] = [
+    ["x", ": m.M/a: A/b: B/mul: aten.mul", ["a", "b"]],
+    ["x", ": m.M/a: A/b: B/", ["a"]],
+    ["x", ": m.M/a: A/b: B/ : x", ["a"]],
+    ["x", "mul: aten.mul", []],
+    ["/a/b/Mul", undefined, ["a", "b"]],
+    ["/a/b/", undefined, ["a"]],
+    ["/Mul", undefined, []],
+    ["plain", undefined, []],
+  ];
+  for (const [name, scope, want] of cases) {
+    assert.deepEqual(modulePath(node(name, scope)).module, want, `${name} ${scope ?? ""}`);
+    assert.deepEqual(modulePath(node(name, scope)).module, want, `${name} ${scope ?? ""} (second call, from the cache)`);
+  }
 });

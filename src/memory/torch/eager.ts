@@ -245,11 +245,7 @@ export function eagerProgram(model: Model, inference: InferenceResult, opts: Eag
   ops.forEach((op, i) => op.allocs.forEach((a) => !a.transient && producedAt.set(a.id, i)));
   // One call of a module is a contiguous run of ops under its path (a module called twice, like ResNet's
   // shared `relu`, makes two runs); a tensor passed into the call lives until the run ends.
-  const callEnd = (start: number, module: string[]): number => {
-    let j = start;
-    while (j + 1 < ops.length && startsWith(ops[j + 1]!.path, module)) j++;
-    return j;
-  };
+  const callEnd = callEnds(ops);
   const freeAfter = new Map<string, number>();
   const keep = new Set([...graphOutputs].map(resolve));
   const leafOps = leafPaths(ops.map((op) => op.path));
@@ -263,7 +259,7 @@ export function eagerProgram(model: Model, inference: InferenceResult, opts: Eag
     // forward is left out: it rebinds `x` layer after layer.
     const path = ops[made]!.path;
     const local = path.length > 0 && !leafOps.has(path.join("/"));
-    freeAfter.set(id, local ? callEnd(made, path) : made);
+    freeAfter.set(id, local ? callEnd(made, path.length) : made);
   }
   ops.forEach((op, i) => {
     for (const r of op.reads) {
@@ -272,7 +268,7 @@ export function eagerProgram(model: Model, inference: InferenceResult, opts: Eag
       const producerPath = ops[made]!.path;
       let common = 0;
       while (common < producerPath.length && common < op.path.length && producerPath[common] === op.path[common]) common++;
-      const until = op.path.length > common ? callEnd(i, op.path.slice(0, common + 1)) : i;
+      const until = op.path.length > common ? callEnd(i, common + 1) : i;
       freeAfter.set(r, Math.max(freeAfter.get(r) ?? made, until));
     }
   });
@@ -297,13 +293,15 @@ const DENSE_LAYER = /(^|\.)denselayer\d+$/;
  * conv1 by the exporters) has already read it. Every DenseNet (121/161/169/201) runs this code; measured
  * on densenet121 (bench/groundtruth/h200-torch2.11.json), the reserved peak follows these lifetimes and not the generic rule.
  */
-function denseLayerLifetimes(ops: EagerOp[], freeAfter: Map<string, number>, callEnd: (start: number, module: string[]) => number): void {
+function denseLayerLifetimes(ops: EagerOp[], freeAfter: Map<string, number>, callEnd: (start: number, depth: number) => number): void {
+  let bytesById: Map<string, number> | undefined;
   for (let i = 0; i < ops.length; i++) {
     const depth = ops[i]!.path.findIndex((p) => DENSE_LAYER.test(p));
     if (depth < 0) continue;
     const layer = ops[i]!.path.slice(0, depth + 1);
-    const end = callEnd(i, layer);
-    const conv1 = ops.findIndex((op, j) => j >= i && j <= end && op.convs.length > 0);
+    const end = callEnd(i, depth + 1);
+    let conv1 = -1;
+    for (let j = i; j <= end && conv1 < 0; j++) if (ops[j]!.convs.length > 0) conv1 = j;
     if (conv1 >= 0) {
       let concatenated = false;
       for (let j = i; j < conv1; j++) {
@@ -315,7 +313,8 @@ function denseLayerLifetimes(ops: EagerOp[], freeAfter: Map<string, number>, cal
       // The first layer of a block concatenates a one-tensor list: torch.cat still copies it, but the dynamo
       // export drops that cat. Put the copy back, in front of norm1's output.
       const input = ops[i]!.reads[0];
-      const bytes = input === undefined ? undefined : storageBytes(ops, input);
+      bytesById ??= storageBytes(ops);
+      const bytes = input === undefined ? undefined : bytesById.get(input);
       if (!concatenated && input !== undefined && bytes !== undefined) {
         const id = `${input}#cat@${i}`;
         ops[i]!.allocs.unshift({ id, bytes, transient: false, what: "copy" });
@@ -333,14 +332,38 @@ function denseLayerLifetimes(ops: EagerOp[], freeAfter: Map<string, number>, cal
   }
 }
 
-/** Bytes of the storage `id` as the op that allocated it recorded them (undefined for graph inputs). */
-function storageBytes(ops: EagerOp[], id: string): number | undefined {
-  for (const op of ops) for (const a of op.allocs) if (a.id === id) return a.bytes;
-  return undefined;
+/** Bytes of each storage as the first op that allocated it recorded them (graph inputs have none). */
+function storageBytes(ops: EagerOp[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const op of ops) for (const a of op.allocs) if (!out.has(a.id)) out.set(a.id, a.bytes);
+  return out;
 }
 
-function startsWith(path: readonly string[], prefix: readonly string[]): boolean {
-  return prefix.length <= path.length && prefix.every((p, k) => path[k] === p);
+/**
+ * `callEnd(start, depth)`: the last op of the contiguous run from `start` whose paths begin with the first
+ * `depth` modules of ops[start]'s path (one call of that module). The run from i continues into i+1 exactly
+ * when their paths share at least `depth` modules, so one backward pass per depth answers every start.
+ */
+export function callEnds(ops: readonly Pick<EagerOp, "path">[]): (start: number, depth: number) => number {
+  const n = ops.length;
+  const shared = new Int32Array(Math.max(0, n - 1));
+  for (let i = 0; i + 1 < n; i++) {
+    const a = ops[i]!.path;
+    const b = ops[i + 1]!.path;
+    let k = 0;
+    while (k < a.length && k < b.length && a[k] === b[k]) k++;
+    shared[i] = k;
+  }
+  const byDepth: Int32Array[] = [];
+  return (start, depth) => {
+    let ends = byDepth[depth];
+    if (!ends) {
+      ends = new Int32Array(n);
+      for (let i = n - 1; i >= 0; i--) ends[i] = i + 1 < n && shared[i]! >= depth ? ends[i + 1]! : i;
+      byDepth[depth] = ends;
+    }
+    return ends[start]!;
+  };
 }
 
 /** Rows a LayerNormalization normalizes: the product of the dims before `axis` (default -1). */
@@ -367,15 +390,35 @@ function tensorBytes(t: TensorInfo | undefined, cast: DType | undefined): number
 export function modulePath(n: Node): { module: string[]; op: string | undefined } {
   if (n.scope !== undefined) {
     // ": pkg.Model/features: torch...Sequential/features.0: ...Conv2dNormActivation/silu: aten.silu.default"
-    const parts = n.scope.split("/").map((p) => p.split(":")[0]!.trim()).filter((p) => p !== "");
-    return { module: parts.slice(0, -1), op: n.scope };
+    return { module: modulesOf(n.scope, true), op: n.scope };
   }
   // "/features/features.0/features.0.2/Clip" -> ["features", "features.0", "features.0.2"]
-  if (n.name.startsWith("/")) {
-    const parts = n.name.split("/").filter((p) => p !== "");
-    return { module: parts.slice(0, -1), op: undefined };
-  }
+  if (n.name.startsWith("/")) return { module: modulesOf(n.name, false), op: undefined };
   return { module: [], op: undefined };
+}
+
+/**
+ * The module names of a path up to its last `/` (the op's own entry is not a module), shared by every node of
+ * one module: the nodes of a module write the same prefix, so it is split once. Callers never change the array.
+ */
+const MODULES = new Map<string, string[]>();
+const MODULES_KEPT = 1 << 16;
+function modulesOf(path: string, typed: boolean): string[] {
+  const name = (p: string) => (typed ? p.split(":")[0]!.trim() : p);
+  const slash = path.lastIndexOf("/");
+  if (name(path.slice(slash + 1)) === "") {
+    // No op entry at the end ("a/b/"): the last module name stands for it, as everywhere else.
+    return path.split("/").map(name).filter((p) => p !== "").slice(0, -1);
+  }
+  const prefix = path.slice(0, Math.max(0, slash));
+  const key = typed ? `:${prefix}` : `/${prefix}`;
+  let parts = MODULES.get(key);
+  if (parts === undefined) {
+    parts = prefix.split("/").map(name).filter((p) => p !== "");
+    if (MODULES.size >= MODULES_KEPT) MODULES.clear();
+    MODULES.set(key, parts);
+  }
+  return parts;
 }
 
 /** Module paths no other node's path extends: leaf modules (Linear, GELU, LayerNorm), one aten op each. */
