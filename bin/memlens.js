@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { run } from "../dist/src/cli/main.js";
+import { cliRun } from "./entry.js";
 
 // `memlens layers big.onnx | head`: a reader that stops early is not an error.
 process.stdout.on("error", (e) => {
@@ -7,6 +7,7 @@ process.stdout.on("error", (e) => {
   throw e;
 });
 
+const run = await cliRun();
 run(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
