@@ -16,8 +16,11 @@ import { tempDir } from "./temp.js";
 const GPT2 = join(DYNAMO_FIXTURES, "gpt2.onnx");
 const BUNDLE = join(REPO_ROOT, "dist", "bundle", "cli", "memlens.cjs");
 const COMPILED_MAIN = join(REPO_ROOT, "dist", "src", "cli", "main.js");
-/** What a shape-and-memory command must never load: native packages, the page, charts, runtimes, the quantizer. */
-const FORBIDDEN = [/node_modules\/(sharp|@img|onnxruntime-node|onnxruntime-common|onnxruntime-web|playwright)/, /^dlopen:/, /dist\/web\//, /dist\/src\/report\/(charts|html|svg)\.js/, /dist\/src\/runtime\//, /dist\/src\/quantize\//];
+/**
+ * What a shape-and-memory command must never load: native packages (sharp, onnxruntime), the web page, the chart
+ * code, and the modules that load onnxruntime or sharp (runtime/ort.js, runtime/image.js).
+ */
+const FORBIDDEN = [/node_modules\/(sharp|@img|onnxruntime-node|onnxruntime-common|onnxruntime-web|playwright)/, /^dlopen:/, /dist\/web\//, /dist\/src\/report\/(charts|html|svg)\.js/, /dist\/src\/runtime\/(ort|image)\.js/];
 
 const HOOKS = `import { appendFileSync } from "node:fs";
 export async function resolve(specifier, context, next) {
@@ -67,7 +70,7 @@ test("the probe sees a native package load (the checks below can fail)", () => {
   assert.ok(seen.some((m) => m.startsWith("dlopen:")), "sharp's native addon not seen");
 });
 
-test("analyze, layers and fit (tsc's modules) load no native package, page, chart, runtime or quantizer code", () => {
+test("analyze, layers and fit (tsc's modules) load no native package, page, chart or onnxruntime/sharp code", () => {
   const dir = tempDir("startup");
   for (const cmd of COMMANDS) {
     const entry = `const { run } = await import(${JSON.stringify(pathToFileURL(COMPILED_MAIN).href)}); process.exitCode = await run(${JSON.stringify(cmd)});`;
