@@ -29,8 +29,10 @@ export function liveness(events: readonly MemEvent[], steps: number, size: (byte
   let current = 0;
   let peak = 0;
   let peakStep = -1;
-  let liveAtPeak: string[] = [];
-  for (const e of events) {
+  // The events up to the peak's: the live set there is rebuilt once at the end (sorting it at every new peak
+  // was quadratic in a graph whose footprint keeps growing).
+  let peakEvents = 0;
+  events.forEach((e, k) => {
     if (e.kind === "alloc") {
       // A value allocated twice is a value defined twice: the graph's fault, named as such.
       if (live.has(e.id)) throw new ModelFormatError(`value '${e.id}' is defined twice (two producers, or a node output that is also a graph input)`);
@@ -40,7 +42,7 @@ export function liveness(events: readonly MemEvent[], steps: number, size: (byte
       if (current > peak) {
         peak = current;
         peakStep = e.step;
-        liveAtPeak = [...live.entries()].sort((x, y) => y[1] - x[1]).map(([id]) => id);
+        peakEvents = k + 1;
       }
     } else {
       const b = live.get(e.id);
@@ -53,7 +55,14 @@ export function liveness(events: readonly MemEvent[], steps: number, size: (byte
       timeline[e.step] = Number.isNaN(t) ? current : Math.max(t, current);
       endOfStep[e.step] = current;
     }
+  });
+  const atPeak = new Map<string, number>();
+  for (let k = 0; k < peakEvents; k++) {
+    const e = events[k]!;
+    if (e.kind === "alloc") atPeak.set(e.id, size(e.bytes));
+    else atPeak.delete(e.id);
   }
+  const liveAtPeak = [...atPeak.entries()].sort((x, y) => y[1] - x[1]).map(([id]) => id);
   // A step with no events of its own holds what was live after the step before it.
   let carried = 0;
   for (let s = 0; s < steps; s++) {
@@ -81,7 +90,11 @@ export function lastUses(
       continue;
     }
     const r = readers.get(id) ?? [];
-    const last = r.length ? Math.max(...r) : made;
+    let last = made;
+    if (r.length > 0) {
+      last = r[0]!;
+      for (const x of r) if (x > last) last = x;
+    }
     out.set(id, Math.max(made, extend(id, last)));
   }
   return out;

@@ -86,10 +86,9 @@ export function eagerProgram(model: Model, inference: InferenceResult, opts: Eag
   // Host-side values: weights, constants and shape arithmetic never touch the device during a forward.
   const host = new Set<string>(g.initializers.keys());
   for (const n of nodes) {
-    const ins = n.inputs.filter((i) => i !== "");
     const outsKnown = n.outputs.every((o) => o === "" || info.get(o)?.value !== undefined);
-    if (n.opType === "Constant" || n.opType === "Shape" || n.opType === "Size" || ins.every((i) => host.has(i)) || outsKnown) {
-      n.outputs.forEach((o) => o !== "" && host.add(o));
+    if (n.opType === "Constant" || n.opType === "Shape" || n.opType === "Size" || n.inputs.every((i) => i === "" || host.has(i)) || outsKnown) {
+      for (const o of n.outputs) if (o !== "") host.add(o);
     }
   }
   const device = nodes.filter((n) => !n.outputs.every((o) => o === "" || host.has(o)));
@@ -117,55 +116,45 @@ export function eagerProgram(model: Model, inference: InferenceResult, opts: Eag
     const k = module.join("/");
     return module.length > 0 && leafModules.has(k) && ((heavyCount.get(k) ?? 0) <= 1 || fusedAttention.has(k));
   };
-  const groups: { nodes: Node[]; path: string[] }[] = [];
+  const groups: OpGroup[] = [];
   let lastKey: string | undefined;
   device.forEach((n, i) => {
     const p = paths[i]!;
     const key = p.op ?? (oneOp(p.module) ? `module:${p.module.join("/")}` : undefined);
     const last = groups[groups.length - 1];
-    if (key !== undefined && key === lastKey && last) last.nodes.push(n);
-    else groups.push({ nodes: [n], path: p.module });
+    if (key !== undefined && key === lastKey && last) {
+      last.nodes.push(n);
+      last.outputs.push(...n.outputs);
+    } else groups.push({ nodes: [n], path: p.module, outputs: n.outputs.slice() });
     lastKey = key;
   });
 
   // Storage: which allocation a value lives in (views and in-place ops share their input's).
   const storageOf = new Map<string, string>();
   const nonContiguous = new Set<string>();
-  const readersOf = new Map<string, number>(); // storage -> number of reading ops (for the in-place rule)
   const graphInputs = new Set(g.inputs.map((v) => v.name).filter((n) => !host.has(n)));
   for (const name of graphInputs) storageOf.set(name, name);
   const resolve = (v: string): string => storageOf.get(v) ?? v;
 
   // Count readers per value first (the in-place rule needs them).
   const valueReaders = new Map<string, number>();
-  for (const grp of groups) {
-    const inside = new Set(grp.nodes.flatMap((n) => n.outputs));
-    const seen = new Set<string>();
-    for (const n of grp.nodes) {
-      for (const i of n.inputs) if (i !== "" && !host.has(i) && !inside.has(i) && !seen.has(i)) {
-        seen.add(i);
-        valueReaders.set(i, (valueReaders.get(i) ?? 0) + 1);
-      }
-    }
-  }
+  const externalInputs = groups.map((grp) => outsideInputs(grp, host));
+  for (const ins of externalInputs) for (const i of ins) valueReaders.set(i, (valueReaders.get(i) ?? 0) + 1);
   const graphOutputs = new Set(g.outputs.map((v) => v.name));
   for (const o of graphOutputs) valueReaders.set(o, (valueReaders.get(o) ?? 0) + 1);
 
   const ops: EagerOp[] = [];
-  for (const grp of groups) {
-    const inside = new Set(grp.nodes.flatMap((n) => n.outputs));
-    const externalIns: string[] = [];
-    for (const n of grp.nodes) for (const i of n.inputs) {
-      if (i !== "" && !host.has(i) && !inside.has(i) && !externalIns.includes(i)) externalIns.push(i);
-    }
-    const outs = grp.nodes.flatMap((n) => n.outputs).filter((o) => o !== "" && !host.has(o) && ((valueReaders.get(o) ?? 0) > 0));
+  for (let k = 0; k < groups.length; k++) {
+    const grp = groups[k]!;
+    const externalIns = externalInputs[k]!;
+    const outs = grp.outputs.filter((o) => o !== "" && !host.has(o) && ((valueReaders.get(o) ?? 0) > 0));
     const opTypes = grp.nodes.map((n) => n.opType);
     const last = grp.nodes[grp.nodes.length - 1]!;
     const op: EagerOp = {
       layer: last.name || last.outputs[0] || last.opType,
       opTypes,
       path: grp.path,
-      reads: [...new Set(externalIns.map(resolve))],
+      reads: distinct(externalIns.map(resolve)),
       allocs: [],
       convs: grp.nodes.filter((n) => n.opType === "Conv"),
       usesCublas: opTypes.some((t) => t === "MatMul" || t === "Gemm"),
@@ -238,7 +227,6 @@ export function eagerProgram(model: Model, inference: InferenceResult, opts: Eag
     }
     ops.push(op);
   }
-  for (const op of ops) for (const r of op.reads) readersOf.set(r, (readersOf.get(r) ?? 0) + 1);
 
   // Lifetimes: last reading op, extended to the end of the module the tensor was passed into.
   const producedAt = new Map<string, number>();
@@ -249,6 +237,12 @@ export function eagerProgram(model: Model, inference: InferenceResult, opts: Eag
   const freeAfter = new Map<string, number>();
   const keep = new Set([...graphOutputs].map(resolve));
   const leafOps = leafPaths(ops.map((op) => op.path));
+  const isLeaf = new Map<string[], boolean>();
+  const leaf = (path: string[]): boolean => {
+    let v = isLeaf.get(path);
+    if (v === undefined) isLeaf.set(path, (v = leafOps.has(path.join("/"))));
+    return v;
+  };
   for (const [id, made] of producedAt) {
     if (keep.has(id)) {
       freeAfter.set(id, Number.POSITIVE_INFINITY);
@@ -258,7 +252,7 @@ export function eagerProgram(model: Model, inference: InferenceResult, opts: Eag
     // until the call returns (densenet's `concated_features`, a block's `x = x + input`). The model's own
     // forward is left out: it rebinds `x` layer after layer.
     const path = ops[made]!.path;
-    const local = path.length > 0 && !leafOps.has(path.join("/"));
+    const local = path.length > 0 && !leaf(path);
     freeAfter.set(id, local ? callEnd(made, path.length) : made);
   }
   ops.forEach((op, i) => {
@@ -280,6 +274,41 @@ export function eagerProgram(model: Model, inference: InferenceResult, opts: Eag
   let outputBytes = 0;
   for (const name of graphOutputs) outputBytes += bytesOf(name) ?? 0;
   return { ops, freeAfter, inputBytes, outputBytes, weights: eagerWeights(model, nodes, opts.dtype), warnings };
+}
+
+/** The values of `xs` in first-seen order, each once (a set only for long lists). */
+function distinct(xs: string[]): string[] {
+  if (xs.length > 16) return [...new Set(xs)];
+  const out: string[] = [];
+  for (const x of xs) if (!out.includes(x)) out.push(x);
+  return out;
+}
+
+/** Consecutive nodes that eager PyTorch runs as one op, with their outputs in node order. */
+interface OpGroup {
+  nodes: Node[];
+  path: string[];
+  outputs: string[];
+}
+
+/** Device values a group reads from outside itself, each once, in first-read order. */
+function outsideInputs(grp: OpGroup, host: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  // Most groups are one node with a few inputs: arrays beat sets until groups get long (attention written inline).
+  let reads = 0;
+  for (const n of grp.nodes) reads += n.inputs.length;
+  const large = grp.outputs.length + reads > 32;
+  const inside = large ? new Set(grp.outputs) : undefined;
+  const seen = large ? new Set<string>() : undefined;
+  for (const n of grp.nodes) {
+    for (const i of n.inputs) {
+      if (i === "" || host.has(i) || (inside ? inside.has(i) : grp.outputs.includes(i))) continue;
+      if (seen ? seen.has(i) : out.includes(i)) continue;
+      seen?.add(i);
+      out.push(i);
+    }
+  }
+  return out;
 }
 
 /** A torchvision DenseNet layer's module name: `denselayer3` (TorchScript) or `features.denseblock1.denselayer3` (dynamo). */
@@ -423,9 +452,17 @@ function modulesOf(path: string, typed: boolean): string[] {
 
 /** Module paths no other node's path extends: leaf modules (Linear, GELU, LayerNorm), one aten op each. */
 function leafPaths(paths: string[][]): Set<string> {
-  const all = new Set(paths.map((p) => p.join("/")));
+  // Nodes of one module share one path array (modulesOf): each distinct array is joined once.
+  const all = new Set<string>();
   const inner = new Set<string>();
-  for (const p of paths) for (let k = 1; k < p.length; k++) inner.add(p.slice(0, k).join("/"));
+  for (const p of new Set(paths)) {
+    all.add(p.join("/"));
+    let prefix = "";
+    for (let k = 1; k < p.length; k++) {
+      prefix = k === 1 ? p[0]! : `${prefix}/${p[k - 1]!}`;
+      inner.add(prefix);
+    }
+  }
   return new Set([...all].filter((p) => !inner.has(p)));
 }
 

@@ -66,7 +66,10 @@ export function simulate(prog: EagerProgram, opts: SimulationOptions): Simulatio
   const events: MemEvent[] = [];
   const frees = new Map<number, string[]>();
   for (const [id, after] of prog.freeAfter) {
-    if (Number.isFinite(after)) frees.set(after, [...(frees.get(after) ?? []), id]);
+    if (!Number.isFinite(after)) continue;
+    const list = frees.get(after);
+    if (list) list.push(id);
+    else frees.set(after, [id]);
   }
   let peakAllocated = 0;
   let peakReserved = 0;
