@@ -60,11 +60,13 @@ export interface DecodeState {
   valueInfos: number;
   initializers: number;
   declaredDims: number;
+  /** dim_param text -> its parsed dimension: exporters repeat a few names ("batch", "seq") on every value. */
+  dimParams: Map<string, Dim>;
   warnings: string[];
 }
 
 export function newDecodeState(): DecodeState {
-  return { nodes: 0, valueInfos: 0, initializers: 0, declaredDims: 0, warnings: [] };
+  return { nodes: 0, valueInfos: 0, initializers: 0, declaredDims: 0, warnings: [], dimParams: new Map() };
 }
 
 function count(st: DecodeState, key: "nodes" | "valueInfos" | "initializers" | "declaredDims", limit: number, what: string): void {
@@ -594,7 +596,10 @@ function readShape(r: ProtoReader, st: DecodeState, prior?: Dim[]): Dim[] {
             else if (ff === 2 && ww === WIRE_LEN) {
               const p = m.string(MAX_NAME_BYTES, "dim_param");
               if (p === "") d = undefined;
-              else if (p.length <= MAX_DIM_EXPRESSION_CHARS) d = parseDim(p);
+              else if (p.length <= MAX_DIM_EXPRESSION_CHARS) {
+                d = st.dimParams.get(p);
+                if (d === undefined) st.dimParams.set(p, (d = parseDim(p)));
+              }
               else {
                 // Expanding a long expression costs quadratic time (a 59 KB sum took 5.6 s): keep it opaque.
                 d = sym(p);

@@ -67,3 +67,17 @@ test("a payload over a limit is skipped unread by bytesIfAtMost, refused by byte
   strict.tag();
   assert.throws(() => strict.bytes(4, "name"), /name of 5 bytes is longer than the limit of 4/);
 });
+
+test("strings decode the same on the ASCII fast path and through the UTF-8 decoder (also invalid bytes, long ones)", () => {
+  const cases = ["", "a", "node_MatMul_12", "é", "naïve/∑", "x".repeat(255), "y".repeat(256), "z".repeat(257), `${"a".repeat(250)}ü`, "\u0000\u007f"];
+  for (const s of cases) {
+    const body = new TextEncoder().encode(s);
+    const r = new ProtoReader(new MemorySource(new Uint8Array([body.length & 0x7f | (body.length > 127 ? 0x80 : 0), ...(body.length > 127 ? [body.length >> 7] : []), ...body])));
+    assert.equal(r.string(), s, JSON.stringify(s.slice(0, 20)));
+  }
+  // A lone continuation byte is replaced, as TextDecoder does.
+  const bad = new ProtoReader(new MemorySource(new Uint8Array([2, 0x61, 0x80])));
+  assert.equal(bad.string(), "a\ufffd");
+  const long = new ProtoReader(new MemorySource(new Uint8Array([3, 0x61, 0x62, 0x63])));
+  assert.throws(() => long.string(2, "name"), /name of 3 bytes is longer than the limit of 2/);
+});
