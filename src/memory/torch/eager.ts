@@ -102,7 +102,7 @@ export function eagerProgram(model: Model, inference: InferenceResult, opts: Eag
   const heavyCount = new Map<string, number>();
   device.forEach((n, i) => {
     if (!HEAVY_OPS.has(n.opType)) return;
-    const k = paths[i]!.module.join("/");
+    const k = moduleKey(paths[i]!.module);
     heavyCount.set(k, (heavyCount.get(k) ?? 0) + 1);
   });
   // nn.MultiheadAttention (it owns `in_proj_weight`/`in_proj_bias`) runs as one fused op in inference: the
@@ -110,17 +110,17 @@ export function eagerProgram(model: Model, inference: InferenceResult, opts: Eag
   // (Host values: the TorchScript exporter names deduplicated initializers through Identity nodes.)
   const fusedAttention = new Set<string>();
   device.forEach((n, i) => {
-    if (!opts.training && n.inputs.some((x) => /\.in_proj_(weight|bias)$/.test(x) && host.has(x))) fusedAttention.add(paths[i]!.module.join("/"));
+    if (!opts.training && n.inputs.some((x) => (x.endsWith(".in_proj_weight") || x.endsWith(".in_proj_bias")) && host.has(x))) fusedAttention.add(moduleKey(paths[i]!.module));
   });
   const oneOp = (module: string[]): boolean => {
-    const k = module.join("/");
+    const k = moduleKey(module);
     return module.length > 0 && leafModules.has(k) && ((heavyCount.get(k) ?? 0) <= 1 || fusedAttention.has(k));
   };
   const groups: OpGroup[] = [];
   let lastKey: string | undefined;
   device.forEach((n, i) => {
     const p = paths[i]!;
-    const key = p.op ?? (oneOp(p.module) ? `module:${p.module.join("/")}` : undefined);
+    const key = p.op ?? (oneOp(p.module) ? `module:${moduleKey(p.module)}` : undefined);
     const last = groups[groups.length - 1];
     if (key !== undefined && key === lastKey && last) {
       last.nodes.push(n);
@@ -194,7 +194,7 @@ export function eagerProgram(model: Model, inference: InferenceResult, opts: Eag
     // (One group for the whole module, as TorchScript names give it; dynamo exports spell the call out aten op
     // by aten op, the q/k/v projection among them.)
     const torchScript = grp.nodes.every((n) => n.scope === undefined);
-    const attention = torchScript && grp.nodes.length > 1 && fusedAttention.has(grp.path.join("/")) && outs.length === 1;
+    const attention = torchScript && grp.nodes.length > 1 && fusedAttention.has(moduleKey(grp.path)) && outs.length === 1;
     const attnBytes = attention ? bytesOf(outs[0]!) : undefined;
     if (attnBytes !== undefined) {
       op.allocs.push({ id: `${op.layer}#qkv`, bytes: 3 * attnBytes, transient: true, what: "workspace" });
@@ -240,7 +240,7 @@ export function eagerProgram(model: Model, inference: InferenceResult, opts: Eag
   const isLeaf = new Map<string[], boolean>();
   const leaf = (path: string[]): boolean => {
     let v = isLeaf.get(path);
-    if (v === undefined) isLeaf.set(path, (v = leafOps.has(path.join("/"))));
+    if (v === undefined) isLeaf.set(path, (v = leafOps.has(moduleKey(path))));
     return v;
   };
   for (const [id, made] of producedAt) {
@@ -423,31 +423,53 @@ export function modulePath(n: Node): { module: string[]; op: string | undefined 
   }
   // "/features/features.0/features.0.2/Clip" -> ["features", "features.0", "features.0.2"]
   if (n.name.startsWith("/")) return { module: modulesOf(n.name, false), op: undefined };
-  return { module: [], op: undefined };
+  return { module: NO_MODULE, op: undefined };
 }
+
+/** The path of a node outside every module (shared: callers never change a path). */
+const NO_MODULE: string[] = [];
 
 /**
  * The module names of a path up to its last `/` (the op's own entry is not a module), shared by every node of
- * one module: the nodes of a module write the same prefix, so it is split once. Callers never change the array.
+ * one module: the nodes of a module write the same prefix, so it is split once (and consecutive nodes of one
+ * module are recognised without hashing the prefix). Callers never change the array.
  */
-const MODULES = new Map<string, string[]>();
+const MODULES = { typed: new Map<string, string[]>(), named: new Map<string, string[]>() };
 const MODULES_KEPT = 1 << 16;
+let last = { typed: false, prefix: "\u0000", parts: [] as string[] };
 function modulesOf(path: string, typed: boolean): string[] {
   const name = (p: string) => (typed ? p.split(":")[0]!.trim() : p);
   const slash = path.lastIndexOf("/");
-  if (name(path.slice(slash + 1)) === "") {
+  // The op's own entry must have a name; a plain character right after the slash (not ':', not a space) is one.
+  const next = path.charCodeAt(slash + 1);
+  const named = next > 0x20 && next < 0x7f && next !== 0x3a ? true : name(path.slice(slash + 1)) !== "";
+  if (!named) {
     // No op entry at the end ("a/b/"): the last module name stands for it, as everywhere else.
     return path.split("/").map(name).filter((p) => p !== "").slice(0, -1);
   }
-  const prefix = path.slice(0, Math.max(0, slash));
-  const key = typed ? `:${prefix}` : `/${prefix}`;
-  let parts = MODULES.get(key);
+  const end = Math.max(0, slash);
+  if (last.typed === typed && last.prefix.length === end && path.startsWith(last.prefix)) return last.parts;
+  const prefix = path.slice(0, end);
+  const cache = typed ? MODULES.typed : MODULES.named;
+  let parts = cache.get(prefix);
   if (parts === undefined) {
     parts = prefix.split("/").map(name).filter((p) => p !== "");
-    if (MODULES.size >= MODULES_KEPT) MODULES.clear();
-    MODULES.set(key, parts);
+    if (cache.size >= MODULES_KEPT) cache.clear();
+    cache.set(prefix, parts);
   }
+  last = { typed, prefix, parts };
   return parts;
+}
+
+/** A module path joined with '/', once per path array (paths are shared, see modulesOf); bounded like MODULES. */
+const KEYS = new Map<readonly string[], string>();
+function moduleKey(path: readonly string[]): string {
+  let k = KEYS.get(path);
+  if (k === undefined) {
+    if (KEYS.size >= MODULES_KEPT) KEYS.clear();
+    KEYS.set(path, (k = path.join("/")));
+  }
+  return k;
 }
 
 /** Module paths no other node's path extends: leaf modules (Linear, GELU, LayerNorm), one aten op each. */
@@ -456,7 +478,7 @@ function leafPaths(paths: string[][]): Set<string> {
   const all = new Set<string>();
   const inner = new Set<string>();
   for (const p of new Set(paths)) {
-    all.add(p.join("/"));
+    all.add(moduleKey(p));
     let prefix = "";
     for (let k = 1; k < p.length; k++) {
       prefix = k === 1 ? p[0]! : `${prefix}/${p[k - 1]!}`;

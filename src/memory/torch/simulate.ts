@@ -71,6 +71,10 @@ export function simulate(prog: EagerProgram, opts: SimulationOptions): Simulatio
     if (list) list.push(id);
     else frees.set(after, [id]);
   }
+  // Per op, fixed across forwards: whether a folded BatchNorm splits it in two calls, and which of its
+  // allocations are graph outputs (never freed by the forward).
+  const foldedBn = prog.ops.map((op) => op.allocs.some((x) => x.what === "folded-bn"));
+  const isOutput = prog.ops.map((op) => op.allocs.map((a) => !a.transient && !Number.isFinite(prog.freeAfter.get(a.id) ?? 0)));
   let peakAllocated = 0;
   let peakReserved = 0;
   for (let f = 1; f <= forwards; f++) {
@@ -99,9 +103,9 @@ export function simulate(prog: EagerProgram, opts: SimulationOptions): Simulatio
           if (f === 1) events.push({ kind: "free", id, step });
         }
       };
-      for (const a of op.allocs) {
+      op.allocs.forEach((a, k) => {
         // Conv then BatchNorm are two calls: the conv's input dies (if this was its last use) before BN allocates.
-        if (a.what === "output" && op.allocs.some((x) => x.what === "folded-bn")) {
+        if (a.what === "output" && foldedBn[i]) {
           releaseDead(i);
         }
         const at = alloc.malloc(a.bytes);
@@ -109,7 +113,7 @@ export function simulate(prog: EagerProgram, opts: SimulationOptions): Simulatio
         if (a.transient) transient.push([a.id, at]);
         else {
           addr.set(a.id, at);
-          if (!Number.isFinite(prog.freeAfter.get(a.id) ?? 0)) outputs.push(at);
+          if (isOutput[i]![k]) outputs.push(at);
         }
         // The kernel runs once its (first) output exists; its scratch comes and goes before the next allocation.
         if (a === op.allocs[0]) {
@@ -129,7 +133,7 @@ export function simulate(prog: EagerProgram, opts: SimulationOptions): Simulatio
             }
           }
         }
-      }
+      });
       for (const [id, at] of transient) {
         alloc.free(at);
         if (f === 1) events.push({ kind: "free", id, step: i });
