@@ -74,13 +74,16 @@ export function medianAbs(xs: readonly number[]): number {
 
 export interface WebGpuLine {
   key: string;
-  measured: { largest: number; adapter: { maxBufferSize: number; maxStorageBufferBindingSize: number } };
+  tooBig: boolean;
+  /** largest: the largest createBuffer size before the error, when onnxruntime-web failed. */
+  measured: { largest: number; adapter: { maxBufferSize: number; maxStorageBufferBindingSize: number }; error?: string };
   predicted: { name: string; bytes: number; fits: boolean };
 }
 
 interface WebGpuRun {
   key: string;
   adapter: { maxBufferSize: number; maxStorageBufferBindingSize: number };
+  created?: { largest: number };
   run1?: { largest: number };
   error?: string;
 }
@@ -91,13 +94,14 @@ export function compareWebGpu(groundTruthFile: string): WebGpuLine[] {
   const lines: WebGpuLine[] = [];
   for (const s of ORT_WEBGPU_SETTINGS) {
     const r = runs.find((x) => x.key === s.key);
-    if (!r?.run1 || r.error) continue;
+    const largest = r?.run1?.largest ?? r?.created?.largest;
+    if (!r || (!r.error && largest === undefined)) continue;
     const { model, openExternal, source } = loadModelFile(s.file);
     try {
       const limits = { ...r.adapter, source: "the SwiftShader adapter the measurement ran on" };
       const { report } = analyzeModel(model, { batch: s.dims["batch"] ?? 1, dims: s.dims, runtime: "ort-webgpu", device: "cpu", memory: true, openExternal, webgpuLimits: limits });
       const w = report.memory!["webgpu"] as { largestBuffer: { name: string; bytes: number }; fits: boolean };
-      lines.push({ key: s.key, measured: { largest: r.run1.largest, adapter: r.adapter }, predicted: { ...w.largestBuffer, fits: w.fits } });
+      lines.push({ key: s.key, tooBig: s.tooBig ?? false, measured: { largest: largest ?? 0, adapter: r.adapter, ...(r.error ? { error: r.error } : {}) }, predicted: { ...w.largestBuffer, fits: w.fits } });
     } finally {
       source.close();
     }

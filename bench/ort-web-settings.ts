@@ -60,4 +60,6 @@ export const ORT_WEBGPU_SETTINGS: readonly OrtWebSetting[] = [
   image("resnet50", join(LEGACY_FIXTURES, "resnet50.onnx"), 1, 224),
   text("gpt2", 128),
   text("bert-base", 128),
+  // Its first convolution's output (1.96 GiB at batch 160) passes the SwiftShader adapter's 1 GiB buffer limit.
+  image("vgg16", join(LEGACY_FIXTURES, "vgg16.onnx"), 160, 224, true),
 ];

@@ -39,11 +39,11 @@ const summary = [
 const gpuFile = join(GROUNDTRUTH, `ort-web${env["onnxruntime-web"]}-webgpu-swiftshader.json`);
 const gpu = existsSync(gpuFile) ? compareWebGpu(gpuFile) : [];
 const gpuTable = [
-  "| setting | largest buffer measured (createBuffer) | memlens names | its bytes | same size |",
-  "| --- | ---: | --- | ---: | --- |",
-  ...gpu.map((g) => `| ${g.key} | ${g.measured.largest} | ${g.predicted.name} | ${g.predicted.bytes} | ${g.measured.largest === g.predicted.bytes ? "yes" : "no"} |`),
+  "| setting | largest buffer measured (createBuffer) | memlens names | its bytes | same size | fits (predicted) |",
+  "| --- | ---: | --- | ---: | --- | --- |",
+  ...gpu.map((g) => `| ${g.key} | ${g.measured.error ? `failed: ${g.measured.error}` : g.measured.largest} | ${g.predicted.name} | ${g.predicted.bytes} | ${g.measured.error ? "" : g.measured.largest === g.predicted.bytes ? "yes" : "no"} | ${g.predicted.fits ? "yes" : "no"} |`),
 ].join("\n");
-const gpuSummary = gpu.length > 0 ? `WebGPU (${gpuFile.slice(REPO_ROOT.length + 1)}, SwiftShader in chromium): the largest buffer has the size memlens names in ${gpu.filter((g) => g.measured.largest === g.predicted.bytes).length} of ${gpu.length} settings` : "WebGPU: not measured (node dist/bench/ort-webgpu-browser.js)";
+const gpuSummary = gpu.length > 0 ? `WebGPU (${gpuFile.slice(REPO_ROOT.length + 1)}, SwiftShader in chromium): the largest buffer has the size memlens names in ${gpu.filter((g) => !g.measured.error && g.measured.largest === g.predicted.bytes).length} of ${gpu.filter((g) => !g.measured.error).length} settings; ${gpu.filter((g) => g.tooBig).map((g) => `${g.key}: predicted ${g.predicted.fits ? "to fit" : "not to fit"}, onnxruntime-web ${g.measured.error ? `failed (${g.measured.error})` : "ran it"}`).join("; ")}` : "WebGPU: not measured (node dist/bench/ort-webgpu-browser.js)";
 summary.push(gpuSummary);
 const doc = [
   "# onnxruntime-web accuracy (`--runtime ort-wasm`)",

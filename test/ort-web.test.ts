@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { compareOrtWeb, medianAbs } from "../bench/ort-web-lib.js";
+import { compareOrtWeb, compareWebGpu, medianAbs } from "../bench/ort-web-lib.js";
 import { GROUNDTRUTH } from "../bench/shared.js";
 
 const FASHION = "models/fashion-mobilenetv2/model.onnx";
@@ -54,4 +54,17 @@ test("bench:ort-web's acceptance: median |error| <= 5% after runs 1 and 2 over >
   assert.equal(big.predicted.fits, false);
   assert.ok(big.predicted.overBy > 0);
   assert.match(big.measured.error ?? "", /bad_alloc/);
+});
+
+test("--runtime ort-webgpu names a buffer of the size onnxruntime-web's WebGPU EP allocated as its largest (gpt2, vit, ... on SwiftShader)", () => {
+  const file = readdirSync(GROUNDTRUTH).find((f) => /^ort-web.*-webgpu-.*\.json$/.test(f));
+  assert.ok(file, "no onnxruntime-web WebGPU ground truth");
+  const lines = compareWebGpu(join(GROUNDTRUTH, file));
+  const ran = lines.filter((l) => !l.measured.error);
+  for (const key of ["gpt2@s128", "vit_b_16@b1"]) assert.ok(ran.some((l) => l.key === key), `${key} not measured`);
+  for (const l of ran) assert.equal(l.predicted.bytes, l.measured.largest, `${l.key}: memlens names ${l.predicted.name}`);
+  for (const l of lines.filter((x) => x.tooBig)) {
+    assert.equal(l.predicted.fits, false, l.key);
+    assert.ok(l.measured.error, `${l.key}: onnxruntime-web ran it`);
+  }
 });
