@@ -30,6 +30,11 @@ export const WEBGPU_PRESETS: Readonly<Record<string, WebGpuLimits>> = {
     maxStorageBufferBindingSize: 256 * MIB,
     source: "Qualcomm Snapdragon X Elite X1E80100 (onnxruntime#25962: maxStorageBufferBindingSize 256 MB); maxBufferSize taken equal",
   },
+  swiftshader: {
+    maxBufferSize: 1024 * MIB,
+    maxStorageBufferBindingSize: 1024 * MIB,
+    source: "SwiftShader's WebGPU adapter in Debian's chromium 156, measured here (bench/groundtruth/ort-web1.30.0-webgpu-swiftshader.json)",
+  },
   "4gib": {
     maxBufferSize: 4096 * MIB,
     maxStorageBufferBindingSize: 4096 * MIB,
