@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeModelFile } from "../src/formats/onnx/testing.js";
+import { MemorySource } from "../src/formats/source.js";
 import { buildModel, constTensor } from "../src/shapes/testing.js";
 import { tempDir } from "./temp.js";
 
@@ -47,6 +48,16 @@ test("ONNX: negative and huge declared dims, a 4 TB ConstantOfShape and a value 
     opset: 17,
   });
   oneLine(["analyze", file("dup.onnx", dup)], 2, /value 'y' is produced by two nodes \('a' and 'b'\)/);
+  // A weight declared at 4 TiB, its bytes in an external file that is not there: the claim alone is refused.
+  const elements = 2 ** 40;
+  const huge = buildModel({
+    inputs: { x: { dtype: "float32", shape: [1] } },
+    initializers: [{ name: "w", dtype: "float32", dims: [2 ** 20, 2 ** 20], elements, bytes: elements * 4, data: { kind: "external", location: "w.bin", offset: 0, length: elements * 4 }, source: new MemorySource(new Uint8Array(0)) }],
+    nodes: [{ op: "Add", inputs: ["x", "w"], outputs: ["y"] }],
+    outputs: ["y"],
+    opset: 17,
+  });
+  oneLine(["analyze", file("weight.onnx", huge)], 2, /tensor 'w' declares \[1048576, 1048576\] float32: 4\.00 TiB, over the limit of 1\.00 TiB/);
   // A converter's -1 for "dynamic" is read as an unknown dimension, with a warning, not refused.
   const r = run("analyze", file("minus1.onnx", relu([-1, 4])), "--json");
   assert.equal(r.status, 0, r.stderr);

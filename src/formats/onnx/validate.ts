@@ -1,11 +1,12 @@
 /**
  * One pass over what an ONNX file declares, before anything is estimated from it (issue 13): every declared
- * dimension of every graph's inputs, outputs and value_info, within the named limits of src/graph/limits.ts,
+ * dimension of every graph's inputs, outputs and value_info, and every weight's size (initializers and Constant
+ * tensors, whether or not their bytes are present), within the named limits of src/graph/limits.ts,
  * and every value produced by one node only (ONNX graphs are single-assignment; onnxruntime refuses a second
  * producer). A failure is a ModelFormatError naming the value.
  */
 import { byteSize } from "../../graph/dtype.js";
-import type { Graph, ValueInfo } from "../../graph/ir.js";
+import type { Graph, Tensor, ValueInfo } from "../../graph/ir.js";
 import { formatLimitBytes, MAX_DECLARED_DIM, MAX_DECLARED_TENSOR_BYTES } from "../../graph/limits.js";
 import { parseDim, type Dim } from "../../sym/expr.js";
 import { ModelFormatError } from "../../errors.js";
@@ -40,7 +41,15 @@ function checkValue(vi: ValueInfo, role: string, warnings: string[]): void {
   }
 }
 
+/** A weight (initializer or Constant) of more than the limit is the file's claim, wherever its bytes would be. */
+function checkWeight(t: Tensor): void {
+  if (t.bytes > MAX_DECLARED_TENSOR_BYTES) {
+    throw new ModelFormatError(`tensor ${quote(t.name)} declares [${t.dims.join(", ")}] ${t.dtype}: ${formatLimitBytes(t.bytes)}, over the limit of ${formatLimitBytes(MAX_DECLARED_TENSOR_BYTES)} for one tensor`);
+  }
+}
+
 function checkGraph(g: Graph, warnings: string[], depth: number): void {
+  for (const t of g.initializers.values()) checkWeight(t);
   for (const vi of g.inputs) checkValue(vi, depth === 0 ? "input" : "subgraph input", warnings);
   for (const vi of g.outputs) checkValue(vi, depth === 0 ? "output" : "subgraph output", warnings);
   for (const vi of g.valueInfo.values()) checkValue(vi, "value", warnings);
@@ -57,7 +66,9 @@ function checkGraph(g: Graph, warnings: string[], depth: number): void {
       producer.set(out, label);
     }
     for (const a of Object.values(n.attrs)) {
-      if (a.type === "graph") checkGraph(a.value, warnings, depth + 1);
+      if (a.type === "tensor" || a.type === "sparse") checkWeight(a.value);
+      else if (a.type === "tensors") a.value.forEach(checkWeight);
+      else if (a.type === "graph") checkGraph(a.value, warnings, depth + 1);
       else if (a.type === "graphs") for (const b of a.value) checkGraph(b, warnings, depth + 1);
     }
   }
