@@ -130,3 +130,19 @@ test("quantize -o into another folder embeds the external weights, so no referen
   assert.deepEqual(readdirSync(elsewhere), ["q.onnx"]);
   assert.ok(existsSync(out));
 });
+
+test("layers and fit take --json=FILE through the same writer: refused over an input, written elsewhere", () => {
+  const o = onnxFolder();
+  const h = hubFolder();
+  refuses(["layers", o.model, `--json=${o.model}`], o.files, /refusing to write over it/);
+  refuses(["fit", o.model, `--json=${join(o.dir, "w.bin")}`], o.files, /refusing to write over it/);
+  refuses(["fit", h.dir, "--dim", "seq=8", `--json=${join(h.dir, "model.safetensors")}`], h.files, /refusing to write over it/);
+  const out = join(o.dir, "layers.json");
+  const r = run("layers", o.model, `--json=${out}`);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(readFileSync(out, "utf8")).layers.length, 1);
+  const f = join(h.dir, "fit.json");
+  const fr = run("fit", h.dir, "--dim", "seq=8", `--json=${f}`);
+  assert.equal(fr.status, 0, fr.stderr);
+  assert.ok(JSON.parse(readFileSync(f, "utf8")).maxBatch > 0);
+});

@@ -8,7 +8,6 @@ export default defineCommand({
   args: {
     ...sharedArgs,
     html: { type: "string", description: "write a self-contained HTML report to FILE" },
-    force: { type: "boolean", description: "--html/--json=FILE: replace a read-only file" },
   },
   async run({ args, rawArgs }) {
     // Each path imports only what it runs: an LLM config never loads the ONNX shape engine, and back.

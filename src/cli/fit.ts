@@ -10,6 +10,8 @@ import { fitLlmCli } from "./llm.js";
 import { loadForCli } from "./load.js";
 import { analyzeOptions, sharedArgs } from "./options.js";
 import { printOut } from "./print.js";
+import { onnxInputFiles } from "../quantize/save.js";
+import { checkReportFiles, reportFiles, writeJsonFile } from "./report-files.js";
 
 /** Batches (or context lengths) beyond this are not searched: a bound, not a device limit. */
 export const MAX_SEARCH = 1 << 20;
@@ -55,10 +57,13 @@ export default defineCommand({
     if (!solve) throw new UsageError(`--solve must be batch or seq, got '${String(args.solve)}'`);
     if (isLlmPath(args.model)) return fitLlmCli(args.model, args, rawArgs);
     const loaded = loadForCli(args.model);
+    const files = reportFiles(args, rawArgs, onnxInputFiles(args.model, loaded.model));
+    checkReportFiles(files);
     const opts = { ...analyzeOptions(args, rawArgs), openExternal: loaded.openExternal };
     const r = fitModel(loaded.model, opts, solve);
     const key = solve === "batch" ? "maxBatch" : "maxContext";
-    if (args.json) {
+    writeJsonFile(files, { device: r.device, capacity: r.capacity, [key]: r.max, total: r.total });
+    if (args.json && files.json === undefined) {
       printOut(JSON.stringify({ device: r.device, capacity: r.capacity, [key]: r.max, total: r.total }) + "\n");
       return;
     }

@@ -4,15 +4,21 @@ import { renderLayers } from "../report/layers-table.js";
 import { loadForCli } from "./load.js";
 import { analyzeOptions, sharedArgs } from "./options.js";
 import { printOut } from "./print.js";
+import { onnxInputFiles } from "../quantize/save.js";
+import { checkReportFiles, reportFiles, writeJsonFile } from "./report-files.js";
 
 export default defineCommand({
   meta: { name: "layers", description: "per-layer table: op, output shapes, activation bytes, parameter bytes, FLOPs" },
   args: sharedArgs,
   run({ args, rawArgs }) {
     const loaded = loadForCli(args.model);
+    const files = reportFiles(args, rawArgs, onnxInputFiles(args.model, loaded.model));
+    checkReportFiles(files);
     const opts = { ...analyzeOptions(args, rawArgs), openExternal: loaded.openExternal };
     const { report } = analyzeModel(loaded.model, opts);
-    if (args.json) printOut(JSON.stringify({ schema: report.schema, model: report.model, settings: report.settings, layers: report.layers, warnings: report.warnings }) + "\n");
+    const json = { schema: report.schema, model: report.model, settings: report.settings, layers: report.layers, warnings: report.warnings };
+    if (args.json && files.json === undefined) printOut(JSON.stringify(json) + "\n");
     else printOut(renderLayers(report));
+    writeJsonFile(files, json);
   },
 });

@@ -12,7 +12,7 @@ import { OutOfMemory } from "../memory/torch/caching-allocator.js";
 import { renderExplanation } from "../report/explain.js";
 import { largestThatFits } from "../memory/fit-search.js";
 import { analyzeOptions, parseDimSpec, positiveInt, repeated } from "./options.js";
-import { checkReportFiles, reportFiles, writeReportFiles } from "./report-files.js";
+import { checkReportFiles, reportFiles, writeJsonFile, writeReportFiles } from "./report-files.js";
 import { printOut } from "./print.js";
 
 /** The prompt length when none is given: stated in a warning, never silent. */
@@ -96,6 +96,8 @@ export async function analyzeLlmCli(path: string, args: Record<string, unknown>,
 
 /** Largest batch (or, with --solve seq, context length) whose total fits the device. */
 export function fitLlmCli(path: string, args: Record<string, unknown>, rawArgs: readonly string[]): void {
+  const files = reportFiles(args, rawArgs, llmInputFiles(path));
+  checkReportFiles(files);
   const src = openLlm(path);
   const warnings: string[] = [];
   const base = llmSettings(args, rawArgs, isTrain(args) ? undefined : src.arch.savedDtype, warnings, src.arch.maxPositions);
@@ -119,7 +121,8 @@ export function fitLlmCli(path: string, args: Record<string, unknown>, rawArgs: 
   const { max: lo, total: atMax } = largestThatFits(total, capacity, limit);
   const key = solveSeq ? "maxContext" : "maxBatch";
   const result = { device: device.id, capacity, [key]: lo, total: atMax };
-  if (args["json"]) printOut(JSON.stringify(result) + "\n");
+  writeJsonFile(files, result);
+  if (args["json"] && files.json === undefined) printOut(JSON.stringify(result) + "\n");
   else {
     const what = solveSeq ? `context of ${lo} tokens at batch ${base.batch}` : `batch ${lo} at ${base.seq} tokens`;
     printOut(

@@ -1,4 +1,4 @@
-/** `analyze --html FILE` and `--json=FILE`: reports written to files, through the one safe writer. */
+/** `analyze --html FILE` and `--json=FILE` (analyze, layers, fit): reports written to files, through the one safe writer. */
 import { UsageError } from "../errors.js";
 import { checkOutput, writeOutput, type OutputOptions } from "../formats/write-node.js";
 import type { Report } from "../report/report.js";
@@ -39,6 +39,11 @@ export function checkReportFiles(files: ReportFiles): void {
 function write(file: string, text: string, output: OutputOptions): void {
   const bytes = writeOutput(file, [Buffer.from(text)], output);
   printErr(`memlens: wrote ${file} (${bytes} bytes)\n`);
+}
+
+/** `--json=FILE` of a command whose JSON is not a Report (layers, fit): written as given. */
+export function writeJsonFile(files: ReportFiles, value: unknown): void {
+  if (files.json !== undefined) write(files.json, JSON.stringify(value) + "\n", options(files, "--json"));
 }
 
 /**
