@@ -17,6 +17,7 @@ import { loadModelFile } from "../src/formats/load-node.js";
 import { unzipForeign } from "../bench/ort-measure.js";
 import { tempDir } from "./temp.js";
 import { rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 
 const graph = (spec: GraphSpec): Attr => ({ type: "graph", value: buildModel(spec).graph });
 
@@ -111,3 +112,22 @@ test("silero_vad_v5 (foreign set): --value sr=16000 makes every output concrete,
 });
 
 
+
+test("memlens profile silero_vad_v5 --input ... --value sr=16000: onnxruntime runs it, every node agrees, branch nodes under their If", () => {
+  const dir = tempDir("silero-profile");
+  try {
+    const file = unzipForeign("silero_vad_v5.onnx", dir);
+    const r = spawnSync(process.execPath, ["bin/memlens.js", "profile", file, "--input", "input=1x512", "--input", "state=2x1x128", "--value", "sr=16000", "--provider", "cpu", "--json"], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { disagreements: number; layers: { name: string; parent?: string; measured: unknown }[] };
+    assert.equal(j.disagreements, 0);
+    const inBranch = j.layers.filter((l) => l.parent?.endsWith("then_branch") && l.measured);
+    assert.ok(inBranch.length > 50, `${inBranch.length} measured nodes under the If's then_branch`);
+    // A float input cannot take a value.
+    const bad = spawnSync(process.execPath, ["bin/memlens.js", "profile", file, "--input", "input=1x512", "--input", "state=2x1x128", "--value", "input=1"], { encoding: "utf8" });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /--value is for integer and bool inputs/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
