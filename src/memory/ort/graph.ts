@@ -219,7 +219,14 @@ export interface RewriteContext {
 /** name -> consumer nodes. */
 export function consumersOf(nodes: readonly OrtNode[]): Map<string, OrtNode[]> {
   const m = new Map<string, OrtNode[]>();
-  for (const n of nodes) for (const i of n.inputs) if (i !== "") m.set(i, [...(m.get(i) ?? []), n]);
+  for (const n of nodes) {
+    for (const i of n.inputs) {
+      if (i === "") continue;
+      const list = m.get(i);
+      if (list) list.push(n);
+      else m.set(i, [n]);
+    }
+  }
   return m;
 }
 
@@ -283,12 +290,53 @@ function eliminateNoOps(ctx: RewriteContext): OrtNode[] {
 
 const CONV_ACTIVATIONS = new Set(["Relu", "Clip", "Sigmoid", "Tanh", "LeakyRelu", "HardSigmoid"]);
 
+/**
+ * Who reads each tensor while the fusions rewrite the graph, without rebuilding consumersOf over the whole graph
+ * at every question (that was quadratic): every node that ever read a name is kept, and a question counts the
+ * input slots of those not removed that still read it, so it answers as consumersOf(live nodes) would.
+ * `reads(n)` must follow every change of n.inputs.
+ */
+interface ReaderIndex {
+  slots(name: string): { count: number; node: OrtNode | undefined };
+  reads(n: OrtNode): void;
+}
+
+function readerIndex(nodes: readonly OrtNode[], removed: ReadonlySet<OrtNode>): ReaderIndex {
+  const byName = new Map<string, Set<OrtNode>>();
+  const reads = (n: OrtNode): void => {
+    for (const i of n.inputs) {
+      if (i === "") continue;
+      const set = byName.get(i);
+      if (set) set.add(n);
+      else byName.set(i, new Set([n]));
+    }
+  };
+  for (const n of nodes) reads(n);
+  return {
+    reads,
+    slots(name) {
+      let count = 0;
+      let node: OrtNode | undefined;
+      for (const n of byName.get(name) ?? []) {
+        if (removed.has(n)) continue;
+        for (const i of n.inputs) {
+          if (i !== name) continue;
+          count++;
+          node ??= n;
+        }
+      }
+      return { count, node };
+    },
+  };
+}
+
 /** The level 1-2 fusions (ORT_ENABLE_EXTENDED) that change which tensors exist. */
 function fuseLevel2(ctx: RewriteContext): OrtNode[] {
   const removed = new Set<OrtNode>();
+  const readers = readerIndex(ctx.nodes, removed);
   const only = (name: string): OrtNode | undefined => {
-    const c = consumersOf(ctx.nodes.filter((n) => !removed.has(n))).get(name);
-    return c && c.length === 1 && !ctx.outputs.has(name) ? c[0] : undefined;
+    const c = readers.slots(name);
+    return c.count === 1 && !ctx.outputs.has(name) ? c.node : undefined;
   };
   /** Replace `n`'s output by `victim`'s (victim removed). */
   const absorb = (n: OrtNode, victim: OrtNode): void => {
@@ -311,7 +359,7 @@ function fuseLevel2(ctx: RewriteContext): OrtNode[] {
         absorb(n, mul);
       }
     }
-    if (n.op === "Erf") fuseGelu(ctx, n, removed, only);
+    if (n.op === "Erf") fuseGelu(ctx, n, removed, only, readers);
   }
   // Activations fold into the producer once the patterns above have settled.
   for (const n of ctx.nodes) {
@@ -342,6 +390,7 @@ function fuseLevel2(ctx: RewriteContext): OrtNode[] {
       const scalar = (src.op === "Mul" || src.op === "Div") && src.inputs.some((i) => ctx.constants.has(i) && (ctx.tensors.get(i)?.shape ?? [2]).every((d) => d === 1));
       if ((src.op === "Transpose" && (swapsLast || movesBatch)) || scalar) {
         n.inputs[k] = src.inputs.find((i) => !ctx.constants.has(i))!;
+        readers.reads(n);
         n.op = "ms.FusedMatMul";
         removed.add(src);
       } else k++;
@@ -352,7 +401,7 @@ function fuseLevel2(ctx: RewriteContext): OrtNode[] {
 
 /** x -> Div(sqrt2) -> Erf -> Add(1) -> Mul(x) -> Mul(0.5) (any order of the last two): Gelu(x), or
  *  BiasGelu when x is Add(y, constant bias). */
-function fuseGelu(ctx: RewriteContext, erf: OrtNode, removed: Set<OrtNode>, only: (name: string) => OrtNode | undefined): void {
+function fuseGelu(ctx: RewriteContext, erf: OrtNode, removed: Set<OrtNode>, only: (name: string) => OrtNode | undefined, readers: ReaderIndex): void {
   const producer = (name: string) => ctx.nodes.find((p) => !removed.has(p) && p.outputs.includes(name));
   const div = producer(erf.inputs[0]!);
   if (!div || (div.op !== "Div" && div.op !== "Mul")) return;
@@ -375,15 +424,16 @@ function fuseGelu(ctx: RewriteContext, erf: OrtNode, removed: Set<OrtNode>, only
   }
   erf.op = "ms.Gelu";
   erf.inputs = [x];
+  readers.reads(erf);
   erf.outputs = [last.outputs[0]!];
   group.forEach((n) => removed.add(n));
   const bias = producer(x);
-  const xUsers = consumersOf(ctx.nodes.filter((n) => !removed.has(n))).get(x) ?? [];
-  if (bias?.op === "Add" && xUsers.length === 1 && bias.inputs.some((i) => ctx.constants.has(i))) {
+  if (bias?.op === "Add" && readers.slots(x).count === 1 && bias.inputs.some((i) => ctx.constants.has(i))) {
     erf.op = "ms.BiasGelu";
     // BiasGelu(X, bias), whichever side of the Add the constant was on (the kernel sizes by X).
     const b = bias.inputs.find((i) => ctx.constants.has(i))!;
     erf.inputs = [bias.inputs.find((i) => i !== b) ?? b, b];
+    readers.reads(erf);
     removed.add(bias);
   }
   // Keep graph order: the fused node runs where the pattern's last node ran.
