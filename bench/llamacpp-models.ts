@@ -1,0 +1,91 @@
+/**
+ * What bench:llamacpp measures: GGUFs shaped like real models (src/formats/gguf-models.ts) at the weight types
+ * their published GGUFs use, and llama.cpp settings as its command line spells them.
+ */
+import { GGML, MODEL_SHAPES, type ModelShape, type TypePlan } from "../src/formats/gguf-models.js";
+
+export interface BenchModel {
+  id: string;
+  shape: ModelShape;
+  plan: TypePlan;
+  /** The type named in the file name (f16, q4_0, q4_k_m...). */
+  label: string;
+}
+
+const m = (shape: string, label: string, plan: TypePlan): BenchModel => ({ id: `${shape}-${label}`, shape: MODEL_SHAPES[shape]!, plan, label });
+
+/** Q4_K_M-style: Q4_K matrices, Q6_K output. Widths that are not whole 256-blocks take Q8_0/Q4_0 as llama-quantize does. */
+export const BENCH_MODELS: BenchModel[] = [
+  m("llama1-like", "f32", { weights: GGML.F32 }),
+  m("llama2-like", "q4_0", { weights: GGML.Q4_0 }),
+  m("llama3-like", "q4_k_m", { weights: GGML.Q4_K, output: GGML.Q6_K }),
+  m("mistral-like", "q8_0", { weights: GGML.Q8_0 }),
+  m("qwen2-like", "q8_0", { weights: GGML.Q8_0 }),
+  m("qwen3-like", "q4_k", { weights: GGML.Q4_K }),
+  m("qwen3moe-like", "q4_k_m", { weights: GGML.Q4_K, output: GGML.Q6_K }),
+  m("mixtral-like", "q4_0", { weights: GGML.Q4_0 }),
+  m("gemma2-like", "q4_k", { weights: GGML.Q4_K }),
+  m("gemma3-like", "q4_0", { weights: GGML.Q4_0 }),
+  m("phi3-like", "f16", { weights: GGML.F16 }),
+];
+
+/** A llama.cpp setting, as llama-cli/llama-server take it. */
+export interface LlamaSetting {
+  ctx: number;
+  parallel: number;
+  batch: number;
+  ubatch: number;
+  fa: "on" | "off" | "auto";
+  typeK: string;
+  typeV: string;
+  mmap: boolean;
+  kvUnified: boolean;
+  swaFull: boolean;
+}
+
+export const DEFAULT_SETTING: LlamaSetting = { ctx: 4096, parallel: 1, batch: 2048, ubatch: 512, fa: "auto", typeK: "f16", typeV: "f16", mmap: true, kvUnified: false, swaFull: false };
+
+export function settingFlags(s: LlamaSetting): string {
+  const parts = [`-c ${s.ctx}`];
+  if (s.parallel !== 1) parts.push(`-np ${s.parallel}`);
+  if (s.batch !== DEFAULT_SETTING.batch) parts.push(`-b ${s.batch}`);
+  if (s.ubatch !== DEFAULT_SETTING.ubatch) parts.push(`-ub ${s.ubatch}`);
+  parts.push(`-fa ${s.fa}`);
+  if (s.typeK !== "f16") parts.push(`-ctk ${s.typeK}`);
+  if (s.typeV !== "f16") parts.push(`-ctv ${s.typeV}`);
+  if (!s.mmap) parts.push("--no-mmap");
+  if (s.kvUnified) parts.push("--kv-unified");
+  if (s.swaFull) parts.push("--swa-full");
+  return parts.join(" ");
+}
+
+const v = (o: Partial<LlamaSetting>): LlamaSetting => ({ ...DEFAULT_SETTING, ...o });
+
+/** Every model runs these: context, parallel sequences, batch/ubatch, flash attention, KV types, mmap. */
+export const COMMON_SETTINGS: LlamaSetting[] = [
+  v({ ctx: 2048, fa: "off" }),
+  v({ ctx: 4096, fa: "on" }),
+  v({ ctx: 1000, fa: "off", ubatch: 256, batch: 1024 }),
+  v({ ctx: 8192, parallel: 4, fa: "on" }),
+  v({ ctx: 4096, fa: "off", ubatch: 128 }),
+  v({ ctx: 4096, fa: "on", typeK: "q8_0", typeV: "q8_0" }),
+  v({ ctx: 2048, fa: "off", mmap: false }),
+  // Long contexts without flash attention: the K·Q matrix, not the logits, is the largest tensor.
+  v({ ctx: 16384, fa: "off" }),
+  v({ ctx: 32768, fa: "off", ubatch: 256 }),
+  // llama.cpp's default -fa auto.
+  v({ ctx: 8192 }),
+];
+
+/** A few models also run the rarer ones. */
+export const EXTRA_SETTINGS: Record<string, LlamaSetting[]> = {
+  "llama3-like-q4_k_m": [v({ ctx: 8192, parallel: 2, kvUnified: true, fa: "on" }), v({ ctx: 4096, fa: "on", typeK: "q4_0", typeV: "q4_0" }), v({ ctx: 4096, fa: "off", typeK: "bf16", typeV: "bf16" })],
+  "gemma2-like-q4_k": [v({ ctx: 8192, fa: "on", swaFull: true }), v({ ctx: 8192, parallel: 2, fa: "off" })],
+  "gemma3-like-q4_0": [v({ ctx: 16384, fa: "on", swaFull: true }), v({ ctx: 16384, parallel: 3, fa: "on", kvUnified: true }), v({ ctx: 8192, fa: "on", typeK: "q4_1", typeV: "iq4_nl" })],
+  "qwen3-like-q4_k": [v({ ctx: 2048, ubatch: 1024, batch: 1024, fa: "off" }), v({ ctx: 4096, fa: "on", typeK: "q5_0", typeV: "q5_1", mmap: false })],
+  "mixtral-like-q4_0": [v({ ctx: 4096, fa: "off", mmap: false })],
+};
+
+export function settingsFor(model: BenchModel): LlamaSetting[] {
+  return [...COMMON_SETTINGS, ...(EXTRA_SETTINGS[model.id] ?? [])];
+}

@@ -1,0 +1,145 @@
+/**
+ * bench:llamacpp: memlens's llama.cpp runtime against real llama.cpp, buffer by buffer, with node-llama-cpp's
+ * own estimator (GgufInsights) beside it.
+ *
+ *   npm run bench:llamacpp             measure now (bench/llamacpp-measure.ts), then compare
+ *   npm run bench:llamacpp -- --stored compare with the committed measurements only
+ *
+ * Writes bench/LLAMACPP-ACCURACY.md. The GGUFs are rewritten from the writer when missing (same seed, same bytes).
+ */
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { readGguf } from "../src/formats/gguf.js";
+import { FileSource } from "../src/formats/source-node.js";
+import { estimateLlamaCpp } from "../src/memory/llamacpp/estimate.js";
+import type { LlamaCppSettings } from "../src/memory/llamacpp/settings.js";
+import { BENCH_MODELS, type LlamaSetting } from "./llamacpp-models.js";
+import { ensureGguf, measureAll, type GroundTruth, type GroundTruthRun } from "./llamacpp-measure.js";
+
+const MiB = 2 ** 20;
+
+export interface Row {
+  model: string;
+  flags: string;
+  kind: string;
+  buffer: string;
+  measured: number;
+  memlens: number;
+  peer: number | undefined;
+  /** Compared at the log's precision (MiB with 2 decimals) where the log has no more. */
+  exact?: boolean;
+}
+
+/**
+ * A size as llama.cpp logs it: printf("%.2f", MiB), which rounds a value exactly half-way between two
+ * hundredths to the even one (0.125 MiB prints as 0.12).
+ */
+export function logRounded(bytes: number): number {
+  const x = (bytes / MiB) * 100;
+  const f = Math.floor(x);
+  const r = x - f === 0.5 ? (f % 2 === 0 ? f : f + 1) : Math.round(x);
+  return r / 100;
+}
+
+function settingsOf(s: LlamaSetting): LlamaCppSettings {
+  return { ...s, gpuLayers: 0, cpu: "avx512" };
+}
+
+export function compareRun(run: GroundTruthRun): Row[] {
+  const model = BENCH_MODELS.find((m) => m.id === run.model);
+  if (!model) throw new Error(`unknown bench model ${run.model}`);
+  const { path } = ensureGguf(model);
+  const src = new FileSource(path);
+  let g;
+  try {
+    g = readGguf(src);
+  } finally {
+    src.close();
+  }
+  const est = estimateLlamaCpp(g, run.fileBytes, settingsOf(run.setting));
+  const rows: Row[] = [];
+  const peer = "error" in run.peer ? undefined : run.peer;
+  const measured = run.measured.buffers;
+  const round2 = logRounded;
+  const modelMeasured = measured.filter((b) => b.kind === "model");
+  for (const b of modelMeasured) {
+    const p = est.buffers.find((x) => x.kind === "model" && x.buffer === b.buffer);
+    const pb = p?.bytes ?? 0;
+    rows.push({ model: run.model, flags: run.flags, kind: "model", buffer: b.buffer, measured: b.mib * MiB, memlens: pb, peer: undefined, exact: round2(pb) === b.mib });
+  }
+  const modelSum = modelMeasured.reduce((s, b) => s + b.mib * MiB, 0);
+  rows.push({ model: run.model, flags: run.flags, kind: "model total", buffer: "all", measured: modelSum, memlens: est.buffers.filter((b) => b.kind === "model").reduce((s, b) => s + b.bytes, 0), peer: peer?.model });
+  const kvMeasured = measured.filter((b) => b.kind === "kv");
+  const kvPred = est.buffers.filter((b) => b.kind === "kv");
+  kvMeasured.forEach((b, i) => {
+    const pb = kvPred[i]?.bytes ?? 0;
+    rows.push({ model: run.model, flags: run.flags, kind: "kv", buffer: `${b.buffer}${kvMeasured.length > 1 ? (i === 0 ? " (global)" : " (swa)") : ""}`, measured: b.mib * MiB, memlens: pb, peer: kvMeasured.length === 1 ? peer?.kv : undefined, exact: round2(pb) === b.mib });
+  });
+  if (kvMeasured.length > 1) {
+    rows.push({ model: run.model, flags: run.flags, kind: "kv total", buffer: "all", measured: kvMeasured.reduce((s, b) => s + b.mib * MiB, 0), memlens: kvPred.reduce((s, b) => s + b.bytes, 0), peer: peer?.kv });
+  }
+  const out = measured.find((b) => b.kind === "output");
+  const outPred = est.buffers.find((b) => b.kind === "output")?.bytes ?? 0;
+  if (out) rows.push({ model: run.model, flags: run.flags, kind: "output", buffer: out.buffer, measured: out.mib * MiB, memlens: outPred, peer: undefined, exact: round2(outPred) === out.mib });
+  const comp = measured.find((b) => b.kind === "compute");
+  const compPred = est.buffers.find((b) => b.kind === "compute")?.bytes ?? 0;
+  // node-llama-cpp estimates the context as one number (KV + output + compute): its share beyond the KV cache.
+  if (comp) rows.push({ model: run.model, flags: run.flags, kind: "compute+output", buffer: "CPU", measured: comp.mib * MiB + (out?.mib ?? 0) * MiB, memlens: compPred + outPred, peer: peer ? peer.context - peer.kv : undefined });
+  if (comp) rows.push({ model: run.model, flags: run.flags, kind: "compute", buffer: comp.buffer, measured: comp.mib * MiB, memlens: compPred, peer: undefined });
+  const rss = run.measured.rss;
+  const base = rss["backend"]?.vm;
+  if (base !== undefined && rss["load"] && rss["context"]) {
+    rows.push({ model: run.model, flags: run.flags, kind: "rss after load", buffer: "process", measured: (rss["load"].vm - base) * 1024, memlens: est.rss.afterLoad, peer: peer?.model });
+    rows.push({ model: run.model, flags: run.flags, kind: "rss after context", buffer: "process", measured: (rss["context"].vm - base) * 1024, memlens: est.rss.afterContext, peer: peer ? peer.model + peer.context : undefined });
+  }
+  return rows;
+}
+
+const errOf = (r: Row) => (r.exact !== undefined ? err(logRounded(r.memlens) * MiB, r.measured) : err(r.memlens, r.measured));
+const err = (pred: number, meas: number) => (meas === 0 ? (pred === 0 ? 0 : 1) : (pred - meas) / meas);
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const pct = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? "–" : `${(x * 100).toFixed(2)}%`);
+const mib = (b: number | undefined) => (b === undefined ? "–" : (b / MiB).toFixed(2));
+
+export function summarize(rows: readonly Row[]): { kind: string; n: number; exact: string; memlensMedian: number; memlensWorst: number; peerMedian: number | undefined }[] {
+  const kinds = [...new Set(rows.map((r) => r.kind))];
+  return kinds.map((kind) => {
+    const rs = rows.filter((r) => r.kind === kind);
+    const e = rs.map((r) => Math.abs(errOf(r)));
+    const pe = rs.filter((r) => r.peer !== undefined).map((r) => Math.abs(err(r.peer!, r.measured)));
+    const ex = rs.filter((r) => r.exact !== undefined);
+    return { kind, n: rs.length, exact: ex.length ? `${ex.filter((r) => r.exact).length}/${ex.length}` : "", memlensMedian: median(e), memlensWorst: Math.max(...e), peerMedian: pe.length ? median(pe) : undefined };
+  });
+}
+
+export function renderTable(truth: GroundTruth, rows: readonly Row[]): string {
+  const lines: string[] = [];
+  lines.push(`# memlens vs real llama.cpp (${truth.llamaCpp}, node-llama-cpp ${truth.nodeLlamaCpp} prebuilt CPU backend \`${truth.cpu.backend}\`)`, "");
+  lines.push(`CPU: ${truth.cpu.model}, flags ${truth.cpu.flags.join(" ")}. memlens ran with --cpu avx512 (the backend variant measured: CPU_REPACK; AMX is modelled from ggml-cpu/amx source, unmeasured).`, "");
+  lines.push("| kind | settings | memlens median abs err | memlens worst | node-llama-cpp median abs err | exact at the log's 0.01 MiB |", "|---|---|---|---|---|---|");
+  for (const s of summarize(rows)) lines.push(`| ${s.kind} | ${s.n} | ${pct(s.memlensMedian)} | ${pct(s.memlensWorst)} | ${pct(s.peerMedian)} | ${s.exact} |`);
+  lines.push("", "node-llama-cpp's GgufInsights gives one number for the model (compared with the model total and RSS after load), and one for the context: its KV part (compared with the KV total), the rest with compute+output; RSS after context is compared with model + context.", "");
+  lines.push("| model | settings | kind | buffer | llama.cpp MiB | memlens MiB | err | node-llama-cpp MiB | err |", "|---|---|---|---|---|---|---|---|---|");
+  for (const r of rows) {
+    lines.push(`| ${r.model} | ${r.flags} | ${r.kind} | ${r.buffer} | ${mib(r.measured)} | ${mib(r.memlens)} | ${pct(errOf(r))} | ${mib(r.peer)} | ${r.peer === undefined ? "–" : pct(err(r.peer, r.measured))} |`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+export function storedTruth(): GroundTruth {
+  const file = readdirSync("bench/groundtruth").filter((f) => f.startsWith("llamacpp-cpu-") && f.endsWith(".json")).sort()[0];
+  if (!file) throw new Error("no bench/groundtruth/llamacpp-cpu-*.json: run npm run bench:llamacpp to measure");
+  return JSON.parse(readFileSync(join("bench/groundtruth", file), "utf8")) as GroundTruth;
+}
+
+if (process.argv[1]?.endsWith("llamacpp.js")) {
+  const truth = process.argv.includes("--stored") ? storedTruth() : (await measureAll()).truth;
+  const rows = truth.runs.flatMap(compareRun);
+  const text = renderTable(truth, rows);
+  writeFileSync("bench/LLAMACPP-ACCURACY.md", text);
+  const summary = text.split("\n\n").slice(0, 4).join("\n\n");
+  process.stdout.write(summary + "\n\nfull table: bench/LLAMACPP-ACCURACY.md\n");
+}

@@ -1,0 +1,97 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { readGguf } from "../src/formats/gguf.js";
+import { headerSource } from "../src/formats/gguf-writer.js";
+import { GGML, MODEL_SHAPES, shapeGguf } from "../src/formats/gguf-models.js";
+import { BENCH_MODELS } from "../bench/llamacpp-models.js";
+import type { GroundTruth } from "../bench/llamacpp-measure.js";
+import { logRounded } from "../bench/llamacpp.js";
+import { estimateLlamaCpp } from "../src/memory/llamacpp/estimate.js";
+import { LLAMACPP_DEFAULTS, parseLlamaFlags } from "../src/memory/llamacpp/settings.js";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const MiB = 2 ** 20;
+
+function truth(): GroundTruth {
+  const dir = join(ROOT, "bench/groundtruth");
+  const file = readdirSync(dir).find((f) => f.startsWith("llamacpp-cpu-") && f.endsWith(".json"))!;
+  return JSON.parse(readFileSync(join(dir, file), "utf8")) as GroundTruth;
+}
+
+test("every measured llama.cpp setting: model, KV and output buffers equal llama.cpp's log, compute within 1%", () => {
+  const t = truth();
+  assert.ok(t.runs.length >= 80);
+  const headers = new Map<string, ReturnType<typeof readGguf>>();
+  for (const run of t.runs) {
+    const model = BENCH_MODELS.find((m) => m.id === run.model)!;
+    let g = headers.get(model.id);
+    if (!g) {
+      g = readGguf(headerSource(shapeGguf(model.shape, model.plan), run.file));
+      headers.set(model.id, g);
+    }
+    const est = estimateLlamaCpp(g, run.fileBytes, { ...run.setting, gpuLayers: 0, cpu: "avx512" });
+    const what = `${run.model} ${run.flags}`;
+    for (const kind of ["model", "kv", "output"] as const) {
+      const measured = run.measured.buffers.filter((b) => b.kind === kind).map((b) => `${b.buffer}=${b.mib}`);
+      const predicted = est.buffers.filter((b) => b.kind === kind).map((b) => `${b.buffer}=${logRounded(b.bytes)}`);
+      assert.deepEqual(predicted.sort(), measured.sort(), `${what}: ${kind}`);
+    }
+    const compute = run.measured.buffers.find((b) => b.kind === "compute")!.mib * MiB;
+    const predicted = est.buffers.find((b) => b.kind === "compute")!.bytes;
+    assert.ok(Math.abs(predicted - compute) / compute < 0.01, `${what}: compute ${predicted / MiB} vs ${compute / MiB} MiB`);
+  }
+});
+
+test("llama.cpp's flags parse as llama.cpp spells them, and the rest is left for memlens", () => {
+  const { settings, rest, given } = parseLlamaFlags(["m.gguf", "-c", "8192", "-np", "2", "--ubatch-size=256", "-fa", "on", "-ctk", "q8_0", "-ctv", "q4_0", "--no-mmap", "-ngl", "all", "--kv-unified", "--swa-full", "--json"], "avx2");
+  assert.deepEqual(rest, ["m.gguf", "--json"]);
+  assert.deepEqual(settings, { ...LLAMACPP_DEFAULTS, ctx: 8192, parallel: 2, ubatch: 256, fa: "on", typeK: "q8_0", typeV: "q4_0", mmap: false, gpuLayers: "all", kvUnified: true, swaFull: true, cpu: "avx2" });
+  assert.ok(given.includes("ctx-size") && given.includes("no-mmap"));
+  assert.throws(() => parseLlamaFlags(["-fa", "maybe"], "avx2"), /on, off or auto/);
+  assert.throws(() => parseLlamaFlags(["-ctk", "q3_k"], "avx2"), /KV cache types/);
+  assert.throws(() => parseLlamaFlags(["-c"], "avx2"), /needs a value/);
+});
+
+test("the CPU variant decides the repacking: AMX and CPU_REPACK buffers, none for a generic CPU", () => {
+  const g = readGguf(headerSource(shapeGguf({ ...MODEL_SHAPES["llama2-like"]!, vocab: 512 }, { weights: GGML.Q8_0 })));
+  const at = (cpu: "amx" | "avx512" | "generic") => estimateLlamaCpp(g, 0, { ...LLAMACPP_DEFAULTS, cpu }).buffers.filter((b) => b.kind === "model").map((b) => b.buffer);
+  assert.deepEqual(at("amx"), ["CPU_Mapped", "AMX"], "Q8_0 matrices go to AMX (with a 4-byte compensation per block)");
+  assert.deepEqual(at("avx512"), ["CPU_Mapped"], "x86 has no Q8_0 repack");
+  const q4 = readGguf(headerSource(shapeGguf({ ...MODEL_SHAPES["llama2-like"]!, vocab: 512 }, { weights: GGML.Q4_0 })));
+  const amx = estimateLlamaCpp(q4, 0, { ...LLAMACPP_DEFAULTS, cpu: "amx" }).buffers.find((b) => b.buffer === "AMX")!;
+  const repack = estimateLlamaCpp(q4, 0, { ...LLAMACPP_DEFAULTS, cpu: "avx512" }).buffers.find((b) => b.buffer === "CPU_REPACK")!;
+  assert.equal(amx.bytes, repack.bytes, "Q4_0 keeps its size in both layouts");
+  assert.equal(estimateLlamaCpp(q4, 0, { ...LLAMACPP_DEFAULTS, cpu: "generic" }).buffers.filter((b) => b.kind === "model").length, 1);
+});
+
+test("llama.cpp's log lines parse into buffers, the KV summary, repacks and RSS", async () => {
+  const { parseLlamaLog } = await import("../bench/llamacpp-parse.js");
+  const log = [
+    "LOG load_backend: loaded CPU backend from /x/libggml-cpu-zen4.so",
+    "RSS backend 6576 932 5644",
+    "LOG load_tensors:   CPU_Mapped model buffer size =    16.12 MiB",
+    "LOG load_tensors:   CPU_REPACK model buffer size =    16.10 MiB",
+    "LOG repack: repack tensor blk.0.attn_q.weight with q4_0_8x8",
+    "LOG llama_context: flash_attn            = disabled",
+    "LOG llama_context:        CPU  output buffer size =     0.12 MiB",
+    "LOG llama_kv_cache:        CPU KV buffer size =    16.00 MiB",
+    "LOG llama_kv_cache: size =   16.00 MiB (  2048 cells,   4 layers,  1/1 seqs), K (f16):    8.00 MiB, V (f16):    8.00 MiB",
+    "LOG sched_reserve:        CPU compute buffer size =    65.50 MiB",
+    "RSS context 63904 40168 23736",
+    "LOG ~llama_context:        CPU compute buffer size is  65.5020 MiB, matches expectation of  65.5020 MiB",
+    "DONE",
+  ].join("\n");
+  const r = parseLlamaLog(log);
+  assert.deepEqual(r.buffers.map((b) => `${b.kind}:${b.buffer}=${b.mib}`), ["model:CPU_Mapped=16.12", "model:CPU_REPACK=16.1", "output:CPU=0.12", "kv:CPU=16", "compute:CPU=65.502"]);
+  assert.deepEqual(r.kvCaches[0], { mib: 16, cells: 2048, layers: 4, seqs: 1, streams: 1, typeK: "f16", kMib: 8, typeV: "f16", vMib: 8 });
+  assert.equal(r.repacked["blk.0.attn_q.weight"], "q4_0_8x8");
+  assert.deepEqual(r.rss["context"], { vm: 63904, anon: 40168, file: 23736 });
+  assert.equal(r.cpuBackend, "zen4");
+  assert.equal(r.flashAttention, "disabled");
+  assert.ok(r.done);
+  assert.equal(logRounded(0.125 * MiB), 0.12, "printf rounds half to even");
+  assert.equal(logRounded(0.135 * MiB), 0.14);
+});
