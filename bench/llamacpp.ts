@@ -104,14 +104,16 @@ const median = (xs: number[]) => {
 const pct = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? "–" : `${(x * 100).toFixed(2)}%`);
 const mib = (b: number | undefined) => (b === undefined ? "–" : (b / MiB).toFixed(2));
 
-export function summarize(rows: readonly Row[]): { kind: string; n: number; exact: string; memlensMedian: number; memlensWorst: number; peerMedian: number | undefined }[] {
+const mean = (xs: number[]) => (xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
+
+export function summarize(rows: readonly Row[]): { kind: string; n: number; exact: string; memlensMedian: number; memlensMean: number; memlensWorst: number; peerMedian: number | undefined; peerMean: number | undefined }[] {
   const kinds = [...new Set(rows.map((r) => r.kind))];
   return kinds.map((kind) => {
     const rs = rows.filter((r) => r.kind === kind);
     const e = rs.map((r) => Math.abs(errOf(r)));
     const pe = rs.filter((r) => r.peer !== undefined).map((r) => Math.abs(err(r.peer!, r.measured)));
     const ex = rs.filter((r) => r.exact !== undefined);
-    return { kind, n: rs.length, exact: ex.length ? `${ex.filter((r) => r.exact).length}/${ex.length}` : "", memlensMedian: median(e), memlensWorst: Math.max(...e), peerMedian: pe.length ? median(pe) : undefined };
+    return { kind, n: rs.length, exact: ex.length ? `${ex.filter((r) => r.exact).length}/${ex.length}` : "", memlensMedian: median(e), memlensMean: mean(e), memlensWorst: Math.max(...e), peerMedian: pe.length ? median(pe) : undefined, peerMean: pe.length ? mean(pe) : undefined };
   });
 }
 
@@ -119,8 +121,8 @@ export function renderTable(truth: GroundTruth, rows: readonly Row[]): string {
   const lines: string[] = [];
   lines.push(`# memlens vs real llama.cpp (${truth.llamaCpp}, node-llama-cpp ${truth.nodeLlamaCpp} prebuilt CPU backend \`${truth.cpu.backend}\`)`, "");
   lines.push(`CPU: ${truth.cpu.model}, flags ${truth.cpu.flags.join(" ")}. memlens ran with --cpu avx512 (the backend variant measured: CPU_REPACK; AMX is modelled from ggml-cpu/amx source, unmeasured).`, "");
-  lines.push("| kind | settings | memlens median abs err | memlens worst | node-llama-cpp median abs err | exact at the log's 0.01 MiB |", "|---|---|---|---|---|---|");
-  for (const s of summarize(rows)) lines.push(`| ${s.kind} | ${s.n} | ${pct(s.memlensMedian)} | ${pct(s.memlensWorst)} | ${pct(s.peerMedian)} | ${s.exact} |`);
+  lines.push("| kind | settings | memlens median abs err | mean | worst | node-llama-cpp median abs err | mean | exact at the log's 0.01 MiB |", "|---|---|---|---|---|---|---|---|");
+  for (const s of summarize(rows)) lines.push(`| ${s.kind} | ${s.n} | ${pct(s.memlensMedian)} | ${pct(s.memlensMean)} | ${pct(s.memlensWorst)} | ${pct(s.peerMedian)} | ${pct(s.peerMean)} | ${s.exact} |`);
   lines.push("", "node-llama-cpp's GgufInsights gives one number for the model (compared with the model total and RSS after load), and one for the context: its KV part (compared with the KV total), the rest with compute+output; RSS after context is compared with model + context.", "");
   lines.push("| model | settings | kind | buffer | llama.cpp MiB | memlens MiB | err | node-llama-cpp MiB | err |", "|---|---|---|---|---|---|---|---|---|");
   for (const r of rows) {

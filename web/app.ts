@@ -106,7 +106,7 @@ function setup(): void {
   });
   ui.runtime.addEventListener("change", () => {
     // ort-cpu runs on the host; a GPU runtime needs a GPU.
-    if (/^ort-(cpu|wasm|webgpu)/.test(ui.runtime.value)) ui.device.value = "cpu";
+    if (/^ort-(cpu|wasm|webgpu)/.test(ui.runtime.value) || ui.runtime.value === "llama.cpp") ui.device.value = "cpu";
     else if (ui.device.value === "cpu") ui.device.value = "h100";
     rerun();
   });
@@ -130,6 +130,11 @@ function choose(files: File[]): void {
   try {
     // A new model has its own symbols: their inputs are rebuilt when its report arrives.
     ui.dims.replaceChildren();
+    // A GGUF file is run by llama.cpp, on the host unless a GPU is chosen.
+    if (files.some((f) => /\.gguf$/i.test(f.name))) {
+      ui.runtime.value = "llama.cpp";
+      ui.device.value = "cpu";
+    }
     settings = readSettings();
   } catch (e) {
     status("error", message(e));

@@ -8,7 +8,10 @@ import type { ByteSource } from "../src/formats/source.js";
 import { llmReport, type LlmSettings } from "../src/llm/estimate.js";
 import type { Report } from "../src/report/report.js";
 import type { CpuIsa } from "../src/memory/cpu.js";
-import { batchSweepSteps, llmSweepSteps, type SweepStep } from "../src/report/sweep.js";
+import { batchSweepSteps, largestCapacity, llmSweepSteps, sweepSteps, type SweepStep } from "../src/report/sweep.js";
+import { findDevice } from "../src/memory/devices.js";
+import { llamaCppReport } from "../src/memory/llamacpp/report.js";
+import { LLAMACPP_DEFAULTS, type LlamaCppSettings } from "../src/memory/llamacpp/settings.js";
 import { symbolsOf } from "../src/sym/expr.js";
 import { loadFiles, type Loaded } from "./files.js";
 import { browserCheck } from "../src/memory/browser.js";
@@ -16,6 +19,8 @@ import type { WebGpuLimits } from "../src/memory/ort-webgpu/limits.js";
 
 /** The prompt length for config.json/safetensors models when none is set (as the CLI's default). */
 export const DEFAULT_LLM_SEQ = 512;
+/** A GGUF's context on the page when none is set (llama-server's usual -c). */
+export const DEFAULT_LLAMACPP_CTX = 4096;
 
 export interface PageSettings {
   batch: number;
@@ -54,7 +59,7 @@ export type EngineReply =
 
 /** Symbols a user may set besides the batch: every input's non-leading symbolic dims (the leading one is the batch). */
 export function settableSymbols(loaded: Loaded): string[] {
-  if (loaded.kind === "llm") return ["seq"];
+  if (loaded.kind === "llm") return loaded.gguf ? ["ctx"] : ["seq"];
   const names = new Set<string>();
   const leading = new Set<string>();
   for (const vi of loaded.model.graph.inputs) {
@@ -76,6 +81,7 @@ export function analyse(loaded: Loaded, s: PageSettings): { report: Report; swee
     report.browser = browserCheck({ model: loaded.model, inference: a.inference, bindings: a.bindings, settings }, s.webgpuLimits);
     return { report, sweep: batchSweepSteps(loaded.model, opts) };
   }
+  if (loaded.gguf && s.runtime === "llama.cpp") return llamaCppPage(loaded.source.file, loaded.gguf, s);
   const dtype = s.dtype;
   if (dtype !== "fp32" && dtype !== "fp16" && dtype !== "bf16") throw new Error(`dtype ${dtype}: transformers run fp32, fp16 or bf16`);
   if (s.runtime !== "pytorch-cuda") throw new Error(`runtime ${s.runtime}: config.json/safetensors models are estimated for pytorch-cuda`);
@@ -91,6 +97,17 @@ export function analyse(loaded: Loaded, s: PageSettings): { report: Report; swee
     report.warnings.unshift(seq === DEFAULT_LLM_SEQ ? `sequence length not set: using ${DEFAULT_LLM_SEQ} tokens` : `sequence length not set: using ${seq} tokens, the most the model's ${maxPositions} positions allow (default ${DEFAULT_LLM_SEQ})`);
   }
   return { report, sweep: llmSweepSteps(loaded.source.arch, ls) };
+}
+
+/** A GGUF on llama.cpp: its buffers at the page's context (`ctx`), sequences (the batch) and device. */
+function llamaCppPage(file: string, gguf: NonNullable<Extract<Loaded, { kind: "llm" }>["gguf"]>, s: PageSettings): { report: Report; sweep: Generator<SweepStep> } {
+  const device = findDevice(s.device);
+  if (!device) throw new Error(`device ${s.device}: unknown`);
+  const settings: LlamaCppSettings = { ...LLAMACPP_DEFAULTS, ctx: s.dims["ctx"] ?? DEFAULT_LLAMACPP_CTX, parallel: s.batch, cpu: s.cpu ?? "generic", gpuLayers: device.capacity.value !== null ? "all" : 0 };
+  const at = (parallel: number) => llamaCppReport({ file, gguf: gguf.header, fileBytes: gguf.fileBytes, settings: { ...settings, parallel }, device, cpuFrom: "the page's CPU choice", warnings: [] }).report;
+  const report = at(s.batch);
+  if (s.dims["ctx"] === undefined) report.warnings.unshift(`context not set: using -c ${DEFAULT_LLAMACPP_CTX} (set ctx)`);
+  return { report, sweep: sweepSteps((n) => at(n).memory, largestCapacity(), "llama.cpp") };
 }
 
 /**
@@ -114,7 +131,7 @@ export function createEngine(post: (reply: EngineReply) => void, openOnnx?: (fil
       const a = analyse(loaded.value, req.settings);
       sweep = a.sweep;
       const symbols = settableSymbols(loaded.value);
-      const symbolDefault = loaded.value.kind === "llm" ? DEFAULT_LLM_SEQ : DEFAULT_SYMBOL_VALUE;
+      const symbolDefault = loaded.value.kind === "llm" ? (loaded.value.gguf ? DEFAULT_LLAMACPP_CTX : DEFAULT_LLM_SEQ) : DEFAULT_SYMBOL_VALUE;
       post({ id: req.id, kind: "report", name: loaded.name, symbols, symbolDefault, report: a.report, ms: performance.now() - t0 });
     } catch (e) {
       post({ id: req.id, kind: "error", message: e instanceof Error ? e.message : String(e) });

@@ -17,7 +17,10 @@ import { describeGguf, describeHub, type LlmSource } from "../src/llm/describe.j
 const EXTERNAL_PRELOAD_BYTES = 1 << 20;
 
 /** `warnings`: what the page could not read (external data files not chosen), for the report. */
-export type Loaded = { kind: "onnx"; model: Model; openExternal: ExternalOpener; warnings: string[] } | { kind: "llm"; source: LlmSource };
+export type Loaded =
+  | { kind: "onnx"; model: Model; openExternal: ExternalOpener; warnings: string[] }
+  /** `gguf`: the header itself and the file's size, for the llama.cpp runtime. */
+  | { kind: "llm"; source: LlmSource; gguf?: { header: ReturnType<typeof readGguf>; fileBytes: number } };
 
 /**
  * `openOnnx` reads an ONNX file lazily where the host can read a File synchronously (a worker); without
@@ -27,7 +30,10 @@ export async function loadFiles(files: readonly File[], openOnnx?: (file: File) 
   const onnx = files.find((f) => /\.onnx$/i.test(f.name));
   if (onnx) return loadOnnx(onnx, files.filter((f) => f !== onnx), openOnnx);
   const gguf = files.find((f) => /\.gguf$/i.test(f.name));
-  if (gguf) return { kind: "llm", source: describeGguf(await ggufHeader(gguf), gguf.name) };
+  if (gguf) {
+    const header = await ggufHeader(gguf);
+    return { kind: "llm", source: describeGguf(header, gguf.name), gguf: { header, fileBytes: gguf.size } };
+  }
   const config = files.find((f) => /(^|\/)config\.json$/i.test(f.name)) ?? files.find((f) => /\.json$/i.test(f.name) && !/index\.json$/i.test(f.name));
   if (config) return { kind: "llm", source: await loadLlm(config, files.filter((f) => /\.safetensors$/i.test(f.name))) };
   if (files.some((f) => /\.safetensors$/i.test(f.name))) {

@@ -11,6 +11,11 @@ export default defineCommand({
   },
   async run({ args, rawArgs }) {
     // Each path imports only what it runs: an LLM config never loads the ONNX shape engine, and back.
+    const { usesLlamaCpp } = await import("./llamacpp.js");
+    if (usesLlamaCpp(args.model, args, rawArgs)) {
+      const { analyzeLlamaCppCli } = await import("./llamacpp.js");
+      return analyzeLlamaCppCli(args.model, args, rawArgs);
+    }
     if (isLlmPath(args.model)) {
       const { analyzeLlmCli } = await import("./llm.js");
       return analyzeLlmCli(args.model, args, rawArgs);

@@ -52,9 +52,11 @@ export function fitModel(model: Model, opts: AnalyzeOptions, solve: "batch" | "s
 export default defineCommand({
   meta: { name: "fit", description: "the largest batch (or context length) that fits the device" },
   args: { ...sharedArgs, solve: { type: "string", description: "batch|seq: the dimension to maximise", default: "batch" } },
-  run({ args, rawArgs }) {
+  async run({ args, rawArgs }) {
     const solve = args.solve === "seq" ? "seq" : args.solve === "batch" || args.solve === undefined ? "batch" : undefined;
     if (!solve) throw new UsageError(`--solve must be batch or seq, got '${String(args.solve)}'`);
+    const { usesLlamaCpp, fitLlamaCppCli } = await import("./llamacpp.js");
+    if (usesLlamaCpp(args.model, args, rawArgs)) return fitLlamaCppCli(args.model, args, rawArgs);
     if (isLlmPath(args.model)) return fitLlmCli(args.model, args, rawArgs);
     const loaded = loadForCli(args.model);
     const files = reportFiles(args, rawArgs, onnxInputFiles(args.model, loaded.model));

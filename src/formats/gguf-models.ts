@@ -4,7 +4,7 @@
  * load_arch_tensors), with an SPM tokenizer so the vocabulary is real. Layers and widths are scaled down so a
  * file is tens of MB; head layout, GQA ratio, experts, sliding window and vocabulary keep the real model's.
  */
-import { meta, type GgufMetaValue, type GgufWriterInput, type GgufWriterTensor } from "./gguf-writer.js";
+import { ggufBytes, meta, type GgufMetaValue, type GgufWriterInput, type GgufWriterTensor } from "./gguf-writer.js";
 
 export type GgufArch = "llama" | "qwen2" | "qwen3" | "qwen3moe" | "gemma2" | "gemma3" | "phi3";
 
@@ -160,3 +160,16 @@ export const MODEL_SHAPES: Record<string, ModelShape> = {
   "gemma3-like": { name: "gemma-3-1b-like", arch: "gemma3", layers: 7, embd: 512, heads: 4, kvHeads: 1, headDim: 256, ff: 1536, vocab: 262144, contextLength: 32768, slidingWindow: 512 },
   "phi3-like": { name: "phi-3-mini-like", arch: "phi3", layers: 3, embd: 768, heads: 8, kvHeads: 8, ff: 2048, vocab: 32064, contextLength: 4096 },
 };
+
+/**
+ * Small GGUFs from the writer, one per architecture and weight type, for fuzzers: each is a real file llama.cpp
+ * loads (tiny widths, a 300-token vocabulary), a few tens of kB.
+ */
+export function ggufFuzzSeeds(): { name: string; bytes: Uint8Array<ArrayBuffer> }[] {
+  const plans: [string, TypePlan][] = [["f32", { weights: GGML.F32 }], ["f16", { weights: GGML.F16 }], ["q8_0", { weights: GGML.Q8_0 }], ["q4_0", { weights: GGML.Q4_0 }], ["q4_k", { weights: GGML.Q4_K }]];
+  return Object.entries(MODEL_SHAPES).map(([id, shape], i) => {
+    const [label, plan] = plans[i % plans.length]!;
+    const tiny: ModelShape = { ...shape, layers: Math.min(shape.layers, 2), embd: 256, heads: 2, kvHeads: 1, headDim: 128, ff: 256, vocab: 300, ...(shape.expertFf ? { expertFf: 256 } : {}), ...(shape.experts ? { experts: 4, expertsUsed: 2 } : {}) };
+    return { name: `${id}-${label}.gguf`, bytes: ggufBytes(shapeGguf(tiny, plan), i + 1) };
+  });
+}

@@ -7,8 +7,9 @@ import { ortCpuProfile } from "./ort/estimate.js";
 import { pytorchCuda } from "./torch/pytorch-cuda.js";
 import { ortWasmProfile } from "./ort-wasm/estimate.js";
 import { ortWebGpuProfile } from "./ort-webgpu/check.js";
+import { llamaCppProfile } from "./llamacpp/profile.js";
 
-export const RUNTIMES: readonly RuntimeProfile[] = [pytorchCuda, ortCpuProfile, ortWasmProfile, ortWebGpuProfile];
+export const RUNTIMES: readonly RuntimeProfile[] = [pytorchCuda, ortCpuProfile, ortWasmProfile, ortWebGpuProfile, llamaCppProfile];
 
 export function findRuntime(id: string): RuntimeProfile {
   const found = RUNTIMES.find((r) => r.id === id);

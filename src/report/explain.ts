@@ -5,6 +5,7 @@
  */
 import type { MemoryReport, Report } from "./report.js";
 import { bar, bytes, shape } from "./format.js";
+import { renderLlamaCppExplanation } from "./llamacpp-explain.js";
 
 const BAR_WIDTH = 32;
 
@@ -16,6 +17,7 @@ export function renderExplanation(report: Report): string {
   const cpu = s.runtime !== "pytorch-cuda" && s.cpu ? ` (${s.cpu}: ${s.cpuFrom ?? "assumed"})` : "";
   const head = `${report.model.file}: ${s.runtime} on ${s.device}${cpu}, ${s.dtype}, batch ${s.batch}${inputs ? ` (${inputs})` : ""}`;
   if (!m) return `${head}\nno memory estimate for this runtime\n`;
+  if (s.runtime === "llama.cpp" && Array.isArray(m["buffers"])) return renderLlamaCppExplanation(report);
   const lines: string[] = [head, ""];
   const slack = Math.max(0, m.peakReserved - m.peakAllocated);
   const parts: [string, number, string][] = [

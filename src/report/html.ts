@@ -3,6 +3,7 @@
  * draws a Report. The web page (web/app.ts) shows the same sections, so both stay one code path.
  */
 import { browserPanel } from "./browser-panel.js";
+import { buffersTable, contextChart, isLlamaCppReport } from "./llamacpp-html.js";
 import { batchChart, layerChart, liveAtPeakTable, timelineChart, topLayersTable, waterfallChart } from "./charts.js";
 import { bytes, count } from "./format.js";
 import type { Report } from "./report.js";
@@ -57,6 +58,15 @@ export function warningsList(report: Report): string {
 /** Every section of the report, in reading order; the web page puts these under its controls. */
 export function reportSections(report: Report): string {
   const section = (id: string, title: string, body: string) => `<section id="${id}"><h2>${esc(title)}</h2>${body}</section>`;
+  if (isLlamaCppReport(report)) {
+    return [
+      headline(report),
+      section("buffers", "llama.cpp's buffers per device", buffersTable(report)),
+      section("context", "Memory against the context length", contextChart(report)),
+      section("summary", "Model and settings", summaryTable(report)),
+      section("warnings", `Warnings (${report.warnings.length})`, warningsList(report)),
+    ].join("\n");
+  }
   return [
     headline(report),
     report.browser ? browserPanel(report.browser) : "",

@@ -67,7 +67,7 @@ export function estimateLlamaCpp(g: GgufFile, fileBytes: number, s: LlamaCppSett
       // The offloaded layers' share of the graph runs on the GPU; the CUDA backend's own reservation is not measured here.
       const share = (s.gpuLayers === "all" ? h.nLayer : Math.min(s.gpuLayers, h.nLayer)) / Math.max(1, h.nLayer);
       buffers.push({ device: GPU_BACKEND, kind: "compute", buffer: GPU_BACKEND, bytes: Math.round(compute * share), unmeasured: true });
-      if (share < 1) buffers.push({ device: "CPU", kind: "compute", buffer: "CPU", bytes: compute });
+      if (share < 1) buffers.push({ device: "CPU", kind: "compute", buffer: "CPU", bytes: compute, unmeasured: true });
     } else buffers.push({ device: "CPU", kind: "compute", buffer: "CPU", bytes: compute });
   } else {
     warnings.push(`architecture '${h.arch}': llama.cpp's compute graph for it is not modelled (known: llama, mistral, mixtral, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3); model, KV and output buffers are exact, the compute buffer is left out`);

@@ -4,6 +4,7 @@
  * may be per-layer arrays), head dims (`attention.key_length`, else n_embd / n_head), the sliding window and
  * which layers use it, experts, and the vocabulary size.
  */
+import { ModelFormatError } from "../../errors.js";
 import type { GgufFile, GgufValue } from "../../formats/gguf.js";
 
 /** Architectures whose graph src/memory/llamacpp/graph.ts builds; any other gets model buffers and KV only. */
@@ -56,9 +57,29 @@ function swaLayers(g: GgufFile, arch: string, nLayer: number, nSwa: number): boo
   return Array.from({ length: nLayer }, (_, il) => p === 0 || il % p < p - 1);
 }
 
+/**
+ * Bounds on what a GGUF may claim before anything is sized by it (a hostile header must not make memlens loop
+ * or allocate per layer without limit): well above any released model (DeepSeek-V3: 61 layers, 7168 wide,
+ * 256 experts, a 129k vocabulary).
+ */
+export const HPARAM_LIMITS = { block_count: 4096, embedding_length: 1 << 20, "attention.head_count": 1 << 16, "attention.head_count_kv": 1 << 16, "attention.key_length": 1 << 16, "attention.value_length": 1 << 16, feed_forward_length: 1 << 24, expert_count: 1 << 16, expert_used_count: 1 << 16, expert_feed_forward_length: 1 << 24, context_length: 1 << 30, "attention.sliding_window": 1 << 30, vocab_size: 1 << 24 } as const;
+
+function checkLimits(g: GgufFile, arch: string): void {
+  for (const [key, limit] of Object.entries(HPARAM_LIMITS)) {
+    const v = g.metadata[`${arch}.${key}`];
+    const values = Array.isArray(v) ? v : v === undefined ? [] : [v];
+    if (values.length > (HPARAM_LIMITS.block_count as number)) throw new ModelFormatError(`GGUF key ${arch}.${key}: ${values.length} values exceeds ${HPARAM_LIMITS.block_count} layers`);
+    for (const x of values) {
+      const n = num(x);
+      if (n === undefined || !Number.isInteger(n) || n < 0 || n > limit) throw new ModelFormatError(`GGUF key ${arch}.${key} = ${String(x)}: not a count in 0..${limit}`);
+    }
+  }
+}
+
 export function readHparams(g: GgufFile): LlamaHparams {
   const arch = String(g.metadata["general.architecture"] ?? "");
   const k = (key: string) => g.metadata[`${arch}.${key}`];
+  checkLimits(g, arch);
   const nLayer = num(k("block_count")) ?? 0;
   const nEmbd = num(k("embedding_length")) ?? 0;
   const nHead = perLayer(k("attention.head_count"), nLayer, 0);
