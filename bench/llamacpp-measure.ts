@@ -13,7 +13,7 @@ import { dirname, join } from "node:path";
 import { shapeGguf } from "../src/formats/gguf-models.js";
 import { ggufLayout, writeGgufChunks } from "../src/formats/gguf-writer.js";
 import { parseLlamaLog, type ParsedRun } from "./llamacpp-parse.js";
-import { BENCH_MODELS, settingFlags, settingsFor, type BenchModel, type LlamaSetting } from "./llamacpp-models.js";
+import { BENCH_MODELS, HELDOUT_MODELS, HELDOUT_SETTINGS, settingFlags, settingsFor, type BenchModel, type LlamaSetting } from "./llamacpp-models.js";
 
 const OUT = "bench/out/llamacpp";
 /** ggml_type codes (ggml.h) of the KV cache types llama.cpp's -ctk/-ctv accept. */
@@ -66,6 +66,7 @@ function buildHarness(pkg: string, bins: string): string {
   // Outside bench/ (tsc compiles bench/**/*.ts) and outside git: a cache beside the package it came from.
   const src = join("node_modules", ".cache", "memlens-llama.cpp-src");
   if (!existsSync(join(src, "include", "llama.h"))) execFileSync("git", ["clone", "-q", join(pkg, "llama", "gitRelease.bundle"), src], { stdio: "inherit" });
+  mkdirSync(OUT, { recursive: true });
   const exe = join(OUT, "measure");
   const lib = readdirSync(bins);
   const so = (prefix: string) => lib.find((f) => f.startsWith(prefix) && f.endsWith(".so")) ?? `${prefix}.so`;
@@ -132,15 +133,18 @@ function kvSplitArgs(insights: { swaSize?: number | undefined; trainContextSize?
   return { fullAttentionKvSize: full, swaKvSize: swaKv, sequences: s.parallel, totalFileLayers: insights.totalLayers - 1, finalModelGpuLayers: 0, usingGpu: false, flashAttention: s.fa === "on", kvCacheKeyType: KV_TYPE_CODES[s.typeK], kvCacheValueType: KV_TYPE_CODES[s.typeV] };
 }
 
-export async function measureAll(only?: string): Promise<{ truth: GroundTruth; path: string }> {
+/** The measured sets: the bench models with their settings, and the held-out ones. */
+export type MeasureSet = "bench" | "heldout";
+
+export async function measureAll(only?: string, set: MeasureSet = "bench"): Promise<{ truth: GroundTruth; path: string }> {
   const nlc = nodeLlamaCpp();
   const exe = buildHarness(nlc.pkg, nlc.bins);
   const cpu = cpuInfo();
   const runs: GroundTruthRun[] = [];
   let backend: string | undefined;
-  for (const model of BENCH_MODELS.filter((m) => !only || m.id.includes(only))) {
+  for (const model of (set === "heldout" ? HELDOUT_MODELS : BENCH_MODELS).filter((m) => !only || m.id.includes(only))) {
     const { path, bytes } = ensureGguf(model);
-    const settings = settingsFor(model);
+    const settings = set === "heldout" ? HELDOUT_SETTINGS : settingsFor(model);
     const peers = await peerEstimates(path, settings);
     settings.forEach((s, i) => {
       const measured = runOne(exe, nlc.bins, path, s);
@@ -152,12 +156,14 @@ export async function measureAll(only?: string): Promise<{ truth: GroundTruth; p
   const truth: GroundTruth = { llamaCpp: nlc.release, nodeLlamaCpp: nlc.version, cpu: { ...cpu, backend }, runs };
   const cpuName = `${cpu.model.replace(/[^A-Za-z0-9]+/g, "-").toLowerCase()}-${backend ?? "cpu"}`;
   // A partial run (a model filter) never replaces the committed measurements.
-  const out = only ? join(OUT, `partial-${only}.json`) : join("bench", "groundtruth", `llamacpp-cpu-${nlc.release}-${cpuName}.json`);
+  const out = only ? join(OUT, `partial-${only}.json`) : join("bench", "groundtruth", `llamacpp-cpu-${set === "heldout" ? "heldout-" : ""}${nlc.release}-${cpuName}.json`);
   writeFileSync(out, JSON.stringify(truth, null, 1) + "\n");
   return { truth, path: out };
 }
 
 if (process.argv[1]?.endsWith("llamacpp-measure.js")) {
-  const { path, truth } = await measureAll(process.argv[2]);
+  const heldout = process.argv.includes("--heldout");
+  const only = process.argv.slice(2).find((a) => !a.startsWith("--"));
+  const { path, truth } = await measureAll(only, heldout ? "heldout" : "bench");
   process.stdout.write(`wrote ${path}: ${truth.runs.length} runs\n`);
 }

@@ -89,3 +89,23 @@ export const EXTRA_SETTINGS: Record<string, LlamaSetting[]> = {
 export function settingsFor(model: BenchModel): LlamaSetting[] {
   return [...COMMON_SETTINGS, ...(EXTRA_SETTINGS[model.id] ?? [])];
 }
+
+/**
+ * Held out: shapes and settings the runtime was not developed against (other widths, head counts, vocabularies,
+ * windows, odd contexts and ubatches), measured the same way into their own file.
+ */
+const h = (id: string, shape: ModelShape, label: string, plan: TypePlan): BenchModel => ({ id: `${id}-${label}`, shape, plan, label });
+export const HELDOUT_MODELS: BenchModel[] = [
+  h("tinyllama-like", { name: "tinyllama-1.1b-like", arch: "llama", layers: 5, embd: 768, heads: 12, kvHeads: 4, ff: 2048, vocab: 32000, contextLength: 2048 }, "q4_k_m", { weights: GGML.Q4_K, output: GGML.Q6_K }),
+  h("qwen2.5-1.5b-like", { name: "qwen2.5-1.5b-like", arch: "qwen2", layers: 2, embd: 1536, heads: 12, kvHeads: 2, ff: 8960, vocab: 151936, contextLength: 32768, tiedEmbeddings: true }, "q4_0", { weights: GGML.Q4_0 }),
+  h("gemma2-9b-like", { name: "gemma-2-9b-like", arch: "gemma2", layers: 6, embd: 512, heads: 4, kvHeads: 2, headDim: 256, ff: 1536, vocab: 256000, contextLength: 8192, slidingWindow: 4096 }, "q8_0", { weights: GGML.Q8_0 }),
+  h("qwen3-4b-like", { name: "qwen3-4b-like", arch: "qwen3", layers: 4, embd: 640, heads: 8, kvHeads: 2, headDim: 128, ff: 2560, vocab: 151936, contextLength: 40960 }, "f16", { weights: GGML.F16 }),
+  h("phi3-medium-like", { name: "phi-3-medium-like", arch: "phi3", layers: 4, embd: 1280, heads: 10, kvHeads: 2, ff: 3584, vocab: 32064, contextLength: 4096 }, "q4_0", { weights: GGML.Q4_0 }),
+];
+
+export const HELDOUT_SETTINGS: LlamaSetting[] = [
+  v({ ctx: 3000, fa: "off" }),
+  v({ ctx: 12288, parallel: 3, batch: 1024, ubatch: 384, fa: "on", typeK: "q8_0", typeV: "q8_0" }),
+  v({ ctx: 6000, parallel: 2, batch: 512, ubatch: 512, fa: "off", typeK: "q4_0", mmap: false, kvUnified: true }),
+  v({ ctx: 20000, ubatch: 1024, fa: "on", swaFull: true }),
+];

@@ -13,7 +13,7 @@ import { readGguf } from "../src/formats/gguf.js";
 import { FileSource } from "../src/formats/source-node.js";
 import { estimateLlamaCpp } from "../src/memory/llamacpp/estimate.js";
 import type { LlamaCppSettings } from "../src/memory/llamacpp/settings.js";
-import { BENCH_MODELS, type LlamaSetting } from "./llamacpp-models.js";
+import { BENCH_MODELS, HELDOUT_MODELS, type LlamaSetting } from "./llamacpp-models.js";
 import { ensureGguf, measureAll, type GroundTruth, type GroundTruthRun } from "./llamacpp-measure.js";
 
 const MiB = 2 ** 20;
@@ -46,7 +46,7 @@ function settingsOf(s: LlamaSetting): LlamaCppSettings {
 }
 
 export function compareRun(run: GroundTruthRun): Row[] {
-  const model = BENCH_MODELS.find((m) => m.id === run.model);
+  const model = [...BENCH_MODELS, ...HELDOUT_MODELS].find((m) => m.id === run.model);
   if (!model) throw new Error(`unknown bench model ${run.model}`);
   const { path } = ensureGguf(model);
   const src = new FileSource(path);
@@ -117,31 +117,41 @@ export function summarize(rows: readonly Row[]): { kind: string; n: number; exac
   });
 }
 
-export function renderTable(truth: GroundTruth, rows: readonly Row[]): string {
+function summaryTable(rows: readonly Row[]): string[] {
+  const lines: string[] = [];
+  lines.push("| kind | settings | memlens median abs err | mean | worst | node-llama-cpp median abs err | mean | exact at the log's 0.01 MiB |", "|---|---|---|---|---|---|---|---|");
+  for (const s of summarize(rows)) lines.push(`| ${s.kind} | ${s.n} | ${pct(s.memlensMedian)} | ${pct(s.memlensMean)} | ${pct(s.memlensWorst)} | ${pct(s.peerMedian)} | ${pct(s.peerMean)} | ${s.exact} |`);
+  return lines;
+}
+
+export function renderTable(truth: GroundTruth, rows: readonly Row[], heldout?: { truth: GroundTruth; rows: readonly Row[] }): string {
   const lines: string[] = [];
   lines.push(`# memlens vs real llama.cpp (${truth.llamaCpp}, node-llama-cpp ${truth.nodeLlamaCpp} prebuilt CPU backend \`${truth.cpu.backend}\`)`, "");
   lines.push(`CPU: ${truth.cpu.model}, flags ${truth.cpu.flags.join(" ")}. memlens ran with --cpu avx512 (the backend variant measured: CPU_REPACK; AMX is modelled from ggml-cpu/amx source, unmeasured).`, "");
-  lines.push("| kind | settings | memlens median abs err | mean | worst | node-llama-cpp median abs err | mean | exact at the log's 0.01 MiB |", "|---|---|---|---|---|---|---|---|");
-  for (const s of summarize(rows)) lines.push(`| ${s.kind} | ${s.n} | ${pct(s.memlensMedian)} | ${pct(s.memlensMean)} | ${pct(s.memlensWorst)} | ${pct(s.peerMedian)} | ${pct(s.peerMean)} | ${s.exact} |`);
+  lines.push(`## The bench set: ${truth.runs.length} settings over ${new Set(truth.runs.map((r) => r.model)).size} models`, "", ...summaryTable(rows), "");
+  if (heldout) lines.push(`## Held out: ${heldout.truth.runs.length} settings over ${new Set(heldout.truth.runs.map((r) => r.model)).size} models the runtime was not developed against`, "", ...summaryTable(heldout.rows), "");
   lines.push("", "node-llama-cpp's GgufInsights gives one number for the model (compared with the model total and RSS after load), and one for the context: its KV part (compared with the KV total), the rest with compute+output; RSS after context is compared with model + context.", "");
   lines.push("| model | settings | kind | buffer | llama.cpp MiB | memlens MiB | err | node-llama-cpp MiB | err |", "|---|---|---|---|---|---|---|---|---|");
-  for (const r of rows) {
+  for (const r of [...rows, ...(heldout?.rows ?? [])]) {
     lines.push(`| ${r.model} | ${r.flags} | ${r.kind} | ${r.buffer} | ${mib(r.measured)} | ${mib(r.memlens)} | ${pct(errOf(r))} | ${mib(r.peer)} | ${r.peer === undefined ? "–" : pct(err(r.peer, r.measured))} |`);
   }
   return lines.join("\n") + "\n";
 }
 
-export function storedTruth(): GroundTruth {
-  const file = readdirSync("bench/groundtruth").filter((f) => f.startsWith("llamacpp-cpu-") && f.endsWith(".json")).sort()[0];
-  if (!file) throw new Error("no bench/groundtruth/llamacpp-cpu-*.json: run npm run bench:llamacpp to measure");
+export function storedTruth(set: "bench" | "heldout" = "bench"): GroundTruth {
+  const prefix = set === "heldout" ? "llamacpp-cpu-heldout-" : "llamacpp-cpu-v";
+  const file = readdirSync("bench/groundtruth").filter((f) => f.startsWith(prefix) && f.endsWith(".json")).sort()[0];
+  if (!file) throw new Error(`no bench/groundtruth/${prefix}*.json: run npm run bench:llamacpp to measure`);
   return JSON.parse(readFileSync(join("bench/groundtruth", file), "utf8")) as GroundTruth;
 }
 
 if (process.argv[1]?.endsWith("llamacpp.js")) {
-  const truth = process.argv.includes("--stored") ? storedTruth() : (await measureAll()).truth;
+  const stored = process.argv.includes("--stored");
+  const truth = stored ? storedTruth() : (await measureAll()).truth;
+  const held = stored ? storedTruth("heldout") : (await measureAll(undefined, "heldout")).truth;
   const rows = truth.runs.flatMap(compareRun);
-  const text = renderTable(truth, rows);
+  const text = renderTable(truth, rows, { truth: held, rows: held.runs.flatMap(compareRun) });
   writeFileSync("bench/LLAMACPP-ACCURACY.md", text);
-  const summary = text.split("\n\n").slice(0, 4).join("\n\n");
+  const summary = text.split("\n\n").slice(0, 8).join("\n\n");
   process.stdout.write(summary + "\n\nfull table: bench/LLAMACPP-ACCURACY.md\n");
 }

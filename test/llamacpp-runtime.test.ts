@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { readGguf } from "../src/formats/gguf.js";
 import { headerSource } from "../src/formats/gguf-writer.js";
 import { GGML, MODEL_SHAPES, shapeGguf } from "../src/formats/gguf-models.js";
-import { BENCH_MODELS } from "../bench/llamacpp-models.js";
+import { BENCH_MODELS, HELDOUT_MODELS } from "../bench/llamacpp-models.js";
 import type { GroundTruth } from "../bench/llamacpp-measure.js";
 import { logRounded } from "../bench/llamacpp.js";
 import { estimateLlamaCpp } from "../src/memory/llamacpp/estimate.js";
@@ -15,18 +15,21 @@ import { LLAMACPP_DEFAULTS, parseLlamaFlags } from "../src/memory/llamacpp/setti
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const MiB = 2 ** 20;
 
-function truth(): GroundTruth {
+/** The bench set (llamacpp-cpu-v*) and the held-out set (llamacpp-cpu-heldout-*). */
+function truth(prefix: string): GroundTruth {
   const dir = join(ROOT, "bench/groundtruth");
-  const file = readdirSync(dir).find((f) => f.startsWith("llamacpp-cpu-") && f.endsWith(".json"))!;
+  const file = readdirSync(dir).find((f) => f.startsWith(prefix) && f.endsWith(".json"))!;
   return JSON.parse(readFileSync(join(dir, file), "utf8")) as GroundTruth;
 }
 
 test("every measured llama.cpp setting: model, KV and output buffers equal llama.cpp's log, compute within 1%", () => {
-  const t = truth();
-  assert.ok(t.runs.length >= 80);
+  const bench = truth("llamacpp-cpu-v");
+  const heldout = truth("llamacpp-cpu-heldout-");
+  assert.ok(bench.runs.length >= 80 && heldout.runs.length >= 20);
+  const t = { runs: [...bench.runs, ...heldout.runs] };
   const headers = new Map<string, ReturnType<typeof readGguf>>();
   for (const run of t.runs) {
-    const model = BENCH_MODELS.find((m) => m.id === run.model)!;
+    const model = [...BENCH_MODELS, ...HELDOUT_MODELS].find((m) => m.id === run.model)!;
     let g = headers.get(model.id);
     if (!g) {
       g = readGguf(headerSource(shapeGguf(model.shape, model.plan), run.file));

@@ -24,3 +24,17 @@ test("a GGUF file chosen in the page becomes an LLM source with exact parameters
   assert.equal(loaded.source.parameters, parameters);
   assert.ok(read <= 4 << 20, `read ${read} bytes of ${big.length}`);
 });
+
+test("the page runs a GGUF on llama.cpp from its header: buffers per device, a sweep over sequences", async () => {
+  const { ggufFuzzSeeds } = await import("../src/formats/gguf-models.js");
+  const { analyse } = await import("../web/engine.js");
+  const seed = ggufFuzzSeeds().find((s) => s.name.startsWith("qwen3-like"))!;
+  const loaded = await loadFiles([new File([seed.bytes], seed.name)]);
+  const { report, sweep } = analyse(loaded, { batch: 1, dtype: "fp32", runtime: "llama.cpp", device: "cpu", cpu: "avx2", mode: "inference", attn: "sdpa", dims: { ctx: 2048 } });
+  assert.equal(report.settings.runtime, "llama.cpp");
+  const buffers = report.memory!["buffers"] as { kind: string }[];
+  assert.deepEqual([...new Set(buffers.map((b) => b.kind))], ["model", "kv", "output", "compute"]);
+  assert.equal((report.memory!["llamacpp"] as { nCtx: number }).nCtx, 2048);
+  const first = sweep.next();
+  assert.ok(!first.done && "point" in first.value && first.value.point.total === report.memory!.total);
+});

@@ -96,8 +96,12 @@ export function fitLlamaCppCli(path: string, args: Record<string, unknown>, rawA
   let plan: LlamaCppSettings | undefined;
   let why: string;
   const all = { ...p.settings, gpuLayers: "all" as const };
+  // llama.cpp --fit changes only what the user left unset: the context (down to fit_params_min_ctx = 4096), then layers.
   const minCtx = p.ctxGiven ? p.settings.ctx : 4096;
-  if (!p.nglGiven && fits({ ...all, ctx: minCtx })) {
+  if (p.ctxGiven && !p.nglGiven && fits(all)) {
+    plan = all;
+    why = `every layer on the GPU at the given context`;
+  } else if (!p.ctxGiven && !p.nglGiven && fits({ ...all, ctx: minCtx })) {
     // Every layer fits at the minimum context: grow the context (in llama.cpp's steps of 256) up to the training context.
     const train = Math.max(minCtx, Number(p.gguf.metadata[`${String(p.gguf.metadata["general.architecture"])}.context_length`] ?? minCtx));
     let lo = minCtx;

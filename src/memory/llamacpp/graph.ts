@@ -229,12 +229,13 @@ export function buildGraph(h: LlamaHparams, s: ReserveShape): Graph {
     const last = il === h.nLayer - 1;
     let residual = x;
     let cur = attention(g, h, il, norm(g, x, [E, T], `attn_norm${il}`), s, inp);
-    if (gemma) cur = norm(g, cur, [E, T], `post_attn_norm${il}`);
     const rows = last ? s.outputs : T;
     if (last) {
       cur = g.op([E, rows], [cur, inp.outIds]);
       residual = g.op([E, rows], [residual, inp.outIds]);
     }
+    // Gemma normalizes the attention output after the last layer's row selection.
+    if (gemma) cur = norm(g, cur, [E, rows], `post_attn_norm${il}`);
     const ffnIn = g.op([E, rows], [cur, residual], { inplace: true });
     let ffn = feedForward(g, h, il, norm(g, ffnIn, [E, rows], `ffn_norm${il}`), rows);
     if (gemma) ffn = norm(g, ffn, [E, rows], `post_ffw_norm${il}`);
