@@ -62,3 +62,37 @@ test("the page's 'runs in the browser?' panel: the fashion model fits; vgg16 at 
     await served.close();
   }
 });
+
+test("with a WebGPU adapter (SwiftShader in chromium), the panel checks against the limits the adapter reports", { timeout: 120_000, skip: skip ?? false }, async (t) => {
+  const tmp = tempDir("browser-panel-gpu");
+  const build = (await import(pathToFileURL(join(ROOT, "scripts", "build-web.mjs")).href)) as { buildWeb(out: string): Promise<{ out: string }> };
+  const built = await build.buildWeb(join(tmp, "index.html"));
+  const served = await startServer(readFileSync(built.out));
+  let browser: Browser | undefined;
+  try {
+    // WebGPU needs a secure context: the page is served from 127.0.0.1.
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader", "--enable-features=Vulkan", "--no-first-run"] });
+    const page = await browser.newPage();
+    await page.goto(served.url);
+    const adapter = await page.evaluate(async () => {
+      const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ limits: { maxBufferSize: number } } | null> } }).gpu;
+      const a = gpu ? await gpu.requestAdapter() : null;
+      return a ? a.limits.maxBufferSize : 0;
+    });
+    if (adapter === 0) {
+      t.skip("this chromium has no WebGPU adapter (SwiftShader): the default-limits test above covers the panel");
+      return;
+    }
+    process.stdout.write(`# WebGPU adapter in chromium: maxBufferSize ${adapter}\n`);
+    await page.setInputFiles("#file", join(LEGACY_FIXTURES, "vgg16.onnx"));
+    await page.waitForSelector('[data-testid="status"][data-state="ready"]');
+    const row = page.locator('[data-testid="browser-webgpu"]');
+    // Its 411 MB classifier weight is over WebGPU's default 128 MiB binding, within this adapter's limits.
+    await page.waitForFunction((want) => document.querySelector('[data-testid="browser-webgpu"]')?.getAttribute("data-limit") === String(want), adapter);
+    assert.equal(await row.getAttribute("data-fits"), adapter >= 411041792 ? "true" : "false");
+    assert.match((await row.textContent()) ?? "", /this browser's WebGPU adapter/);
+  } finally {
+    await browser?.close();
+    await served.close();
+  }
+});
