@@ -7,10 +7,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { openModel } from "../src/formats/index.js";
 import { MemorySource } from "../src/formats/source.js";
-import { encodeGraph, encodeModel, ProtoWriter } from "../src/formats/onnx/writer.js";
+import { ModelFormatError } from "../src/errors.js";
+import { encodeGraph, encodeModel, encodeTensor, encodeValueInfo, ProtoWriter, readParts } from "../src/formats/onnx/writer.js";
 import { finishBytes } from "../src/formats/onnx/testing.js";
 import { createSession } from "../src/runtime/ort.js";
-import { buildModel } from "../src/shapes/testing.js";
+import { buildModel, constTensor } from "../src/shapes/testing.js";
 
 /** x -> Relu -> y in the file's graph field, then a second graph field with y -> Neg -> z. */
 function twoGraphFields(): Uint8Array {
@@ -41,4 +42,27 @@ test("two graph fields merge into one graph, as onnxruntime runs it", async () =
   } finally {
     await session.release();
   }
+});
+
+test("a tensor attribute given twice (which protobuf would merge field by field) is refused, not read as one half", () => {
+  const attr = new ProtoWriter();
+  attr.string(1, "value");
+  attr.int(20, 4); // TENSOR
+  attr.message(5, encodeTensor(constTensor("v", "float32", [2], [1, 2]), {}));
+  attr.message(5, encodeTensor(constTensor("v", "float32", [2], [3, 4]), {}));
+  const node = new ProtoWriter();
+  node.string(2, "c");
+  node.string(4, "Constant");
+  node.message(5, attr);
+  const graph = new ProtoWriter();
+  graph.message(1, node);
+  graph.message(12, encodeValueInfo({ name: "c", type: { kind: "tensor", dtype: "float32", shape: [2] } }));
+  const opset = new ProtoWriter();
+  opset.int(2, 17);
+  const model = new ProtoWriter();
+  model.int(1, 8);
+  model.message(8, opset);
+  model.message(7, graph);
+  const bytes = new Uint8Array(Buffer.concat([...readParts(model.finish())]));
+  assert.throws(() => openModel(new MemorySource(bytes, "m.onnx"), "m.onnx"), (e: unknown) => e instanceof ModelFormatError && /attribute 'value' holds its tensor twice/.test(e.message));
 });

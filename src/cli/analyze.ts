@@ -28,7 +28,7 @@ export default defineCommand({
       import("../quantize/save.js"),
     ]);
     const loaded = loadForCli(args.model);
-    const files = reportFiles(args, rawArgs, onnxInputFiles(args.model, loaded.model));
+    const files = reportFiles(args, rawArgs, onnxInputFiles(loaded.path, loaded.model));
     checkReportFiles(files);
     const opts = { ...analyzeOptions(args, rawArgs), openExternal: loaded.openExternal, memory: true };
     const { report } = analyzeModel(loaded.model, opts);

@@ -59,7 +59,7 @@ export default defineCommand({
     if (usesLlamaCpp(args.model, args, rawArgs)) return fitLlamaCppCli(args.model, args, rawArgs);
     if (isLlmPath(args.model)) return fitLlmCli(args.model, args, rawArgs);
     const loaded = loadForCli(args.model);
-    const files = reportFiles(args, rawArgs, onnxInputFiles(args.model, loaded.model));
+    const files = reportFiles(args, rawArgs, onnxInputFiles(loaded.path, loaded.model));
     checkReportFiles(files);
     const opts = { ...analyzeOptions(args, rawArgs), openExternal: loaded.openExternal };
     const r = fitModel(loaded.model, opts, solve);

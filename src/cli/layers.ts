@@ -12,7 +12,7 @@ export default defineCommand({
   args: sharedArgs,
   run({ args, rawArgs }) {
     const loaded = loadForCli(args.model);
-    const files = reportFiles(args, rawArgs, onnxInputFiles(args.model, loaded.model));
+    const files = reportFiles(args, rawArgs, onnxInputFiles(loaded.path, loaded.model));
     checkReportFiles(files);
     const opts = { ...analyzeOptions(args, rawArgs), openExternal: loaded.openExternal };
     const { report } = analyzeModel(loaded.model, opts);

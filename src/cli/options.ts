@@ -1,5 +1,5 @@
 /** Options shared by analyze/layers/fit, and their parsing (repeatable --input/--dim read from raw argv). */
-import { UsageError } from "../errors.js";
+import { InputError, UsageError } from "../errors.js";
 import { parseDim, type Dim } from "../sym/expr.js";
 import { MAX_DECLARED_DIM } from "../graph/limits.js";
 import type { AnalyzeOptions } from "../analyze.js";
@@ -67,7 +67,8 @@ export function parseInputSpec(spec: string): [string, Dim[]] {
   const name = spec.slice(0, eq);
   const dims = spec.slice(eq + 1).split(/[x,]/).map((d) => {
     if (/^\d+$/.test(d)) {
-      if (Number(d) > MAX_DECLARED_DIM) throw new UsageError(`--input ${spec}: dimension ${d} is over the limit of ${MAX_DECLARED_DIM} (2^31-1)`);
+      // Well-formed but past the limit a file may declare: a bad value (exit 2), as the same dim in a file is.
+      if (Number(d) > MAX_DECLARED_DIM) throw new InputError(`--input ${spec}: dimension ${d} is over the limit of ${MAX_DECLARED_DIM} (2^31-1)`);
       return Number(d);
     }
     if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(d)) return parseDim(d);

@@ -320,6 +320,9 @@ function readAttr(r: ProtoReader, src: ByteSource, depth: number, st: DecodeStat
         break;
       }
       case 5:
+        // Protobuf would merge a second tensor into the first field by field (dims and data concatenated):
+        // a tensor that exists only as that merge is refused, never read as one of its halves.
+        if (t) throw new ModelFormatError(`attribute ${quote(name)} holds its tensor twice (protobuf merges them; memlens does not read merged tensors)`);
         t = expectLen(r, w, "attribute t").message((m) => readTensor(m, src));
         break;
       case 6:
@@ -347,6 +350,7 @@ function readAttr(r: ProtoReader, src: ByteSource, depth: number, st: DecodeStat
         tp = expectLen(r, w, "attribute tp").message((m) => readType(m, st, 0));
         break;
       case 22:
+        if (sparse) throw new ModelFormatError(`attribute ${quote(name)} holds its sparse tensor twice (protobuf merges them; memlens does not read merged tensors)`);
         sparse = expectLen(r, w, "attribute sparse_tensor").message((m) => readSparse(m, src));
         break;
       case 20:
@@ -469,7 +473,10 @@ function readSparse(r: ProtoReader, src: ByteSource): Tensor {
   const dims: number[] = [];
   while (!r.done()) {
     const [f, w] = r.tag();
-    if (f === 1 && w === WIRE_LEN) values = r.message((m) => readTensor(m, src));
+    if (f === 1 && w === WIRE_LEN) {
+      if (values) throw new ModelFormatError("a sparse tensor holds its values twice (protobuf merges them; memlens does not read merged tensors)");
+      values = r.message((m) => readTensor(m, src));
+    }
     else if (f === 3) r.repeated(w, WIRE_VARINT, () => r.varint(), dims, MAX_RANK, "sparse tensor dims");
     else r.skip(w);
   }
