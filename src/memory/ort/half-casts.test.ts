@@ -1,7 +1,7 @@
 /**
  * imgly's fp16 IS-Net on the CPU provider, as onnxruntime 1.30 builds it here (optimizedModelFilePath):
- * every weight becomes an fp32 initializer, Conv/MaxPool/Resize/Add/Sigmoid run in fp32, the Concats in
- * fp16 between casts; the report says what that costs. Also the ConvInteger im2col of the uint8 twin.
+ * every weight becomes an fp32 initializer, Conv/MaxPool/Resize/Add/Sigmoid run in fp32, most Concats in
+ * fp16 between casts (those with only fp32 neighbours in fp32); the report says what that costs. Also the ConvInteger im2col of the uint8 twin.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -37,8 +37,11 @@ test("an fp16 model on the CPU: weights as fp32 initializers, compute ops in fp3
   for (const n of g.nodes) {
     if (n.op === "nchwc.Conv" || n.op === "Resize" || n.op === "Sigmoid") assert.equal(dtypeOf(n.outputs[0]!), "float32", `${n.op} ${n.name}`);
   }
+  // Concat has a type-generic kernel and keeps fp16, except where every neighbour runs in fp32: then ORT runs
+  // it in fp32 too (IsIsolatedFp16NodeOnCpu). ORT 1.30's graph: 33 Concats between Casts, 17 in fp32 (blocked).
   const concats = g.nodes.filter((n) => n.op === "Concat" && dtypeOf(n.outputs[0]!) !== "int64");
-  assert.ok(concats.length > 30 && concats.every((n) => dtypeOf(n.outputs[0]!) === "float16"), "Concat keeps fp16 (a type-generic kernel)");
+  const half = concats.filter((n) => dtypeOf(n.outputs[0]!) === "float16").length;
+  assert.deepEqual([half, concats.length - half], [33, 17]);
   assert.ok(report.warnings.some((w) => /this fp16 model runs in fp32 on the CPU: .*\+167\.\d MiB weights/.test(w)), report.warnings.join("\n"));
 });
 

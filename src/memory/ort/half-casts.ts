@@ -76,6 +76,7 @@ export function insertHalfCasts(ctx: RewriteContext): HalfCastResult {
     out.push({ name: `InsertedPrecisionFreeCast_${to}`, op: "Cast", inputs: [name], outputs: [to], attrs: {} });
     return to;
   };
+  const forced = isolatedHalfNodes(ctx, isHalf);
   /** Tensors that were half in the file and now hold fp32 (their producer runs in fp32). */
   const nowFloat = new Set<string>();
   /** Cast nodes of the file that ORT removes: their output is read as their (fp32) input. */
@@ -97,7 +98,7 @@ export function insertHalfCasts(ctx: RewriteContext): HalfCastResult {
       out.push(n);
       continue;
     }
-    if (HALF_KERNELS.has(n.op)) {
+    if (HALF_KERNELS.has(n.op) && !forced.has(n0)) {
       // Runs in half precision: inputs an fp32 producer now writes are cast back.
       out.push({ ...n, inputs: n.inputs.map((i) => (nowFloat.has(i) ? halfInput(i) : i)) });
       continue;
@@ -122,4 +123,36 @@ export function insertHalfCasts(ctx: RewriteContext): HalfCastResult {
     out.push({ name: `InsertedPrecisionFreeCast_${o}`, op: "Cast", inputs: [from], outputs: [o], attrs: {} });
   }
   return { nodes: out, extraConstantBytes, widened, widenedBytes };
+}
+
+/**
+ * InsertCastTransformer's ForceSingleNodeCPUFloat16ToFloat32 (IsIsolatedFp16NodeOnCpu): a node with a
+ * half-precision kernel whose half inputs all come from nodes that run in fp32, and whose half outputs all
+ * go to such nodes, runs in fp32 too, saving the Cast pair around it. Not for a node fed only by graph
+ * inputs or initializers, or one that writes a graph output. Decided in node order, each forced node
+ * counting as an fp32 one for the next (imgly-medium: its Concats between Convs run in fp32).
+ */
+function isolatedHalfNodes(ctx: RewriteContext, isHalf: (name: string) => boolean): Set<OrtNode> {
+  const producer = new Map<string, OrtNode>();
+  const consumers = new Map<string, OrtNode[]>();
+  for (const n of ctx.nodes) {
+    for (const o of n.outputs) producer.set(o, n);
+    for (const i of n.inputs) if (i !== "") consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  }
+  const forced = new Set<OrtNode>();
+  const runsFp32 = (n: OrtNode) => !HALF_KERNELS.has(n.op) || forced.has(n);
+  for (const n of ctx.nodes) {
+    if (!HALF_KERNELS.has(n.op) || n.op === "If" || n.op === "Loop" || n.op === "Scan") continue;
+    if (n.outputs.some((o) => ctx.outputs.has(o))) continue;
+    const fed = n.inputs.filter((i) => i !== "" && producer.has(i));
+    if (fed.length === 0) continue;
+    const halfIn = fed.filter(isHalf);
+    const halfOut = n.outputs.filter((o) => o !== "" && isHalf(o));
+    if (halfIn.length === 0 && n.inputs.every((i) => !isHalf(i))) continue;
+    if (halfOut.length === 0) continue;
+    if (!halfIn.every((i) => runsFp32(producer.get(i)!))) continue;
+    if (!halfOut.every((o) => (consumers.get(o) ?? []).every(runsFp32))) continue;
+    forced.add(n);
+  }
+  return forced;
 }
