@@ -28,6 +28,7 @@ export interface HostileCase {
 const FLOAT = 1;
 const BOOL = 9;
 const INT64 = 7;
+const ATTR_INT = 2;
 const ATTR_GRAPH = 5;
 const ATTR_GRAPHS = 10;
 
@@ -55,6 +56,7 @@ interface NodeSpec {
   inputs: string[];
   outputs: string[];
   graphAttrs?: Record<string, ProtoWriter>;
+  intAttrs?: Record<string, number>;
 }
 
 function node(n: NodeSpec, k: number): ProtoWriter {
@@ -63,6 +65,13 @@ function node(n: NodeSpec, k: number): ProtoWriter {
   for (const o of n.outputs) w.string(2, o);
   w.string(3, `n${k}`);
   w.string(4, n.op);
+  for (const [name, v] of Object.entries(n.intAttrs ?? {})) {
+    const a = new ProtoWriter();
+    a.string(1, name);
+    a.int(3, v);
+    a.int(20, ATTR_INT);
+    w.message(5, a);
+  }
   for (const [name, g] of Object.entries(n.graphAttrs ?? {})) {
     const a = new ProtoWriter();
     a.string(1, name);
@@ -123,13 +132,34 @@ export function fanOutOnnx(width = 6, depth = 16): Uint8Array {
   return modelBytes(graph("fan", nodes, [valueInfo("x", ["batch", 8])], [valueInfo("y", ["batch", 8])]));
 }
 
-/** Loop bodies nested `depth` deep, each carrying one tensor through an inner Loop. */
+/**
+ * Shape arithmetic fanning out: Shape of an input with two symbolic dims, then `depth` layers of `width`
+ * nodes, each adding or multiplying two of the layer before: the symbolic values double in degree every
+ * other layer and their terms multiply.
+ */
+export function fanOutValuesOnnx(width = 6, depth = 16): Uint8Array {
+  const nodes: NodeSpec[] = [{ op: "Shape", inputs: ["x"], outputs: ["s"] }];
+  let prev = Array.from({ length: width }, () => "s");
+  for (let d = 0; d < depth; d++) {
+    const layer = prev.map((_, j) => `v${d}_${j}`);
+    layer.forEach((out, j) => nodes.push({ op: d % 2 ? "Mul" : "Add", inputs: [prev[j]!, prev[(j + 1) % width]!], outputs: [out] }));
+    prev = layer;
+  }
+  nodes.push({ op: "Reshape", inputs: ["x", prev[0]!], outputs: ["y"] });
+  return modelBytes(graph("fan-values", nodes, [valueInfo("x", ["a", "b"])], [valueInfo("y", ["c", "d"])]));
+}
+
+/**
+ * Loop bodies nested `depth` deep, each carrying one tensor through an inner Loop and doubling it (Concat of
+ * it with itself): a carried shape that changes per iteration, so each body is inferred twice per visit.
+ */
 export function nestedLoopsOnnx(depth = 30): Uint8Array {
   const body = (level: number): ProtoWriter => {
     const inner: NodeSpec[] = [{ op: "Identity", inputs: [`c${level}`], outputs: [`co${level}`] }];
     if (level + 1 < depth) {
-      inner.push({ op: "Loop", inputs: ["", `co${level}`, `v${level}`], outputs: [`vo${level}`], graphAttrs: { body: body(level + 1) } });
-    } else inner.push({ op: "Identity", inputs: [`v${level}`], outputs: [`vo${level}`] });
+      inner.push({ op: "Loop", inputs: ["", `co${level}`, `v${level}`], outputs: [`w${level}`], graphAttrs: { body: body(level + 1) } });
+    } else inner.push({ op: "Identity", inputs: [`v${level}`], outputs: [`w${level}`] });
+    inner.push({ op: "Concat", inputs: [`w${level}`, `w${level}`], outputs: [`vo${level}`], intAttrs: { axis: 0 } });
     const bool = (name: string) => valueInfo(name, [], BOOL);
     return graph(`body${level}`, inner, [valueInfo(`i${level}`, [], INT64), bool(`c${level}`), valueInfo(`v${level}`, ["batch", 4])], [bool(`co${level}`), valueInfo(`vo${level}`, ["batch", 4])]);
   };
@@ -175,7 +205,7 @@ export function manySubgraphsOnnx(count = 16_000_000): Uint8Array {
   const empties = new Uint8Array(2 * count);
   for (let i = 0; i < count; i++) empties[2 * i] = (11 << 3) | 2; // AttributeProto.graphs, length 0
   const te = new TextEncoder();
-  const attr = concat([lenField(1, te.encode("branches")), empties, new Uint8Array([(20 << 3) | 0, ATTR_GRAPHS])]);
+  const attr = concat([lenField(1, te.encode("branches")), empties, new Uint8Array([...varint((20 << 3) | 0), ATTR_GRAPHS])]);
   const nodeBytes = concat([lenField(1, te.encode("x")), lenField(2, te.encode("y")), lenField(4, te.encode("Identity")), lenField(5, attr)]);
   const g = concat([lenField(1, nodeBytes), lenField(2, te.encode("many")), finishBytes(wrap(11, valueInfo("x", [1]))), finishBytes(wrap(12, valueInfo("y", [1])))]);
   const opset = new Uint8Array([(8 << 3) | 2, 2, (2 << 3) | 0, 17]);
@@ -225,6 +255,7 @@ export function writeHostileCases(dir: string): HostileCase[] {
   };
   cases.push({ name: "onnx dim_param (a+b)*(c+d)*...", args: ["analyze", file("symbol-bomb.onnx", symbolBombOnnx())], mayAnalyse: true });
   cases.push({ name: "onnx fan-out 6 wide, 16 deep", args: ["analyze", file("fan-out.onnx", fanOutOnnx())], mayAnalyse: true });
+  cases.push({ name: "onnx shape arithmetic fan-out 6 wide, 16 deep", args: ["analyze", file("fan-out-values.onnx", fanOutValuesOnnx())], mayAnalyse: true });
   cases.push({ name: "onnx Loop bodies nested 30 deep", args: ["analyze", file("nested-loops.onnx", nestedLoopsOnnx())], mayAnalyse: true });
   cases.push({ name: "onnx 16 million empty subgraphs", args: ["analyze", file("many-subgraphs.onnx", manySubgraphsOnnx())], mayAnalyse: false });
   cases.push({ name: "gguf repeated llama.block_count (100000)", args: ["analyze", file("repeated-key.gguf", ggufRepeatedKey(100_000))], mayAnalyse: false });

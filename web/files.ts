@@ -6,6 +6,7 @@
  */
 import { ModelFormatError } from "../src/errors.js";
 import { openModel } from "../src/formats/index.js";
+import { parseJson } from "../src/formats/json.js";
 import type { ExternalOpener } from "../src/formats/onnx/values.js";
 import { readSafetensorsHeader, MAX_HEADER_BYTES } from "../src/formats/safetensors.js";
 import { MemorySource, type ByteSource } from "../src/formats/source.js";
@@ -90,12 +91,7 @@ function rangesSource(name: string, size: number, parts: readonly { offset: numb
 
 async function loadLlm(config: File, shards: readonly File[]): Promise<LlmSource> {
   if (config.size > 16 << 20) throw new ModelFormatError(`${config.name}: ${config.size} bytes is too large for a config.json`);
-  let cfg: unknown;
-  try {
-    cfg = JSON.parse(await config.text());
-  } catch (e) {
-    throw new ModelFormatError(`${config.name}: not JSON (${(e as Error).message})`);
-  }
+  const cfg = parseJson(await config.text(), config.name);
   if (typeof cfg !== "object" || cfg === null || Array.isArray(cfg)) throw new ModelFormatError(`${config.name}: not a JSON object`);
   if (shards.length === 0) return describeHub(cfg as Record<string, unknown>, config.name, undefined);
   const tensors = [];

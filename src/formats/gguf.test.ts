@@ -53,3 +53,17 @@ test("a GGUF header describes its architecture: Llama with grouped-query attenti
   assert.equal(parameterCount(src.arch), parameters, "the architecture implies the same count as the file holds");
   assert.deepEqual(Object.keys(src.storedTypes).sort(), ["F16", "F32"]);
 });
+
+test("a metadata key or a tensor named twice is refused (llama.cpp refuses both), not last-wins", () => {
+  const repeated = tinyLlamaGguf((kv) => [...kv, ["llama.block_count", 100_000]]).bytes;
+  assert.throws(() => readGguf(new MemorySource(repeated, "r.gguf")), (e) => e instanceof ModelFormatError && /'llama\.block_count' appears twice/.test(e.message));
+  const t = { name: "w", dims: [4], type: 0, bytes: 16 };
+  assert.throws(() => readGguf(new MemorySource(buildGguf([t, t]), "t.gguf")), (e) => e instanceof ModelFormatError && /tensor 'w' appears twice/.test(e.message));
+});
+
+test("a uint64 block_count of 10^12 is read, then refused by the architecture's limit", () => {
+  const huge = tinyLlamaGguf((kv) => kv.map(([k, v]) => [k, k === "llama.block_count" ? 10n ** 12n : v])).bytes;
+  const g = readGguf(new MemorySource(huge, "h.gguf"));
+  assert.equal(g.metadata["llama.block_count"], 10 ** 12);
+  assert.throws(() => describeGguf(g, "h.gguf"), (e) => e instanceof ModelFormatError && /h\.gguf: GGUF metadata.*layers .* 1000000000000, past the plausible limit/.test(e.message));
+});

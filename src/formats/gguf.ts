@@ -169,14 +169,20 @@ export function readGguf(src: ByteSource): GgufFile {
   // Each entry needs at least a few bytes: a count the file can not hold is refused before looping.
   if (tensorCount * 24 + kvCount * 12 > src.size) throw new ModelFormatError(`${src.name}: counts exceed what the file can hold`);
   const metadata: Record<string, GgufValue> = {};
+  // A key given twice is refused: llama.cpp's gguf reader refuses it too (gguf.cpp, "duplicate key"), and a
+  // reader that kept either value would disagree with one that kept the other.
   for (let i = 0; i < kvCount; i++) {
     const key = c.string();
+    if (Object.hasOwn(metadata, key)) throw new ModelFormatError(`${src.name}: GGUF metadata key '${key.slice(0, 200)}' appears twice`);
     metadata[key] = readValue(c, c.u32(), key);
   }
   const infos: Omit<GgufTensor, "offset">[] = [];
   const rel: number[] = [];
+  const names = new Set<string>();
   for (let i = 0; i < tensorCount; i++) {
     const name = c.string();
+    if (names.has(name)) throw new ModelFormatError(`${src.name}: GGUF tensor '${name.slice(0, 200)}' appears twice`);
+    names.add(name);
     const nDims = c.u32();
     if (nDims > MAX_DIMS) throw new ModelFormatError(`${src.name}: tensor '${name}' has ${nDims} dims (max ${MAX_DIMS})`);
     const dims: number[] = [];

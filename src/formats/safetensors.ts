@@ -5,6 +5,7 @@
  */
 import { ModelFormatError } from "../errors.js";
 import { quote } from "./quote.js";
+import { parseJson } from "./json.js";
 import type { ByteSource } from "./source.js";
 
 /** A header larger than this is not a real checkpoint's (the reference implementation caps it at 100 MB). */
@@ -48,12 +49,14 @@ export function readSafetensorsHeader(src: ByteSource): SafetensorsHeader {
   const n = Number(dv.getBigUint64(0, true));
   if (n > MAX_HEADER_BYTES) throw new ModelFormatError(`${src.name}: safetensors header of ${n} bytes exceeds ${MAX_HEADER_BYTES}`);
   if (8 + n > src.size) throw new ModelFormatError(`${src.name}: safetensors header of ${n} bytes runs past the end of the file`);
-  let json: unknown;
+  let text: string;
   try {
-    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(src.read(8, n)));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(src.read(8, n));
   } catch (e) {
-    throw new ModelFormatError(`${src.name}: safetensors header is not JSON (${(e as Error).message})`);
+    throw new ModelFormatError(`${src.name}: safetensors header is not UTF-8 (${(e as Error).message})`);
   }
+  // A tensor named twice is refused (the safetensors crate refuses duplicate keys too), not last-wins.
+  const json = parseJson(text, `${src.name}: safetensors header`);
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new ModelFormatError(`${src.name}: safetensors header is not a JSON object`);
   }
@@ -104,12 +107,7 @@ function checkDisjoint(tensors: readonly SafetensorsTensor[], file: string): voi
 
 /** The shard files named by a `*.safetensors.index.json`, each once, refusing paths that leave the folder. */
 export function shardsOfIndex(indexJson: string, indexName: string): string[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(indexJson);
-  } catch (e) {
-    throw new ModelFormatError(`${indexName}: not JSON (${(e as Error).message})`);
-  }
+  const parsed = parseJson(indexJson, indexName);
   const map = (parsed as { weight_map?: unknown })?.weight_map;
   if (typeof map !== "object" || map === null) throw new ModelFormatError(`${indexName}: no weight_map`);
   const files = new Set<string>();

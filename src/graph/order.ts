@@ -7,15 +7,30 @@ export function outerReads(node: Node): string[] {
   const out: string[] = [];
   for (const a of Object.values(node.attrs)) {
     const graphs = a.type === "graph" ? [a.value] : a.type === "graphs" ? a.value : [];
-    for (const g of graphs) {
-      const local = new Set<string>([...g.inputs.map((v) => v.name), ...g.initializers.keys()]);
-      for (const n of g.nodes) n.outputs.forEach((o) => local.add(o));
-      for (const n of g.nodes) {
-        for (const i of [...n.inputs, ...outerReads(n)]) if (i !== "" && !local.has(i)) out.push(i);
-      }
-    }
+    for (const g of graphs) out.push(...graphOuterReads(g));
   }
   return out;
+}
+
+/**
+ * A graph's reads from outside it, computed once per graph: without the cache, ordering each nested body
+ * walked every body inside it again (quadratic in nesting depth, and repeated on every re-inference).
+ */
+const outerReadsCache = new WeakMap<Graph, readonly string[]>();
+
+function graphOuterReads(g: Graph): readonly string[] {
+  const cached = outerReadsCache.get(g);
+  if (cached) return cached;
+  const local = new Set<string>([...g.inputs.map((v) => v.name), ...g.initializers.keys()]);
+  for (const n of g.nodes) n.outputs.forEach((o) => local.add(o));
+  const out = new Set<string>();
+  for (const n of g.nodes) {
+    for (const i of n.inputs) if (i !== "" && !local.has(i)) out.add(i);
+    for (const i of outerReads(n)) if (!local.has(i)) out.add(i);
+  }
+  const reads = [...out];
+  outerReadsCache.set(g, reads);
+  return reads;
 }
 
 export function executionOrder(graph: Graph): Node[] {

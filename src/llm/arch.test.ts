@@ -21,3 +21,17 @@ test("unknown architectures and broken configs are refused with the reason", () 
   assert.throws(() => archFromConfig({ model_type: "llama", hidden_size: 64 }), /num_attention_heads/);
   assert.throws(() => archFromConfig({ model_type: "llama", hidden_size: 64, num_attention_heads: 6, num_key_value_heads: 4, num_hidden_layers: 1, intermediate_size: 8, vocab_size: 8 }), /do not fit|not a multiple of 6 attention heads/);
 });
+
+test("counts past the plausible limits are refused before anything is built for them", async () => {
+  const { ARCH_LIMITS } = await import("./arch.js");
+  const base = { model_type: "llama", hidden_size: 64, num_attention_heads: 4, num_hidden_layers: 2, intermediate_size: 128, vocab_size: 256 };
+  assert.equal(archFromConfig({ ...base, num_hidden_layers: ARCH_LIMITS.layers }).layers, ARCH_LIMITS.layers);
+  for (const layers of [ARCH_LIMITS.layers + 1, 1e5, 1e6, 1e12]) {
+    assert.throws(() => archFromConfig({ ...base, num_hidden_layers: layers }), new RegExp(`layers \\(num_hidden_layers\\) is ${layers}, past the plausible limit of ${ARCH_LIMITS.layers}`));
+  }
+  assert.throws(() => archFromConfig({ ...base, vocab_size: 2 ** 40 }), /vocabulary .* past the plausible limit/);
+  assert.throws(() => archFromConfig({ ...base, hidden_size: 2 ** 24, num_attention_heads: 2 ** 10 }), /hidden size .* past the plausible limit/);
+  assert.throws(() => archFromConfig({ ...base, intermediate_size: 2 ** 30 }), /intermediate size .* past/);
+  assert.throws(() => archFromConfig({ ...base, max_position_embeddings: 2 ** 40 }), /positions .* past/);
+  assert.throws(() => archFromConfig({ ...base, num_hidden_layers: 1e5 }, "m.gguf: GGUF metadata"), /^ModelFormatError: m\.gguf: GGUF metadata: layers/);
+});

@@ -38,6 +38,48 @@ export interface ArchSpec {
 
 const LLAMA_LIKE = new Set(["llama", "mistral", "qwen2", "qwen3", "mixtral-dense", "yi", "internlm2", "granite"]);
 
+/**
+ * Plausible limits, refused beyond: each is far past any published model (the deepest dense ones have 96-126
+ * layers, hidden sizes reach 16,384-25,600, vocabularies 256k, contexts 10M), and short of a count that would
+ * make the per-layer simulation or a byte count run away. A config past one is hostile or broken, not big.
+ * Layers: the simulation walks every layer's ops through the caching allocator, so its cost grows faster
+ * than the layer count (measured on the 2-core EPYC: 1,000 layers 1 s to analyze, 18 s to fit; 10,000
+ * layers 63 s to analyze), so the limit is 8x the deepest model rather than the 10^4 issue 12 suggested.
+ */
+export const ARCH_LIMITS = {
+  layers: 1024,
+  hidden: 1 << 20,
+  heads: 1 << 16,
+  headDim: 1 << 16,
+  intermediate: 1 << 22,
+  vocab: 1 << 24,
+  positions: 1 << 28,
+  typeVocab: 1 << 16,
+} as const;
+
+function within(what: string, keys: string, v: number, limit: number): number {
+  if (v > limit) throw new ModelFormatError(`config.json: ${what} (${keys}) is ${v}, past the plausible limit of ${limit}`);
+  return v;
+}
+
+/** Every dimension of the spec within ARCH_LIMITS (and a positive integer where it must be). */
+function checkLimits(a: ArchSpec): ArchSpec {
+  within("layers", "num_hidden_layers", a.layers, ARCH_LIMITS.layers);
+  within("hidden size", "hidden_size", a.hidden, ARCH_LIMITS.hidden);
+  within("attention heads", "num_attention_heads", a.heads, ARCH_LIMITS.heads);
+  within("key/value heads", "num_key_value_heads", a.kvHeads, ARCH_LIMITS.heads);
+  within("head size", "head_dim", a.headDim, ARCH_LIMITS.headDim);
+  within("intermediate size", "intermediate_size", a.intermediate, ARCH_LIMITS.intermediate);
+  within("vocabulary", "vocab_size", a.vocab, ARCH_LIMITS.vocab);
+  within("positions", "max_position_embeddings", a.maxPositions, ARCH_LIMITS.positions);
+  within("token types", "type_vocab_size", a.typeVocab, ARCH_LIMITS.typeVocab);
+  for (const [what, v] of [["key/value heads", a.kvHeads], ["intermediate size", a.intermediate], ["positions", a.maxPositions]] as const) {
+    if (!Number.isSafeInteger(v) || v <= 0) throw new ModelFormatError(`config.json: ${what} is ${v}, not a positive integer`);
+  }
+  if (!Number.isSafeInteger(a.typeVocab) || a.typeVocab < 0) throw new ModelFormatError(`config.json: token types is ${a.typeVocab}, not a count`);
+  return a;
+}
+
 function num(cfg: Record<string, unknown>, ...keys: string[]): number | undefined {
   for (const k of keys) {
     const v = cfg[k];
@@ -73,7 +115,17 @@ function headWidth(hidden: number, heads: number): number {
   return hidden / heads;
 }
 
-export function archFromConfig(cfg: Record<string, unknown>): ArchSpec {
+/** `where` names the source in messages when it is not a config.json (a GGUF file's metadata). */
+export function archFromConfig(cfg: Record<string, unknown>, where = "config.json"): ArchSpec {
+  try {
+    return checkLimits(archFromConfigUnchecked(cfg));
+  } catch (e) {
+    if (e instanceof ModelFormatError && where !== "config.json") throw new ModelFormatError(e.message.replace(/^config\.json: /, `${where}: `));
+    throw e;
+  }
+}
+
+function archFromConfigUnchecked(cfg: Record<string, unknown>): ArchSpec {
   const modelType = String(cfg["model_type"] ?? "");
   const eos = cfg["eos_token_id"] !== undefined && cfg["eos_token_id"] !== null;
   const savedDtype = typeof cfg["torch_dtype"] === "string" ? (cfg["torch_dtype"] as string) : typeof cfg["dtype"] === "string" ? (cfg["dtype"] as string) : undefined;

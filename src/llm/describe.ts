@@ -57,7 +57,7 @@ export function describeGguf(g: GgufFile, file: string): LlmSource {
     head_dim: n("attention.key_length"),
     tie_word_embeddings: !g.tensors.some((t) => t.name === "output.weight"),
   };
-  const arch = archFromConfig(cfg);
+  const arch = archFromConfig(cfg, `${file}: GGUF metadata, read as config.json`);
   const { parameters, weightBytes, storedTypes } = tally(g.tensors.map((t) => [t.typeName, t.elements, t.bytes]));
   return { file, format: "gguf", arch, parameters, weightBytes, storedTypes, warnings: [] };
 }

@@ -9,6 +9,7 @@ import { ModelFormatError } from "../errors.js";
 import { readGguf } from "../formats/gguf.js";
 import { readSafetensorsHeader, shardsOfIndex, type SafetensorsTensor } from "../formats/safetensors.js";
 import { FileSource } from "../formats/source-node.js";
+import { parseJson } from "../formats/json.js";
 import { readRegularText } from "../formats/read-file.js";
 import { describeGguf, describeHub, type LlmSource } from "./describe.js";
 
@@ -26,13 +27,9 @@ export function isLlmPath(path: string): boolean {
 
 function readConfig(path: string): Record<string, unknown> {
   const text = readRegularText(path, MAX_CONFIG_BYTES, "config.json");
-  try {
-    const v = JSON.parse(text);
-    if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error("not an object");
-    return v as Record<string, unknown>;
-  } catch (e) {
-    throw new ModelFormatError(`${path}: not a JSON config (${(e as Error).message})`);
-  }
+  const v = parseJson(text, path);
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new ModelFormatError(`${path}: not a JSON config (not an object)`);
+  return v as Record<string, unknown>;
 }
 
 /** Header tensors of a folder's safetensors: the index's shards, or model.safetensors. */

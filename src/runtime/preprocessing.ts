@@ -8,6 +8,7 @@
  *      names every assumed value and how to state it.
  */
 import { ModelFormatError, UsageError } from "../errors.js";
+import { parseJson } from "../formats/json.js";
 import { layoutFromShape, type InputDescription } from "./preprocess.js";
 import { findSidecar, parseLabels, parsePreprocess, type PreprocessSpec, type Sidecar } from "./sidecar.js";
 
@@ -109,11 +110,7 @@ function presetValues(name: PresetName): PreprocessSpec {
 function fromMetadata(md: Record<string, string>): { preprocess?: PreprocessSpec; labels?: string[] } {
   const out: { preprocess?: PreprocessSpec; labels?: string[] } = {};
   const json = (key: string): unknown => {
-    try {
-      return JSON.parse(md[key]!);
-    } catch (e) {
-      throw new ModelFormatError(`metadata_props '${key}': not JSON: ${(e as Error).message}`);
-    }
+    return parseJson(md[key]!, `metadata_props '${key}'`);
   };
   if (md[META_PREPROCESS] !== undefined) out.preprocess = parsePreprocess(json(META_PREPROCESS), `metadata_props '${META_PREPROCESS}`);
   if (md[META_LABELS] !== undefined) out.labels = parseLabels(json(META_LABELS), `metadata_props '${META_LABELS}'`);

@@ -8,6 +8,7 @@
 import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { ModelFormatError } from "../errors.js";
+import { parseJson } from "../formats/json.js";
 import { readRegularFile } from "../formats/read-file.js";
 import { MAX_IMAGE_PIXELS } from "./preprocess.js";
 
@@ -84,12 +85,7 @@ export function readSidecarFile(file: string): Sidecar {
   } catch (e) {
     throw new ModelFormatError((e as Error).message);
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder().decode(text));
-  } catch (e) {
-    throw new ModelFormatError(`${file}: not JSON: ${(e as Error).message}`);
-  }
+  const json = parseJson(new TextDecoder().decode(text), file);
   return parseSidecar(json, file);
 }
 

@@ -8,7 +8,7 @@ import type { DType } from "../graph/dtype.js";
 import type { Graph, Model, Node, Tensor, ValueType } from "../graph/ir.js";
 import { executionOrder } from "../graph/order.js";
 import { readTensorValues, type ExternalOpener } from "../formats/onnx/values.js";
-import { evaluate, sym, type Dim } from "../sym/expr.js";
+import { evaluate, lastOverflowName, MAX_EXPRESSION_CHARS, overflowCount, sym, type Dim } from "../sym/expr.js";
 import { lookupRule } from "./table.js";
 import { MAX_VALUE_ELEMENTS, type InferContext, type TensorInfo } from "./types.js";
 
@@ -53,6 +53,35 @@ export interface InferenceResult {
   bounds: Map<string, Dim>;
 }
 
+/**
+ * Node visits over all graphs, as a multiple of the model's node count (plus a floor for small models).
+ * A Loop whose carried shapes change infers its body twice, so Loops nested N deep would cost 2^N visits
+ * (issue 12: 30 deep, minutes and gigabytes); past the budget, a body's outputs are taken as declared.
+ */
+export const SUBGRAPH_WORK_FACTOR = 16;
+export const SUBGRAPH_WORK_FLOOR = 20_000;
+
+/** Warnings kept: repeats dropped, and past this many one line says how many more there were. */
+export const MAX_WARNINGS = 200;
+
+function boundedWarnings(all: readonly string[]): string[] {
+  const unique = [...new Set(all)];
+  if (unique.length <= MAX_WARNINGS) return unique;
+  return [...unique.slice(0, MAX_WARNINGS), `${unique.length - MAX_WARNINGS} more shape-inference warnings not shown`];
+}
+
+/** Nodes in a graph and every subgraph in it. */
+function countNodes(g: Graph): number {
+  let n = g.nodes.length;
+  for (const node of g.nodes) {
+    for (const a of Object.values(node.attrs)) {
+      if (a.type === "graph") n += countNodes(a.value);
+      else if (a.type === "graphs") for (const sub of a.value) n += countNodes(sub);
+    }
+  }
+  return n;
+}
+
 /** Thrown inside a rule when an input it needs is unknown: the node's outputs become unknown silently. */
 class UnknownInput extends Error {}
 /** Thrown by ctx.unknown(reason). */
@@ -66,6 +95,8 @@ export function inferModel(model: Model, opts: InferOptions = {}): InferenceResu
     bounds: new Map(),
     freshCount: new Map(),
     unknownOps: new Map(),
+    visitsLeft: SUBGRAPH_WORK_FACTOR * countNodes(model.graph) + SUBGRAPH_WORK_FLOOR,
+    budgetSpent: false,
   };
   const values = new Map<string, TensorInfo>();
   const g = model.graph;
@@ -87,7 +118,7 @@ export function inferModel(model: Model, opts: InferOptions = {}): InferenceResu
   for (const [op, { count, first }] of state.unknownOps) {
     state.warnings.push(`unknown op '${op}' in ${count} node${count > 1 ? "s" : ""} (first: '${first}'): outputs unknown`);
   }
-  return { values, nodes, warnings: state.warnings, bounds: state.bounds };
+  return { values, nodes, warnings: boundedWarnings(state.warnings), bounds: state.bounds };
 }
 
 /** An input's elements all set to `v`: its shape must be concrete and small enough to track. */
@@ -106,6 +137,9 @@ interface EngineState {
   bounds: Map<string, Dim>;
   freshCount: Map<string, number>;
   unknownOps: Map<string, { count: number; first: string }>;
+  /** Node visits left before subgraphs stop being inferred (SUBGRAPH_WORK_FACTOR). */
+  visitsLeft: number;
+  budgetSpent: boolean;
 }
 
 function initializerInfo(t: Tensor): TensorInfo {
@@ -132,11 +166,16 @@ type Scope = { get(name: string): TensorInfo | undefined };
 function inferNodes(g: Graph, values: Map<string, TensorInfo>, outer: Scope | undefined, st: EngineState): NodeResult[] {
   const scope: Scope = { get: (n) => values.get(n) ?? outer?.get(n) };
   const results: NodeResult[] = [];
+  st.visitsLeft -= g.nodes.length;
   for (const node of executionOrder(g)) {
+    const overflowsBefore = overflowCount();
     const inputs = node.inputs.map((n) => (n === "" ? undefined : scope.get(n)));
     let paramBytes = 0;
     for (const i of inputs) if (i?.initializer) paramBytes += i.initializer.bytes;
     const { outputs, flops, bodies } = inferNode(node, inputs, scope, st);
+    if (overflowCount() !== overflowsBefore) {
+      st.warnings.push(`node '${node.name}' (${node.opType}): a symbolic dimension grew past ${MAX_EXPRESSION_CHARS} characters; it is the unknown '${lastOverflowName()}'`);
+    }
     node.outputs.forEach((name, k) => {
       if (name === "") return;
       let info = outputs[k];
@@ -313,6 +352,14 @@ function makeContext(
       return a?.type === "graph" ? a.value : undefined;
     },
     inferSubgraph(g, subInputs) {
+      if (st.budgetSpent || st.visitsLeft < g.nodes.length) {
+        if (!st.budgetSpent) {
+          st.budgetSpent = true;
+          // First in the list: it explains the warnings after it, and the list is capped (MAX_WARNINGS).
+          st.warnings.unshift(`node '${node.name}' (${node.opType}): subgraph inference stopped after ${SUBGRAPH_WORK_FACTOR} times the model's node count in visits (bodies re-inferred inside bodies); this and later subgraphs' outputs are their declared types`);
+        }
+        return g.outputs.map((o) => fromValueType(o.type));
+      }
       const local = new Map<string, TensorInfo>();
       for (const t of g.initializers.values()) local.set(t.name, initializerInfo(t));
       g.inputs.forEach((vi, k) => {

@@ -80,3 +80,21 @@ test("a floor of a sum prints with brackets: floor((H - 1)/2), never the ambiguo
   assert.equal(dimToString(ceilDiv(add(seq, 7), 8)), "ceil((seq + 7)/8)");
   assert.ok(equal(parseDim("((H - 1)//2)"), floorDiv(sub(H, 1), 2)));
 });
+
+test("an expression past the size limit becomes a named unknown, counted so callers can warn", async () => {
+  const { MAX_EXPRESSION_CHARS, overflowCount, lastOverflowName } = await import("./expr.js");
+  const before = overflowCount();
+  let p = 1 as ReturnType<typeof sym>;
+  const t0 = performance.now();
+  for (let k = 0; k < 40; k++) p = mul(p, add(sym(`a${k}`), sym(`b${k}`)));
+  assert.ok(performance.now() - t0 < 1000, "40 factors of sums: bounded, not 2^40 terms");
+  assert.ok(overflowCount() > before);
+  assert.ok(dimToString(p).length <= MAX_EXPRESSION_CHARS);
+  assert.match(lastOverflowName(), /^expr_overflow_\d+$/);
+  // A dim_param that expands too far is kept whole, as one symbol named by its text.
+  const text = Array.from({ length: 32 }, (_, k) => `(x${k}+y${k})`).join("*");
+  const d = parseDim(text);
+  assert.equal(evaluate(d, { [text]: 7 }), 7);
+  // Small expressions are untouched.
+  assert.equal(dimToString(mul(add(batch, 1), add(seq, 2))), "2*batch + batch*seq + seq + 2");
+});

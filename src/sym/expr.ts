@@ -7,6 +7,30 @@
 
 export type Dim = number | Poly;
 
+/**
+ * Bounds on an expression's size, so work follows the input's size and not what it claims (issue 12: the
+ * dim_param `(a+b)*(c+d)*...` of 32 factors expands to 2^32 terms). An expression is measured by its printed
+ * size (the characters of its monomial keys); past MAX_EXPRESSION_CHARS, or when a product would cost more
+ * than MAX_PRODUCT_CHARS to build, the result is a fresh named unknown (`expr_overflow_N`) instead, and
+ * overflowCount() goes up so the caller can warn. Real shapes print in a few dozen characters.
+ */
+export const MAX_EXPRESSION_CHARS = 4096;
+export const MAX_PRODUCT_CHARS = 1 << 20;
+
+let overflows = 0;
+/** How many expressions have been replaced by an unknown so far (compare before and after a step). */
+export function overflowCount(): number {
+  return overflows;
+}
+/** The name of the latest unknown made for an expression too large to keep. */
+export function lastOverflowName(): string {
+  return `expr_overflow_${overflows}`;
+}
+function overflow(): Dim {
+  overflows++;
+  return sym(lastOverflowName());
+}
+
 type FnName = "floor" | "ceil" | "mod" | "max" | "min";
 type Atom = { kind: "sym"; name: string } | { kind: "fn"; fn: FnName; args: Dim[] };
 
@@ -14,12 +38,30 @@ type Atom = { kind: "sym"; name: string } | { kind: "fn"; fn: FnName; args: Dim[
 const atoms = new Map<string, Atom>();
 
 function atomKey(a: Atom): string {
-  if (a.kind === "sym") return a.name;
+  if (a.kind === "sym") return symKey(a.name);
   if (a.fn === "floor" || a.fn === "ceil") {
     // floor((H + 1)/2), not floor(H + 1/2): a sum or a negative term as numerator or denominator is bracketed.
     return `${a.fn}(${a.args.map((d) => (needsBrackets(d) ? `(${dimToString(d)})` : dimToString(d))).join("/")})`;
   }
   return `${a.fn}(${a.args.map(dimToString).join(",")})`;
+}
+
+/**
+ * A symbol's key is its name, bracketed when the name holds '*' or parentheses (an unparsed dim_param such as
+ * `(a+b)*(c+d)`): monomial keys are split on '*' outside parentheses, so the name must stay one piece.
+ * Unbalanced parentheses become '_' in the key (the symbol keeps its name for binding).
+ */
+function symKey(name: string): string {
+  if (!/[*()]/.test(name)) return name;
+  let depth = 0;
+  let closedEarly = false;
+  for (let i = 0; i < name.length && depth >= 0; i++) {
+    if (name[i] === "(") depth++;
+    else if (name[i] === ")" && --depth === 0 && i < name.length - 1) closedEarly = true;
+  }
+  if (depth !== 0) return `(${name.replace(/[()]/g, "_")})`;
+  // Already one bracketed piece (a key written back to a file and read again): keep it as it is.
+  return name.startsWith("(") && !closedEarly ? name : `(${name})`;
 }
 
 function needsBrackets(d: Dim): boolean {
@@ -60,14 +102,27 @@ function splitTop(s: string, sep: string): string[] {
 }
 
 export class Poly {
-  /** monomial key -> coefficient; "" is the constant term. Never contains zero coefficients. */
-  private constructor(readonly terms: ReadonlyMap<string, number>) {}
+  /**
+   * monomial key -> coefficient; "" is the constant term. Never contains zero coefficients.
+   * `chars`: the keys' total length plus one per term, the measure the size bounds use.
+   */
+  private constructor(readonly terms: ReadonlyMap<string, number>, readonly chars: number) {}
 
   static make(terms: Map<string, number>): Dim {
-    for (const [k, c] of terms) if (c === 0) terms.delete(k);
+    let chars = 0;
+    for (const [k, c] of terms) {
+      if (c === 0) terms.delete(k);
+      else chars += k.length + 1;
+    }
     if (terms.size === 0) return 0;
     if (terms.size === 1 && terms.has("")) return terms.get("")!;
-    return new Poly(terms);
+    if (chars > MAX_EXPRESSION_CHARS) return overflow();
+    return new Poly(terms, chars);
+  }
+
+  /** One atom, whatever its name's length (a long dim_param kept whole is one symbol, not a large expression). */
+  static atom(key: string): Poly {
+    return new Poly(new Map([[key, 1]]), key.length + 1);
   }
 
   toString(): string {
@@ -93,7 +148,7 @@ export function isSym(d: Dim): d is Poly {
 }
 
 export function sym(name: string): Dim {
-  return Poly.make(new Map([[internAtom({ kind: "sym", name }), 1]]));
+  return Poly.atom(internAtom({ kind: "sym", name }));
 }
 
 export function add(a: Dim, b: Dim): Dim {
@@ -112,8 +167,18 @@ export function sub(a: Dim, b: Dim): Dim {
   return add(a, neg(b));
 }
 
+function charsOf(d: Dim): number {
+  return typeof d === "number" ? 1 : d.chars;
+}
+
+function termCount(d: Dim): number {
+  return typeof d === "number" ? 1 : d.terms.size;
+}
+
 export function mul(a: Dim, b: Dim): Dim {
   if (typeof a === "number" && typeof b === "number") return a * b;
+  // Building every product key costs about this many characters: refuse before doing it.
+  if (charsOf(a) * termCount(b) + charsOf(b) * termCount(a) > MAX_PRODUCT_CHARS) return overflow();
   const out = new Map<string, number>();
   for (const [ka, ca] of termsOf(a)) {
     for (const [kb, cb] of termsOf(b)) {
@@ -203,6 +268,7 @@ function monoCompare(x: string, y: string): number {
 }
 
 function fnAtom(fn: FnName, args: Dim[]): Dim {
+  if (args.reduce<number>((n, d) => n + charsOf(d), 0) > MAX_EXPRESSION_CHARS) return overflow();
   return Poly.make(new Map([[internAtom({ kind: "fn", fn, args }), 1]]));
 }
 
@@ -371,8 +437,11 @@ function evalAtom(key: string, env: Readonly<Record<string, Dim>>): Dim {
  */
 export function parseDim(text: string): Dim {
   const p = new DimParser(text.replace(/\s+/g, ""));
+  const before = overflows;
   try {
     const d = p.expr();
+    // Too large to expand (a product of many sums): the whole text is one symbol, as an unparsed one is.
+    if (overflows !== before) return sym(text);
     if (p.i !== p.s.length) return sym(text);
     return d;
   } catch {

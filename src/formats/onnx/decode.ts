@@ -7,7 +7,7 @@ import { ModelFormatError } from "../../errors.js";
 import { byteSize, dtypeFromCode, type DType } from "../../graph/dtype.js";
 import type { Attr, Graph, Model, Node, Tensor, TensorData, ValueInfo, ValueType } from "../../graph/ir.js";
 import { normaliseDomain } from "../../graph/ir.js";
-import { parseDim, sym, type Dim } from "../../sym/expr.js";
+import { MAX_EXPRESSION_CHARS, overflowCount, parseDim, sym, type Dim } from "../../sym/expr.js";
 import type { ByteSource } from "../source.js";
 import { quote } from "../quote.js";
 import { validateDeclared } from "./validate.js";
@@ -21,6 +21,12 @@ import { inlineFunctions, type FunctionDef } from "./functions.js";
  */
 /** Subgraphs (If/Loop/Scan bodies) nest; deeper than this is not a real model. */
 export const MAX_GRAPH_DEPTH = 32;
+/**
+ * Subgraphs (If branches, Loop and Scan bodies) in all graphs together, counted before each is read: real
+ * models have at most a few hundred, and an empty GraphProto costs 2 bytes in the file against a Graph
+ * object in memory (16 million of them: 4.4 GB, issue 12).
+ */
+export const MAX_SUBGRAPHS = 100_000;
 /** A tensor with more elements than a double can count exactly is not a real tensor. */
 export const MAX_ELEMENTS = 2 ** 53;
 /**
@@ -62,14 +68,15 @@ export interface DecodeState {
   declaredDims: number;
   /** dim_param text -> its parsed dimension: exporters repeat a few names ("batch", "seq") on every value. */
   dimParams: Map<string, Dim>;
+  subgraphs: number;
   warnings: string[];
 }
 
 export function newDecodeState(): DecodeState {
-  return { nodes: 0, valueInfos: 0, initializers: 0, declaredDims: 0, warnings: [], dimParams: new Map() };
+  return { nodes: 0, valueInfos: 0, initializers: 0, declaredDims: 0, subgraphs: 0, warnings: [], dimParams: new Map() };
 }
 
-function count(st: DecodeState, key: "nodes" | "valueInfos" | "initializers" | "declaredDims", limit: number, what: string): void {
+function count(st: DecodeState, key: "nodes" | "valueInfos" | "initializers" | "declaredDims" | "subgraphs", limit: number, what: string): void {
   if (++st[key] > limit) throw new ModelFormatError(`more than ${limit} ${what}: not a model this reader accepts`);
 }
 
@@ -110,6 +117,8 @@ export function decodeModel(src: ByteSource, file: string): Model {
       }
       case 14: {
         const [k, v] = expectLen(r, wire, "metadata_props").message(readStringPair);
+        // onnx's checker refuses duplicate metadata_props keys ("duplicate keys in metadata_props"): so does this.
+        if (Object.hasOwn(metadata, k)) throw new ModelFormatError(`metadata_props key ${quote(k)} appears twice`);
         metadata[k] = v;
         break;
       }
@@ -326,6 +335,7 @@ function readAttr(r: ProtoReader, src: ByteSource, depth: number, st: DecodeStat
         t = expectLen(r, w, "attribute t").message((m) => readTensor(m, src));
         break;
       case 6:
+        count(st, "subgraphs", MAX_SUBGRAPHS, "subgraphs");
         g = expectLen(r, w, "attribute g").message((m) => readGraph(m, src, depth + 1, st, g));
         break;
       case 7:
@@ -344,6 +354,7 @@ function readAttr(r: ProtoReader, src: ByteSource, depth: number, st: DecodeStat
         break;
       case 11:
         if (graphs.length >= MAX_ATTR_VALUES) throw new ModelFormatError(`attribute graphs has more than ${MAX_ATTR_VALUES} values`);
+        count(st, "subgraphs", MAX_SUBGRAPHS, "subgraphs");
         graphs.push(expectLen(r, w, "attribute graphs").message((m) => readGraph(m, src, depth + 1, st)));
         break;
       case 14:
@@ -605,9 +616,14 @@ function readShape(r: ProtoReader, st: DecodeState, prior?: Dim[]): Dim[] {
               if (p === "") d = undefined;
               else if (p.length <= MAX_DIM_EXPRESSION_CHARS) {
                 d = st.dimParams.get(p);
-                if (d === undefined) st.dimParams.set(p, (d = parseDim(p)));
-              }
-              else {
+                if (d === undefined) {
+                  const before = overflowCount();
+                  st.dimParams.set(p, (d = parseDim(p)));
+                  if (overflowCount() !== before && !st.warnings.some((x) => x.startsWith("dim_param expands past"))) {
+                    st.warnings.push(`dim_param expands past ${MAX_EXPRESSION_CHARS} characters (${quote(p.slice(0, 40))}...): kept as one symbol`);
+                  }
+                }
+              } else {
                 // Expanding a long expression costs quadratic time (a 59 KB sum took 5.6 s): keep it opaque.
                 d = sym(p);
                 if (!st.warnings.some((x) => x.startsWith("dim_param longer than"))) {
