@@ -17,6 +17,7 @@ import { archFromConfig, parameterCount } from "../src/llm/arch.js";
 import { llmReport } from "../src/llm/estimate.js";
 import { DYNAMO_FIXTURES } from "../bench/shared.js";
 import { tempDir } from "./temp.js";
+import { llamaConfig, nestedLoopsOnnx } from "./hostile.js";
 import { CHROMIUM, CHROMIUM_ARGS, ensureChromium } from "./chromium.js";
 
 const ROOT = process.cwd();
@@ -159,6 +160,25 @@ test("the web page and the HTML report in chromium", { timeout: 180_000, skip: s
       await page.waitForSelector('[data-testid="status"][data-state="error"]');
       const text = (await page.textContent('[data-testid="status"]')) ?? "";
       assert.ok(text.length > 0 && text.length < 500, text);
+    });
+
+    await t.test("hostile files: bounded in the worker, and a step past the page's budget is stopped; the tab stays usable", async () => {
+      // Issue 12's explosive ONNX and config: the core bounds them, so the page answers (a report or one error).
+      await page.setInputFiles("#file", { name: "nested-loops.onnx", mimeType: "application/octet-stream", buffer: Buffer.from(nestedLoopsOnnx(30)) });
+      await page.waitForFunction(() => document.querySelector("#status")?.textContent?.startsWith("nested-loops.onnx") || document.querySelector('[data-testid="status"]')?.getAttribute("data-state") === "error", undefined, { timeout: 30_000 });
+      await page.setInputFiles("#file", { name: "config.json", mimeType: "application/json", buffer: Buffer.from(llamaConfig({ num_hidden_layers: 1e12 })) });
+      await page.waitForFunction(() => /past the plausible limit/.test(document.querySelector("#status")?.textContent ?? ""), undefined, { timeout: 30_000 });
+      // A short budget (#budget=MS): a 1,024-layer config (within the limits, about a second of simulation on
+      // this machine) runs past 250 ms, its worker is terminated and replaced, and the next file is analysed.
+      const budgetPage = await browser!.newPage();
+      const refusedHere = await offline(budgetPage, (u) => u.startsWith(served.url));
+      await budgetPage.goto(`${served.url}#budget=250`);
+      await budgetPage.setInputFiles("#file", { name: "config.json", mimeType: "application/json", buffer: Buffer.from(llamaConfig({ num_hidden_layers: 1024, max_position_embeddings: 4096 })) });
+      await budgetPage.waitForFunction(() => /analysis stopped after/.test(document.querySelector("#status")?.textContent ?? ""), undefined, { timeout: 30_000 });
+      await budgetPage.setInputFiles("#file", { name: "config.json", mimeType: "application/json", buffer: Buffer.from(llamaConfig()) });
+      await budgetPage.waitForSelector('[data-testid="status"][data-state="ready"]', { timeout: 30_000 });
+      assert.deepEqual(refusedHere, []);
+      await budgetPage.close();
     });
 
     assert.deepEqual(refused, [], "the page asked for nothing beyond itself");

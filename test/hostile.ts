@@ -170,6 +170,26 @@ export function nestedLoopsOnnx(depth = 30): Uint8Array {
   return modelBytes(graph("loops", top, [valueInfo("x", ["batch", 4]), valueInfo("cond", [], BOOL)], [valueInfo("y", ["batch", 4])]));
 }
 
+/** A model whose one initializer lives in the external file `location` (TensorProto.external_data, data_location EXTERNAL). */
+export function externalDataOnnx(location: string): Uint8Array {
+  const t = new ProtoWriter();
+  t.packedInts(1, [4]);
+  t.int(2, FLOAT);
+  t.string(8, "w");
+  const entry = (k: string, v: string) => {
+    const e = new ProtoWriter();
+    e.string(1, k);
+    e.string(2, v);
+    return e;
+  };
+  t.message(13, entry("location", location));
+  t.message(13, entry("length", "16"));
+  t.int(14, 1);
+  const g = graph("external", [{ op: "Add", inputs: ["x", "w"], outputs: ["y"] }], [valueInfo("x", [4])], [valueInfo("y", [4])]);
+  g.message(5, t);
+  return modelBytes(g);
+}
+
 /** Protobuf varint. */
 function varint(n: number): number[] {
   const out: number[] = [];
@@ -295,6 +315,14 @@ export function writeHostileCases(dir: string): HostileCase[] {
   const fifoModel = join(dir, "model-fifo.onnx");
   mkfifo(fifoModel);
   cases.push({ name: "model.onnx is a FIFO", args: ["analyze", fifoModel], mayAnalyse: false });
+  const ext = sub("external-fifo");
+  writeFileSync(join(ext, "model.onnx"), externalDataOnnx("w.bin"));
+  mkfifo(join(ext, "w.bin"));
+  cases.push({ name: "external data is a FIFO", args: ["analyze", join(ext, "model.onnx")], mayAnalyse: false });
+  const extZero = sub("external-dev-zero");
+  writeFileSync(join(extZero, "model.onnx"), externalDataOnnx("w.bin"));
+  symlinkSync("/dev/zero", join(extZero, "w.bin"));
+  cases.push({ name: "external data -> /dev/zero", args: ["analyze", join(extZero, "model.onnx")], mayAnalyse: false });
   const dirModel = join(dir, "folder.onnx");
   mkdirSync(dirModel);
   cases.push({ name: "model.onnx is a directory", args: ["analyze", dirModel], mayAnalyse: false });

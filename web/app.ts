@@ -56,6 +56,9 @@ async function readAdapterLimits(): Promise<void> {
   rerun();
 }
 
+/** An engine step's time budget (startEngine, below). */
+export const STEP_BUDGET_MS = 20_000;
+
 /** The request in flight or last answered: replies to older ones are dropped. */
 let latest = { id: 0, t0: 0, newModel: false };
 let loadedName: string | undefined;
@@ -63,20 +66,61 @@ let shown: Report | undefined;
 
 const send = startEngine(receive);
 
-/** A worker from the inline bundle; the same engine in the page where workers are unavailable. */
+/**
+ * Time budget of one step of the engine: a model's analysis, or one point of its batch sweep. A step that
+ * has not answered within it is stopped: the worker is terminated (which interrupts even a synchronous
+ * loop), a fresh one is started and the page says why, so a hostile or absurd file never freezes the tab.
+ * Memory is bounded by the same limits as the CLI (the readers' named limits, issue 12) and by the
+ * browser's own per-worker heap; a worker that runs out of it errors and is replaced the same way.
+ * `#budget=MS` in the page's address sets another budget (the browser test uses a short one).
+ * (STEP_BUDGET_MS is declared at the top: the engine starts while this module is still being evaluated.)
+ */
+function stepBudgetMs(): number {
+  const m = /(?:^#|&)budget=(\d+)/.exec(location.hash);
+  return m ? Number(m[1]) : STEP_BUDGET_MS;
+}
+
+/** A worker from the inline bundle, replaced when a step runs past its budget; the same engine in the page where workers are unavailable. */
 function startEngine(onReply: (r: EngineReply) => void): (req: EngineRequest) => void {
   try {
     // #no-worker: the in-page path on purpose (the browser test checks it this way).
     if (location.hash === "#no-worker") throw new Error("worker disabled");
     const url = URL.createObjectURL(new Blob([__MEMLENS_WORKER__], { type: "text/javascript" }));
-    const worker = new Worker(url);
-    worker.onmessage = (e: MessageEvent<EngineReply>) => onReply(e.data);
-    worker.onerror = (e) => {
-      e.preventDefault();
-      onReply({ id: latest.id, kind: "error", message: `analysis failed: ${e.message || "the worker stopped"}` });
+    const budget = stepBudgetMs();
+    let worker: Worker;
+    let watchdog: ReturnType<typeof setTimeout> | undefined;
+    const replace = (why: string) => {
+      clearTimeout(watchdog);
+      watchdog = undefined;
+      worker.terminate();
+      // The model the old worker held is gone with it: the next change of settings has nothing to analyse.
+      loadedName = undefined;
+      worker = spawn();
+      onReply({ id: latest.id, kind: "error", message: why });
     };
+    const arm = (open: boolean) => {
+      clearTimeout(watchdog);
+      watchdog = open ? setTimeout(() => replace(`analysis stopped after ${Math.round(budget / 1000)} s (the page's time budget): the file is too large to analyse here, or built to explode; choose another file`), budget) : undefined;
+    };
+    const spawn = (): Worker => {
+      const w = new Worker(url);
+      w.onmessage = (e: MessageEvent<EngineReply>) => {
+        // Every answer restarts the clock; the sweep's end or an error closes it.
+        if (e.data.id === latest.id) arm(e.data.kind === "report" || e.data.kind === "sweep");
+        onReply(e.data);
+      };
+      w.onerror = (e) => {
+        e.preventDefault();
+        replace(`analysis failed: ${e.message || "the worker stopped (out of memory?)"}`);
+      };
+      return w;
+    };
+    worker = spawn();
     document.documentElement.dataset["engine"] = "worker";
-    return (req) => worker.postMessage(req);
+    return (req) => {
+      arm(true);
+      worker.postMessage(req);
+    };
   } catch {
     document.documentElement.dataset["engine"] = "page";
     const handle = createEngine((reply) => setTimeout(() => onReply(reply), 0));

@@ -42,6 +42,12 @@ export const safetensorsFormat = {
   },
 };
 
+/** A value for a message: its JSON, cut short (a hostile header may hold a megabyte where a shape belongs). */
+function brief(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 80 ? `${s.slice(0, 80)}...` : s;
+}
+
 export function readSafetensorsHeader(src: ByteSource): SafetensorsHeader {
   if (src.size < 8) throw new ModelFormatError(`${src.name}: too short for a safetensors file (${src.size} bytes)`);
   const lenBytes = src.read(0, 8);
@@ -68,15 +74,16 @@ export function readSafetensorsHeader(src: ByteSource): SafetensorsHeader {
       metadata = (entry ?? {}) as Record<string, string>;
       continue;
     }
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw new ModelFormatError(`${src.name}: tensor ${quote(name)} is ${brief(entry)}, not an object`);
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const bits = typeof e.dtype === "string" && Object.hasOwn(SAFETENSORS_DTYPE_BITS, e.dtype) ? SAFETENSORS_DTYPE_BITS[e.dtype] : undefined;
-    if (bits === undefined) throw new ModelFormatError(`${src.name}: tensor '${name}' has unknown dtype ${JSON.stringify(e.dtype)}`);
+    if (bits === undefined) throw new ModelFormatError(`${src.name}: tensor '${name}' has unknown dtype ${brief(e.dtype)}`);
     if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new ModelFormatError(`${src.name}: tensor '${name}' has shape ${JSON.stringify(e.shape)}`);
+      throw new ModelFormatError(`${src.name}: tensor '${name}' has shape ${brief(e.shape)}`);
     }
     const offs = e.data_offsets;
     if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isSafeInteger(d) && d >= 0) || offs[1] < offs[0]) {
-      throw new ModelFormatError(`${src.name}: tensor '${name}' has data_offsets ${JSON.stringify(offs)}`);
+      throw new ModelFormatError(`${src.name}: tensor '${name}' has data_offsets ${brief(offs)}`);
     }
     const shape = e.shape as number[];
     const elements = shape.reduce((a, b) => a * b, 1);
