@@ -3,7 +3,7 @@
  * - a 100,000-node chain that goes through a shape sub-graph every fifth node;
  * - a 100,000-node residual graph (every block's input is read again at the block's end), named as the
  *   TorchScript exporter names nodes, so the eager mapping sees 20,000 nested modules;
- * - a dynamo-style Llama-3.2-1B graph (16 layers, 1.6k nodes, namespace metadata and value_info on every
+ * - a dynamo-style Llama-3.2-1B graph (16 layers, 1.5k nodes, namespace metadata and value_info on every
  *   value as PyTorch's dynamo exporter writes them, weights in an external file that is never read);
  * - a model with 1 GiB of embedded weights.
  * They stand in for real exports where none is in the repository: their op spellings follow
@@ -102,7 +102,7 @@ const LLAMA = { layers: 16, hidden: 2048, heads: 32, kvHeads: 8, headDim: 64, ff
 export const LLAMA_DATA_FILE = "llama-1b.onnx.data";
 
 /**
- * A dynamo-style export of a Llama-3.2-1B-shaped LlamaForCausalLM (input_ids [batch, seq] -> logits), 1.6k
+ * A dynamo-style export of a Llama-3.2-1B-shaped LlamaForCausalLM (input_ids [batch, seq] -> logits), 1.5k
  * nodes, weights in `llama-1b.onnx.data` beside the model (never written: neither memlens nor onnx reads it).
  */
 export function llamaGraph(): Model {

@@ -3,7 +3,7 @@
  * external data + `infer_shapes(data_prop=True)`, bench/onnx-peer.py), in the same run, as ratios (issue 17).
  * Whole processes, best of RUNS, memlens and the peer interleaved (this machine is shared: ratios within one
  * run are what count, not absolute times):
- *   gpt2 (bench/fixtures/onnx-dynamo), a dynamo-style Llama-3.2-1B export (1.6k nodes, weights external and
+ *   gpt2 (bench/fixtures/onnx-dynamo), a dynamo-style Llama-3.2-1B export (1.5k nodes, weights external and
  *   never read), a 100,000-node chain and a 100,000-node residual graph (bench/speed-models.ts)  memlens/onnx <= 1.0
  * and, printed with their targets:
  *   analyze of gpt2 in one process, 20 times (shapes + pytorch-cuda memory)                   median <= 30 ms
