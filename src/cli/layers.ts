@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { UsageError } from "../errors.js";
 import { analyzeModel } from "../analyze.js";
 import { renderLayers } from "../report/layers-table.js";
 import { loadForCli } from "./load.js";
@@ -11,6 +12,8 @@ export default defineCommand({
   meta: { name: "layers", description: "per-layer table: op, output shapes, activation bytes, parameter bytes, FLOPs" },
   args: sharedArgs,
   run({ args, rawArgs }) {
+    // A GGUF holds tensors but no graph: its per-buffer view is analyze's (the llama.cpp runtime).
+    if (/\.gguf$/i.test(args.model)) throw new UsageError(`${args.model}: a GGUF file has no graph to list layer by layer; memlens analyze shows llama.cpp's buffers for it`);
     const loaded = loadForCli(args.model);
     const files = reportFiles(args, rawArgs, onnxInputFiles(loaded.path, loaded.model));
     checkReportFiles(files);

@@ -66,7 +66,7 @@ export function llmSettings(args: Record<string, unknown>, rawArgs: readonly str
   const attn = String(args["attn"] ?? "sdpa");
   if (attn !== "eager" && attn !== "sdpa" && attn !== "flash") throw new UsageError(`--attn ${attn}: eager, sdpa or flash`);
   const runtime = String(args["runtime"] ?? "pytorch-cuda");
-  if (runtime !== "pytorch-cuda") throw new UsageError(`--runtime ${runtime}: config.json/safetensors/GGUF models are estimated for pytorch-cuda`);
+  if (runtime !== "pytorch-cuda") throw new UsageError(`--runtime ${runtime}: config.json/safetensors models are estimated for pytorch-cuda, GGUF files for llama.cpp (their default) or pytorch-cuda`);
   return {
     batch: positiveInt(args["batch"] as string | undefined, "--batch") ?? dims["batch"] ?? 1,
     seq,
