@@ -13,6 +13,7 @@ import { parseLlamaFlags, type LlamaCppSettings } from "../memory/llamacpp/setti
 import { renderExplanation } from "../report/explain.js";
 import type { Report } from "../report/report.js";
 import { checkReportFiles, reportFiles, writeReportFiles } from "./report-files.js";
+import { printOut } from "./print.js";
 
 /** llama.cpp --fit keeps this much free on each device (common.h fit_params_target: 1024 MiB). */
 export const FIT_MARGIN = 1024 * 2 ** 20;
@@ -77,7 +78,7 @@ export async function analyzeLlamaCppCli(path: string, args: Record<string, unkn
   checkReportFiles(files);
   const p = prepare(path, args, rawArgs);
   const report = reportOf(p, p.settings);
-  process.stdout.write(args["json"] && files.json === undefined ? JSON.stringify(report) + "\n" : renderExplanation(report));
+  printOut(args["json"] && files.json === undefined ? JSON.stringify(report) + "\n" : renderExplanation(report));
   await writeReportFiles(files, report, async () => (await import("../report/llamacpp-charts.js")).withLlamaCppCharts(report, (ctx) => reportOf(p, { ...p.settings, ctx })));
 }
 
@@ -142,11 +143,11 @@ export function fitLlamaCppCli(path: string, args: Record<string, unknown>, rawA
     buffers: report?.memory!["buffers"] ?? [],
     cudaContext: { bytes: p.device.contextLazy.value, note: `${p.device.contextLazy.note}; llama.cpp's own CUDA context is unmeasured` },
   };
-  if (args["json"]) process.stdout.write(JSON.stringify(result) + "\n");
+  if (args["json"]) printOut(JSON.stringify(result) + "\n");
   else {
     const gib = (n: number) => `${(n / 2 ** 30).toFixed(2)} GiB`;
-    process.stdout.write(plan ? `${p.file} on ${p.device.name}: ${why} (${result.plan!.flags}), ${gib(result.total!)} of ${gib(capacity)} with a ${gib(FIT_MARGIN)} margin\n` : `${p.file} does not fit on ${p.device.name}: ${why}\n`);
-    for (const w of p.warnings) process.stdout.write(`warning: ${w}\n`);
+    printOut(plan ? `${p.file} on ${p.device.name}: ${why} (${result.plan!.flags}), ${gib(result.total!)} of ${gib(capacity)} with a ${gib(FIT_MARGIN)} margin\n` : `${p.file} does not fit on ${p.device.name}: ${why}\n`);
+    for (const w of p.warnings) printOut(`warning: ${w}\n`);
   }
 }
 
