@@ -59,7 +59,7 @@ export interface InferenceResult {
  * (issue 12: 30 deep, minutes and gigabytes); past the budget, a body's outputs are taken as declared.
  */
 export const SUBGRAPH_WORK_FACTOR = 16;
-export const SUBGRAPH_WORK_FLOOR = 20_000;
+export const SUBGRAPH_WORK_FLOOR = 5_000;
 
 /** Warnings kept: repeats dropped, and past this many one line says how many more there were. */
 export const MAX_WARNINGS = 200;
