@@ -12,6 +12,7 @@ import { loadModelFile } from "../src/formats/load-node.js";
 import { inferModel, fromValueType } from "../src/shapes/engine.js";
 import { dimToString, equal, type Dim } from "../src/sym/expr.js";
 import { DYNAMO_FIXTURES, FIXTURES, LEGACY_FIXTURES } from "./shared.js";
+import { onnxTensorValues } from "../src/formats/onnx/values.js";
 
 export const LEGACY = ["mobilenet_v2", "resnet18", "resnet50", "vgg16", "densenet121", "efficientnet_b0", "vit_b_16"];
 export const DYNAMO = [...LEGACY, "bert-base", "gpt2"];
@@ -66,7 +67,7 @@ export function exporterAgreement(name: string): { compared: number; mismatches:
   const { model } = loadModelFile(join(DYNAMO_FIXTURES, `${name}.onnx`));
   const declared = new Map(model.graph.valueInfo);
   for (const o of model.graph.outputs) declared.set(o.name, o);
-  const result = inferModel(model, { trustDeclared: false });
+  const result = inferModel(model, { trustDeclared: false, tensorValues: onnxTensorValues() });
   const mismatches: Mismatch[] = [];
   let compared = 0;
   for (const [vname, vi] of declared) {

@@ -14,6 +14,7 @@ import { loadModelFile } from "../src/formats/load-node.js";
 import { inferModel } from "../src/shapes/engine.js";
 import { dimToString } from "../src/sym/expr.js";
 import type { Tensor } from "../src/graph/ir.js";
+import { onnxTensorValues } from "../src/formats/onnx/values.js";
 
 export const TESTDATA = "/usr/share/libonnx-testdata/data";
 const SUITES = ["node", "pytorch-converted", "pytorch-operator", "simple"];
@@ -74,7 +75,7 @@ export function runCase(dir: string, suite: string, name: string): CaseResult {
     });
     g.inputs = g.inputs.filter((i) => !constants.has(i.name));
     g.valueInfo.clear();
-    const result = inferModel(model, { trustDeclared: false });
+    const result = inferModel(model, { trustDeclared: false, tensorValues: onnxTensorValues() });
     const problems: string[] = [];
     g.outputs.forEach((o, k) => {
       const file = `output_${k}.pb`;

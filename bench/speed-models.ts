@@ -16,6 +16,7 @@ import type { Model, Tensor } from "../src/graph/ir.js";
 import { patternSource } from "../src/formats/onnx/testing.js";
 import { buildModel, constTensor, type AttrSpec } from "../src/shapes/testing.js";
 import { inferModel } from "../src/shapes/engine.js";
+import { onnxTensorValues } from "../src/formats/onnx/values.js";
 
 type NodeSpec = { op: string; inputs: string[]; outputs: string[]; attrs?: Record<string, AttrSpec>; name?: string };
 
@@ -239,7 +240,7 @@ export function llamaGraph(): Model {
   model.irVersion = 8;
   nodes.forEach((n, i) => (model.graph.nodes[i]!.scope = n.scope));
   // value_info for every intermediate, as the dynamo exporter writes it.
-  const inferred = inferModel(model, {});
+  const inferred = inferModel(model, { tensorValues: onnxTensorValues() });
   for (const n of model.graph.nodes) {
     for (const o of n.outputs) {
       const info = inferred.values.get(o);

@@ -5,11 +5,11 @@
 import { UsageError } from "./errors.js";
 import { byteSize, DTYPES, type DType } from "./graph/dtype.js";
 import type { Model } from "./graph/ir.js";
-import type { ExternalOpener } from "./formats/onnx/values.js";
+import { onnxTensorValues, type ExternalOpener } from "./formats/onnx/values.js";
 import { inferModel, type InferenceResult } from "./shapes/engine.js";
 import { flattenBodies } from "./shapes/bodies.js";
 import { dimToString, evaluate, isSym, product, symbolsOf, type Dim } from "./sym/expr.js";
-import { SCHEMA, type Layer, type ModelSummary, type Report, type Settings } from "./report/report.js";
+import { SCHEMA, type Layer, type ModelSummary, type Report, type Settings } from "./contract/report.js";
 import { findRuntime } from "./memory/runtimes.js";
 import type { MemoryResult, MemorySettings } from "./memory/profile.js";
 import { hostCpu, type CpuIsa } from "./memory/cpu.js";
@@ -127,7 +127,7 @@ export function analyzeModel(model: Model, opts: AnalyzeOptions = {}): Analysis 
     bindings,
     trustDeclared: true,
     ...(opts.values ? { values: opts.values } : {}),
-    ...(opts.openExternal ? { openExternal: opts.openExternal } : {}),
+    tensorValues: onnxTensorValues(opts.openExternal),
   });
   warnings.push(...inference.warnings);
   const boundsEnv: Record<string, Dim> = Object.create(null) as Record<string, Dim>;

@@ -23,7 +23,7 @@ export { quantize, QuantizedModel } from "./quantize/model.js";
 export type { QuantizeOptions, QuantizeReport } from "./quantize/quantize.js";
 export { PRESETS as PREPROCESS_PRESETS, META_LABELS, META_PREPROCESS } from "./runtime/preprocessing.js";
 export type { ExplicitPreprocessing, PresetName, ResolvedPreprocessing } from "./runtime/preprocessing.js";
-export type { Report, Layer, ModelSummary } from "./report/report.js";
+export type { Report, Layer, ModelSummary } from "./contract/report.js";
 export { MemlensError, ModelFormatError, InputError, ShapeError, UsageError } from "./errors.js";
 // LLMs without an ONNX graph: a hub folder, config.json, safetensors or GGUF, estimated from the architecture.
 export { openLlm } from "./llm/source.js";

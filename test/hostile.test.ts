@@ -141,6 +141,7 @@ test("in process: subgraph count and duplicate metadata refused at decode; neste
   const { MemorySource } = await import("../src/formats/source.js");
   const { MAX_SUBGRAPHS } = await import("../src/formats/onnx/decode.js");
   const { inferModel } = await import("../src/shapes/engine.js");
+  const { onnxTensorValues } = await import("../src/formats/onnx/values.js");
   const { manySubgraphsOnnx, nestedLoopsOnnx, symbolBombOnnx } = await import("./hostile.js");
   const open = (bytes: Uint8Array) => openModel(new MemorySource(bytes, "h.onnx"), "h.onnx");
   assert.throws(() => open(manySubgraphsOnnx(MAX_SUBGRAPHS + 1)), new RegExp(`more than ${MAX_SUBGRAPHS} subgraphs`));
@@ -152,9 +153,9 @@ test("in process: subgraph count and duplicate metadata refused at decode; neste
   assert.throws(() => open(dup), /metadata_props key 'author' appears twice/);
   assert.equal(open(new Uint8Array([...base, ...entry("author", "a")])).metadata["author"], "a");
   const t0 = performance.now();
-  const r = inferModel(open(nestedLoopsOnnx(30)));
+  const r = inferModel(open(nestedLoopsOnnx(30)), { tensorValues: onnxTensorValues() });
   assert.ok(performance.now() - t0 < 5000, "nested Loops: bounded by the work budget");
   assert.ok(r.warnings.some((w) => /subgraph inference stopped/.test(w)), r.warnings.slice(0, 3).join("\n"));
-  const small = inferModel(open(nestedLoopsOnnx(3)));
+  const small = inferModel(open(nestedLoopsOnnx(3)), { tensorValues: onnxTensorValues() });
   assert.ok(!small.warnings.some((w) => /subgraph inference stopped/.test(w)), "three levels stay within the budget");
 });

@@ -13,7 +13,7 @@ import { archFromConfig, parameterCount, type ArchSpec } from "../src/llm/arch.j
 import { parameterTensors } from "../src/llm/program.js";
 import { llmTrainMemory, type LlmTrainSettings } from "../src/llm/train.js";
 import { nf4Bytes } from "../src/memory/train/params.js";
-import type { MemoryReport } from "../src/report/report.js";
+import type { MemoryReport } from "../src/contract/report.js";
 import { DYNAMO_FIXTURES, H200_GROUND_TRUTH } from "../bench/shared.js";
 import { tempDir } from "./temp.js";
 

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { MemoryReport, TimelinePoint } from "../src/report/report.js";
+import type { MemoryReport, TimelinePoint } from "../src/contract/report.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const FASHION = join(ROOT, "models/fashion-mobilenetv2/model.onnx");

@@ -9,8 +9,8 @@ import { RUNTIMES } from "../src/memory/runtimes.js";
 import { CPU_ISAS, hostCpu, type CpuIsa } from "../src/memory/cpu.js";
 import { batchChart } from "../src/report/charts.js";
 import { REPORT_CSS, reportSections } from "../src/report/html.js";
-import type { Report } from "../src/report/report.js";
-import { deviceCapacities } from "../src/report/sweep.js";
+import type { Report } from "../src/contract/report.js";
+import { deviceCapacities } from "../src/pipeline/sweep.js";
 import { createEngine, type EngineReply, type EngineRequest, type PageSettings } from "./engine.js";
 
 const el = <T extends HTMLElement>(id: string): T => {

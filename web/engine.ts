@@ -6,9 +6,9 @@
 import { analyzeModel, DEFAULT_SYMBOL_VALUE, type AnalyzeOptions } from "../src/analyze.js";
 import type { ByteSource } from "../src/formats/source.js";
 import { llmReport, type LlmSettings } from "../src/llm/estimate.js";
-import type { Report } from "../src/report/report.js";
+import type { Report } from "../src/contract/report.js";
 import type { CpuIsa } from "../src/memory/cpu.js";
-import { batchSweepSteps, largestCapacity, llmSweepSteps, sweepSteps, type SweepStep } from "../src/report/sweep.js";
+import { batchSweepSteps, largestCapacity, llmSweepSteps, sweepSteps, type SweepStep } from "../src/pipeline/sweep.js";
 import { findDevice } from "../src/memory/devices.js";
 import { llamaCppReport } from "../src/memory/llamacpp/report.js";
 import { LLAMACPP_DEFAULTS, type LlamaCppSettings } from "../src/memory/llamacpp/settings.js";

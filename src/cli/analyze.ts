@@ -34,6 +34,6 @@ export default defineCommand({
     const { report } = analyzeModel(loaded.model, opts);
     if (args.json && files.json === undefined) printOut(JSON.stringify(report) + "\n");
     else printOut(renderExplanation(report));
-    await writeReportFiles(files, report, async () => (await import("../report/sweep.js")).withCharts(report, loaded.model, opts));
+    await writeReportFiles(files, report, async () => (await import("../pipeline/sweep.js")).withCharts(report, loaded.model, opts));
   },
 });

@@ -11,7 +11,7 @@ import { findDevice, type Device } from "../memory/devices.js";
 import { llamaCppReport } from "../memory/llamacpp/report.js";
 import { parseLlamaFlags, type LlamaCppSettings } from "../memory/llamacpp/settings.js";
 import { renderExplanation } from "../report/explain.js";
-import type { Report } from "../report/report.js";
+import type { Report } from "../contract/report.js";
 import { checkReportFiles, reportFiles, writeReportFiles } from "./report-files.js";
 import { printOut } from "./print.js";
 
@@ -79,7 +79,7 @@ export async function analyzeLlamaCppCli(path: string, args: Record<string, unkn
   const p = prepare(path, args, rawArgs);
   const report = reportOf(p, p.settings);
   printOut(args["json"] && files.json === undefined ? JSON.stringify(report) + "\n" : renderExplanation(report));
-  await writeReportFiles(files, report, async () => (await import("../report/llamacpp-charts.js")).withLlamaCppCharts(report, (ctx) => reportOf(p, { ...p.settings, ctx })));
+  await writeReportFiles(files, report, async () => (await import("../pipeline/llamacpp-sweep.js")).withLlamaCppCharts(report, (ctx) => reportOf(p, { ...p.settings, ctx })));
 }
 
 /**

@@ -91,7 +91,7 @@ export async function analyzeLlmCli(path: string, args: Record<string, unknown>,
   report.warnings.unshift(...warnings);
   printOut(args["json"] && files.json === undefined ? JSON.stringify(report) + "\n" : renderExplanation(report));
   // The batch/context sweeps are inference estimates: a training report is written without them.
-  await writeReportFiles(files, report, async () => (isTrain(args) ? report : (await import("../report/sweep.js")).withLlmCharts(report, src.arch, settings)));
+  await writeReportFiles(files, report, async () => (isTrain(args) ? report : (await import("../pipeline/sweep.js")).withLlmCharts(report, src.arch, settings)));
 }
 
 /** Largest batch (or, with --solve seq, context length) whose total fits the device. */

@@ -1,7 +1,7 @@
 /** `analyze --html FILE` and `--json=FILE` (analyze, layers, fit): reports written to files, through the one safe writer. */
 import { UsageError } from "../errors.js";
 import { checkOutput, writeOutput, type OutputOptions } from "../formats/write-node.js";
-import type { Report } from "../report/report.js";
+import type { Report } from "../contract/report.js";
 import { printErr } from "./print.js";
 
 /** The report files a command line asks for: `--html FILE`, `--json=FILE`. */

@@ -1,4 +1,8 @@
-/** The only list of model formats. Each is `{ id, match(head), open(source) }`. */
+/**
+ * The list of formats that read into a graph IR (graph/ir.ts); each is `{ id, match(head), open(source) }`, and
+ * ONNX is the only one so far. Files that describe a transformer without a graph (config.json, safetensors
+ * headers, GGUF) are read by formats/safetensors.ts and formats/gguf.ts into an llm/ architecture instead.
+ */
 import { ModelFormatError } from "../errors.js";
 import type { Model } from "../graph/ir.js";
 import { onnxFormat } from "./onnx/index.js";

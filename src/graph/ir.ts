@@ -1,10 +1,11 @@
 /**
- * The graph IR every reader produces and every analysis consumes. Weights are never held here: a Tensor
- * says where its bytes are (an offset in the model file, or a range of an external file).
+ * The graph IR: what the ONNX reader (formats/onnx) produces and every graph analysis (shapes, memory, quantize,
+ * runtime) consumes. Sources without a graph (a transformer's config.json or safetensors headers, a GGUF file)
+ * are read into llm/describe.ts's LlmSource instead. Weights are never held here: a Tensor says where its bytes
+ * are (a span of the bytes it was read from, or a range of an external file).
  */
 import type { DType } from "./dtype.js";
 import type { Dim } from "../sym/expr.js";
-import type { ByteSource } from "../formats/source.js";
 
 export type TensorData =
   /** Inside the model file: the TensorProto message, and its raw_data field when it has one. */
@@ -24,9 +25,27 @@ export interface Tensor {
   elements: number;
   bytes: number;
   data: TensorData;
-  /** The file the embedded data lives in. */
-  source: ByteSource;
+  /** The bytes the embedded spans point into (the reader's file, as a formats/source.ts ByteSource). */
+  source: TensorBytes;
 }
+
+/**
+ * Random access to the bytes an embedded tensor's spans point into: the IR does not know where they come from
+ * (a file, a browser File, a test's bytes). Any formats/source.ts ByteSource is one.
+ */
+export interface TensorBytes {
+  readonly size: number;
+  /** For messages (the file name). */
+  readonly name: string;
+  read(offset: number, length: number): Uint8Array;
+}
+
+/**
+ * A tensor's values, for the few small tensors shape inference must read (Reshape's shape, Slice's starts).
+ * The reader that produced the IR implements it (formats/onnx/values.ts for ONNX), so an analysis never
+ * decodes a file format itself. Strings for string tensors; int64 beyond 2^53 loses precision.
+ */
+export type TensorValues = (t: Tensor) => number[] | string[];
 
 export type ValueType =
   | { kind: "tensor"; dtype: DType | undefined; shape: Dim[] | undefined }

@@ -6,13 +6,10 @@
 import type { MemoryInput } from "./profile.js";
 import { ortWasmProfile } from "./ort-wasm/estimate.js";
 import { ortWebGpuProfile } from "./ort-webgpu/check.js";
+import type { BrowserCheck } from "../contract/report.js";
 import type { WebGpuLimits } from "./ort-webgpu/limits.js";
 
-export interface BrowserCheck {
-  /** needed: the highest heap top malloc asks for (past the limit, the Memory cannot grow to it). */
-  wasm: { afterLoad: number; afterRun1: number; afterRun2: number; needed: number; limit: { name: string; bytes: number; fits: boolean; overBy: number } };
-  webgpu: { limits: WebGpuLimits; largestBuffer: { name: string; bytes: number }; fits: boolean; fix: string };
-}
+export type { BrowserCheck } from "../contract/report.js";
 
 export function browserCheck(input: MemoryInput, limits: WebGpuLimits | undefined): BrowserCheck {
   const settings = { ...input.settings, device: "cpu", mode: "inference" };

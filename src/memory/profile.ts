@@ -5,7 +5,7 @@
  */
 import type { Model } from "../graph/ir.js";
 import type { InferenceResult } from "../shapes/engine.js";
-import type { MemoryReport, TimelinePoint } from "../report/report.js";
+import type { MemoryReport, TimelinePoint } from "../contract/report.js";
 import type { CpuIsa } from "./cpu.js";
 
 export interface MemorySettings {

@@ -2,7 +2,7 @@
  * The "runs in the browser?" panel: the wasm heap against its limit, the largest WebGPU buffer against the
  * adapter's limits, and the fix when one does not fit (src/memory/browser.ts computes them).
  */
-import type { BrowserCheck } from "../memory/browser.js";
+import type { BrowserCheck } from "../contract/report.js";
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;

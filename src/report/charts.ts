@@ -4,7 +4,7 @@
  * splitting the report's own totals into the parts a chart stacks.
  */
 import { bytes } from "./format.js";
-import type { MemoryReport, Report } from "./report.js";
+import type { MemoryReport, Report } from "../contract/report.js";
 import { byteTicks, COLORS, esc, legend, r, svgOpen, yGrid, type Category } from "./svg.js";
 
 const W = 960;

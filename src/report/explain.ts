@@ -3,7 +3,7 @@
  * (activations and their peak, how the batch multiplies them, what the allocator keeps, what the runtime adds),
  * each a number with a bar. A renderer: it only reads the Report.
  */
-import type { MemoryReport, Report } from "./report.js";
+import type { MemoryReport, Report } from "../contract/report.js";
 import { bar, bytes, shape } from "./format.js";
 import { renderLlamaCppExplanation } from "./llamacpp-explain.js";
 

@@ -5,8 +5,8 @@ import { analyzeModel } from "../analyze.js";
 import { loadModelFile } from "../formats/load-node.js";
 import { axis, columns, heldThroughForward, MAX_COLUMNS, peakIndex, waterfallSteps } from "./charts.js";
 import { renderHtml } from "./html.js";
-import { SCHEMA, type Report } from "./report.js";
-import { batchSweep, deviceCapacities, withCharts } from "./sweep.js";
+import { SCHEMA, type Report } from "../contract/report.js";
+import { batchSweep, deviceCapacities, withCharts } from "../pipeline/sweep.js";
 import { DYNAMO_FIXTURES } from "../../bench/shared.js";
 
 const MiB = 1 << 20;

@@ -6,7 +6,7 @@ import { browserPanel } from "./browser-panel.js";
 import { buffersTable, contextChart, isLlamaCppReport } from "./llamacpp-html.js";
 import { batchChart, layerChart, liveAtPeakTable, timelineChart, topLayersTable, waterfallChart } from "./charts.js";
 import { bytes, count } from "./format.js";
-import type { Report } from "./report.js";
+import type { Report } from "../contract/report.js";
 import { esc } from "./svg.js";
 
 /** The headline numbers, each with its exact byte count in `data-bytes` (what the browser test reads). */

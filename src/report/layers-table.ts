@@ -1,5 +1,5 @@
 /** The `memlens layers` table: one row per node. */
-import type { Report } from "./report.js";
+import type { Report } from "../contract/report.js";
 import { escapeControls } from "../formats/quote.js";
 import { bodyDepth, bytes, count, shape, table } from "./format.js";
 

@@ -2,7 +2,7 @@
  * The explanation of a llama.cpp report: every buffer llama.cpp will allocate, per device, and one sentence
  * with the plain numbers of why the file needs more than its size. A renderer: it only reads the Report.
  */
-import type { Report } from "./report.js";
+import type { Report } from "../contract/report.js";
 import { bar, bytes } from "./format.js";
 
 const BAR_WIDTH = 28;

@@ -2,15 +2,12 @@
  * The HTML sections of a llama.cpp report: the buffers per device, and memory against the context length
  * (each point a full estimate at that -c) with the device table's capacities as lines.
  */
-import type { Report } from "./report.js";
+import type { Report } from "../contract/report.js";
 import { bytes } from "./format.js";
 import { esc, r, svgOpen } from "./svg.js";
 
-export interface ContextPoint {
-  ctx: number;
-  kv: number;
-  total: number;
-}
+export type { ContextPoint } from "../contract/report.js";
+import type { ContextPoint } from "../contract/report.js";
 
 interface Buffer {
   device: string;

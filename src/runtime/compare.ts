@@ -6,7 +6,7 @@
 import { analyzeModel } from "../analyze.js";
 import type { Model, Node } from "../graph/ir.js";
 import { flattenBodies } from "../shapes/bodies.js";
-import type { Layer } from "../report/report.js";
+import type { Layer } from "../contract/report.js";
 import { ortTypeToShort, type NodeProfile, type ProfiledRun } from "./ort-profile-parse.js";
 
 export interface MeasuredSide {

@@ -11,7 +11,7 @@ import type { ExternalOpener } from "../formats/onnx/values.js";
 import { encodeModel } from "../formats/onnx/writer.js";
 import type { Model } from "../graph/ir.js";
 import { checkSaveTarget, onnxInputFiles, saveModel, type SaveOptions } from "../quantize/save.js";
-import type { ModelSummary, Report } from "../report/report.js";
+import type { ModelSummary, Report } from "../contract/report.js";
 import { dimToString } from "../sym/expr.js";
 import { fitImage, type LoadedImage } from "./image.js";
 import { createSession, type HostTensor, type ProviderChoice, type RuntimeSession } from "./ort.js";

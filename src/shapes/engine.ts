@@ -5,9 +5,8 @@
  */
 import { ShapeError, UsageError } from "../errors.js";
 import type { DType } from "../graph/dtype.js";
-import type { Graph, Model, Node, Tensor, ValueType } from "../graph/ir.js";
+import type { Graph, Model, Node, Tensor, TensorValues, ValueType } from "../graph/ir.js";
 import { executionOrder } from "../graph/order.js";
-import { readTensorValues, type ExternalOpener } from "../formats/onnx/values.js";
 import { evaluate, lastOverflowName, MAX_EXPRESSION_CHARS, overflowCount, sym, type Dim } from "../sym/expr.js";
 import { lookupRule } from "./table.js";
 import { MAX_VALUE_ELEMENTS, type InferContext, type TensorInfo } from "./types.js";
@@ -22,7 +21,8 @@ export interface InferOptions {
   bindings?: Record<string, Dim>;
   /** When inference can not resolve a value, use the shape the file declares (value_info), with a warning. */
   trustDeclared?: boolean;
-  openExternal?: ExternalOpener;
+  /** Reads the few small tensors inference needs the values of (the model's reader provides it). */
+  tensorValues: TensorValues;
 }
 
 export interface NodeResult {
@@ -87,7 +87,7 @@ class UnknownInput extends Error {}
 /** Thrown by ctx.unknown(reason). */
 class UnknownWithReason extends Error {}
 
-export function inferModel(model: Model, opts: InferOptions = {}): InferenceResult {
+export function inferModel(model: Model, opts: InferOptions): InferenceResult {
   const state: EngineState = {
     opsets: model.opsets,
     opts,
@@ -292,7 +292,7 @@ function makeContext(
       if (!v) return undefined;
       if (v.value === undefined && v.initializer && v.initializer.elements <= MAX_VALUE_ELEMENTS) {
         try {
-          const vals = readTensorValues(v.initializer, st.opts.openExternal);
+          const vals = st.opts.tensorValues(v.initializer);
           if (typeof vals[0] !== "string") v.value = vals as number[];
         } catch {
           return undefined;
@@ -343,7 +343,7 @@ function makeContext(
     },
     tensorValues(t) {
       if (t.elements > MAX_VALUE_ELEMENTS) ctx.unknown(`tensor '${t.name}' is too large to read (${t.elements} elements)`);
-      const v = readTensorValues(t, st.opts.openExternal);
+      const v = st.opts.tensorValues(t);
       if (typeof v[0] === "string") return v.map(() => 0);
       return v as number[];
     },

@@ -5,7 +5,7 @@
 import type { DType } from "../graph/dtype.js";
 import { byteSize } from "../graph/dtype.js";
 import type { Attr, Graph, Model, Node, Tensor } from "../graph/ir.js";
-import { encodeRaw } from "../formats/onnx/values.js";
+import { encodeRaw, onnxTensorValues } from "../formats/onnx/values.js";
 import { MemorySource } from "../formats/source.js";
 import { parseDim, type Dim } from "../sym/expr.js";
 import { inferModel, type InferenceResult } from "./engine.js";
@@ -92,7 +92,7 @@ export function buildModel(spec: GraphSpec): Model {
 }
 
 export function infer(spec: GraphSpec): InferenceResult {
-  return inferModel(buildModel(spec), { trustDeclared: false });
+  return inferModel(buildModel(spec), { trustDeclared: false, tensorValues: onnxTensorValues() });
 }
 
 /** Infer one op and return its outputs' infos (shapes printed as strings for easy asserts). */

@@ -4,7 +4,7 @@
  */
 import { ModelFormatError } from "../../errors.js";
 import type { DType } from "../../graph/dtype.js";
-import type { Tensor } from "../../graph/ir.js";
+import type { Tensor, TensorValues } from "../../graph/ir.js";
 import type { ByteSource } from "../source.js";
 import { quote } from "../quote.js";
 import { ProtoReader, WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from "./proto.js";
@@ -25,6 +25,11 @@ export function readTensorValues(t: Tensor, openExternal?: ExternalOpener): numb
   }
   if (t.data.raw) return decodeRaw(t.dtype, t.source.read(t.data.raw.offset, t.data.raw.length), t.elements);
   return decodeTyped(t);
+}
+
+/** The ONNX reader's side of graph/ir.ts TensorValues: embedded data from the model, external data through `openExternal`. */
+export function onnxTensorValues(openExternal?: ExternalOpener): TensorValues {
+  return (t) => readTensorValues(t, openExternal);
 }
 
 /** The raw little-endian bytes of a tensor (for runtimes and writers). */

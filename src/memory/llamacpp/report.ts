@@ -3,7 +3,7 @@
  * contract of issue 16): the buffers per device, with the familiar totals filled from them.
  */
 import type { GgufFile } from "../../formats/gguf.js";
-import { SCHEMA, type Report } from "../../report/report.js";
+import { SCHEMA, type Report } from "../../contract/report.js";
 import type { Device } from "../devices.js";
 import { CONTEXT_OVERHEAD, LOAD_OVERHEAD, VOCAB_BYTES_PER_TOKEN, estimateLlamaCpp, type LlamaCppEstimate } from "./estimate.js";
 import { llamaFlagsText, type LlamaCppSettings } from "./settings.js";

@@ -22,7 +22,7 @@
  */
 import type { Model, Tensor } from "../../graph/ir.js";
 import type { MemoryInput, MemoryResult, RuntimeProfile } from "../profile.js";
-import type { TimelinePoint } from "../../report/report.js";
+import type { TimelinePoint } from "../../contract/report.js";
 import { buildOrtGraph, type OrtGraph } from "../ort/graph.js";
 import { planAllocations, type AllocationPlan } from "../ort/planner.js";
 import { byteSize } from "../../graph/dtype.js";

@@ -13,6 +13,7 @@
  */
 import type { MemoryInput, MemoryResult, RuntimeProfile } from "../profile.js";
 import { inferModel, type InferenceResult } from "../../shapes/engine.js";
+import { onnxTensorValues } from "../../formats/onnx/values.js";
 import { buildOrtGraph, type OrtGraph } from "../ort/graph.js";
 import { byteSize, type DType } from "../../graph/dtype.js";
 import { evaluate, symbolsOf, type Dim } from "../../sym/expr.js";
@@ -140,7 +141,7 @@ function largestFitting(graph: OrtGraph, sym: string, now: number, limit: number
   if (!Object.values(inputs).some((shape) => shape.some((d) => symbolsOf(d).has(sym)))) return undefined;
   const bytesAt = (v: number): number => {
     const bindings = { ...input.bindings, [sym]: v };
-    const r = inferModel(input.model, { inputs, bindings, trustDeclared: true });
+    const r = inferModel(input.model, { inputs, bindings, trustDeclared: true, tensorValues: onnxTensorValues() });
     let largest = 0;
     for (const n of graph.nodes) for (const o of n.outputs) if (o !== "") largest = Math.max(largest, normalized(valueBytes(r, o, bindings)));
     return largest;

@@ -6,11 +6,9 @@
  */
 import { UsageError } from "../../errors.js";
 
-export interface WebGpuLimits {
-  maxBufferSize: number;
-  maxStorageBufferBindingSize: number;
-  source: string;
-}
+import type { WebGpuLimits } from "../../contract/report.js";
+
+export type { WebGpuLimits } from "../../contract/report.js";
 
 const MIB = 1 << 20;
 

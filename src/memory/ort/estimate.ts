@@ -10,7 +10,7 @@
  */
 import type { Model } from "../../graph/ir.js";
 import type { MemoryInput, MemoryResult, RuntimeProfile } from "../profile.js";
-import type { TimelinePoint } from "../../report/report.js";
+import type { TimelinePoint } from "../../contract/report.js";
 import { buildOrtGraph, type OrtGraph } from "./graph.js";
 import { planAllocations } from "./planner.js";
 import { PAGE_BYTES } from "./arena.js";

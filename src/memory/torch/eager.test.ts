@@ -3,11 +3,12 @@ import assert from "node:assert/strict";
 import { buildModel, constTensor, type GraphSpec } from "../../shapes/testing.js";
 import { inferModel } from "../../shapes/engine.js";
 import { callEnds, eagerProgram, modulePath } from "./eager.js";
+import { onnxTensorValues } from "../../formats/onnx/values.js";
 
 function program(spec: GraphSpec, scopes: Record<string, string> = {}) {
   const model = buildModel(spec);
   for (const n of model.graph.nodes) if (scopes[n.name] !== undefined) n.scope = scopes[n.name]!;
-  return eagerProgram(model, inferModel(model, { trustDeclared: false }));
+  return eagerProgram(model, inferModel(model, { trustDeclared: false, tensorValues: onnxTensorValues() }));
 }
 
 const w = (name: string, cout: number, cin: number, k: number) => constTensor(name, "float32", [cout, cin, k, k], new Array(cout * cin * k * k).fill(0));

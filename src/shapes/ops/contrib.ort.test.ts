@@ -9,6 +9,7 @@ import { encodeModel } from "../../formats/onnx/writer.js";
 import { createSession, type HostTensor, type TensorType } from "../../runtime/ort.js";
 import { inferModel } from "../engine.js";
 import { buildModel, constTensor, type AttrSpec, type GraphSpec } from "../testing.js";
+import { onnxTensorValues } from "../../formats/onnx/values.js";
 
 type Input = { dtype: DType & TensorType; shape: number[]; fill?: number; value?: number[] } | null;
 interface Case {
@@ -116,7 +117,7 @@ for (const c of CASES) {
       outputs: outs,
       opsets: { "": c.opset ?? 21, [MS]: 1 },
     };
-    const inferred = inferModel(buildModel(spec), {});
+    const inferred = inferModel(buildModel(spec), { tensorValues: onnxTensorValues() });
     const session = await createSession(encodeModel(buildModel(spec)), { optimization: "disabled", provider: "cpu" });
     try {
       const result = await session.run(feeds);

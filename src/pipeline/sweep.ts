@@ -8,8 +8,8 @@ import type { Model } from "../graph/ir.js";
 import { estimateLlm, type LlmSettings } from "../llm/estimate.js";
 import type { ArchSpec } from "../llm/arch.js";
 import { DEVICES } from "../memory/devices.js";
-import { bytes } from "./format.js";
-import type { BatchPoint, BatchSweep, DeviceCapacity, MemoryReport, Report } from "./report.js";
+import { bytes } from "../units.js";
+import type { BatchPoint, BatchSweep, DeviceCapacity, MemoryReport, Report } from "../contract/report.js";
 
 /** Powers of two up to this batch; past it a chart on a log axis says nothing new. */
 export const MAX_SWEEP_BATCH = 1024;

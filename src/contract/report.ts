@@ -98,9 +98,30 @@ export interface Report {
   memory?: MemoryReport;
   timeline?: TimelinePoint[];
   warnings: string[];
-  /** Filled only for the HTML report and the web page (src/report/sweep.ts), not by `analyze --json`. */
+  /** Filled only for the HTML report and the web page (src/pipeline/sweep.ts), not by `analyze --json`. */
   batchSweep?: BatchSweep;
   devices?: DeviceCapacity[];
   /** Filled only for the web page: onnxruntime-web's wasm heap and WebGPU buffers at these settings. */
-  browser?: import("../memory/browser.js").BrowserCheck;
+  browser?: BrowserCheck;
+}
+
+/** An adapter's buffer limits (GPUSupportedLimits), with where the numbers come from. */
+export interface WebGpuLimits {
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+  source: string;
+}
+
+/** "Runs in the browser?" (memory/browser.ts): the wasm heap against its limit, every GPU buffer against the adapter's. */
+export interface BrowserCheck {
+  /** needed: the highest heap top malloc asks for (past the limit, the Memory cannot grow to it). */
+  wasm: { afterLoad: number; afterRun1: number; afterRun2: number; needed: number; limit: { name: string; bytes: number; fits: boolean; overBy: number } };
+  webgpu: { limits: WebGpuLimits; largestBuffer: { name: string; bytes: number }; fits: boolean; fix: string };
+}
+
+/** One point of llama.cpp's context sweep (memory.contextSweep): the KV cache and the total at `ctx` tokens. */
+export interface ContextPoint {
+  ctx: number;
+  kv: number;
+  total: number;
 }

@@ -2,8 +2,8 @@
  * What the HTML report adds to a llama.cpp report: the estimate again at contexts from 512 tokens to the
  * model's training context (powers of two), and the device table's capacities. Kept out of `analyze --json`.
  */
-import type { Report } from "./report.js";
-import type { ContextPoint } from "./llamacpp-html.js";
+import type { Report } from "../contract/report.js";
+import type { ContextPoint } from "../contract/report.js";
 import { deviceCapacities } from "./sweep.js";
 
 export function withLlamaCppCharts(report: Report, at: (ctx: number) => Report): Report {
