@@ -93,13 +93,13 @@ test("config.json with safetensors: the architecture from the config, counts fro
   const weights = safetensors({ "wte.weight": { dtype: "F16", shape: [1000, 768] }, "h.0.attn.c_attn.weight": { dtype: "F16", shape: [768, 2304] } });
   const shard = new CountingFile([weights], "model.safetensors");
   const loaded = await loadFiles([new File([JSON.stringify(GPT2_CONFIG)], "config.json"), shard]);
-  assert.equal(loaded.kind, "llm");
-  if (loaded.kind !== "llm") return;
-  assert.equal(loaded.source.arch.family, "gpt2");
-  assert.equal(loaded.source.format, "safetensors");
-  assert.equal(loaded.source.parameters, 1000 * 768 + 768 * 2304);
-  assert.deepEqual(loaded.source.storedTypes, { F16: (1000 * 768 + 768 * 2304) * 2 });
-  assert.match(loaded.source.warnings[0] ?? "", /safetensors hold .* config\.json implies/);
+  assert.equal(loaded.kind, "transformer");
+  if (loaded.kind !== "transformer") return;
+  assert.equal(loaded.llm.arch.family, "gpt2");
+  assert.equal(loaded.llm.format, "safetensors");
+  assert.equal(loaded.llm.parameters, 1000 * 768 + 768 * 2304);
+  assert.deepEqual(loaded.llm.storedTypes, { F16: (1000 * 768 + 768 * 2304) * 2 });
+  assert.match(loaded.llm.warnings[0] ?? "", /safetensors hold .* config\.json implies/);
   const headerBytes = new DataView(weights.buffer).getBigUint64(0, true);
   assert.equal(shard.read, 8 + 8 + Number(headerBytes), "only the length and the JSON header were read");
   assert.ok(shard.size > 5_000_000 && shard.read < 1000);
@@ -107,8 +107,8 @@ test("config.json with safetensors: the architecture from the config, counts fro
 
 test("config.json alone: parameters from the architecture", async () => {
   const loaded = await loadFiles([new File([JSON.stringify(GPT2_CONFIG)], "config.json")]);
-  assert.equal(loaded.kind === "llm" && loaded.source.format, "hf-config");
-  assert.ok(loaded.kind === "llm" && loaded.source.parameters > 100_000_000);
+  assert.equal(loaded.kind !== "onnx" && loaded.llm.format, "hf-config");
+  assert.ok(loaded.kind !== "onnx" && loaded.llm.parameters > 100_000_000);
 });
 
 test("what the page cannot analyse is refused with a reason", async () => {

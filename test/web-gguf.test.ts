@@ -18,10 +18,10 @@ test("a GGUF file chosen in the page becomes an LLM source with exact parameters
     }
   }
   const loaded = await loadFiles([new Counting([big], "tiny.gguf")]);
-  assert.equal(loaded.kind, "llm");
-  if (loaded.kind !== "llm") return;
-  assert.equal(loaded.source.format, "gguf");
-  assert.equal(loaded.source.parameters, parameters);
+  assert.equal(loaded.kind, "gguf");
+  if (loaded.kind !== "gguf") return;
+  assert.equal(loaded.llm.format, "gguf");
+  assert.equal(loaded.llm.parameters, parameters);
   assert.ok(read <= 4 << 20, `read ${read} bytes of ${big.length}`);
 });
 

@@ -3,12 +3,14 @@
  * the batch one size per task. It speaks in messages, so the same code runs in a Web Worker (the page stays
  * responsive, and an ONNX file is read lazily) or, where a worker cannot start, inside the page.
  */
-import { analyzeModel, DEFAULT_SYMBOL_VALUE, type AnalyzeOptions } from "../src/analyze.js";
+import { analyzeModel, DEFAULT_SYMBOL_VALUE } from "../src/analyze.js";
 import type { ByteSource } from "../src/formats/source.js";
-import { llmReport, type LlmSettings } from "../src/llm/estimate.js";
+import { estimate } from "../src/pipeline/estimate.js";
+import { analyzeOptionsOf, DEFAULTS, type EstimateSettings } from "../src/pipeline/settings.js";
+import { sourceName } from "../src/pipeline/source.js";
 import type { Report } from "../src/contract/report.js";
 import type { CpuIsa } from "../src/memory/cpu.js";
-import { batchSweepSteps, largestCapacity, llmSweepSteps, sweepSteps, type SweepStep } from "../src/pipeline/sweep.js";
+import { largestCapacity, sweep, sweepSteps, type SweepStep } from "../src/pipeline/sweep.js";
 import { findDevice } from "../src/memory/devices.js";
 import { llamaCppReport } from "../src/memory/llamacpp/report.js";
 import { LLAMACPP_DEFAULTS, type LlamaCppSettings } from "../src/memory/llamacpp/settings.js";
@@ -17,8 +19,6 @@ import { loadFiles, type Loaded } from "./files.js";
 import { browserCheck } from "../src/memory/browser.js";
 import type { WebGpuLimits } from "../src/memory/ort-webgpu/limits.js";
 
-/** The prompt length for config.json/safetensors models when none is set (as the CLI's default). */
-export const DEFAULT_LLM_SEQ = 512;
 /** A GGUF's context on the page when none is set (llama-server's usual -c). */
 export const DEFAULT_LLAMACPP_CTX = 4096;
 
@@ -40,9 +40,6 @@ export interface PageSettings {
   webgpuLimits?: WebGpuLimits;
 }
 
-/** New tokens in generate mode when none is given (as the CLI's default). */
-export const DEFAULT_NEW_TOKENS = 128;
-
 /** New files (a new model) or only new settings for the model already loaded. */
 export interface EngineRequest {
   id: number;
@@ -59,7 +56,7 @@ export type EngineReply =
 
 /** Symbols a user may set besides the batch: every input's non-leading symbolic dims (the leading one is the batch). */
 export function settableSymbols(loaded: Loaded): string[] {
-  if (loaded.kind === "llm") return loaded.gguf ? ["ctx"] : ["seq"];
+  if (loaded.kind !== "onnx") return loaded.kind === "gguf" ? ["ctx"] : ["seq"];
   const names = new Set<string>();
   const leading = new Set<string>();
   for (const vi of loaded.model.graph.inputs) {
@@ -70,37 +67,22 @@ export function settableSymbols(loaded: Loaded): string[] {
 }
 
 export function analyse(loaded: Loaded, s: PageSettings): { report: Report; sweep: Generator<SweepStep> } {
-  if (loaded.kind === "onnx") {
-    if (s.mode !== "inference") throw new Error(`mode ${s.mode}: an ONNX graph is analysed for inference here (generate: choose the model's config.json)`);
-    const opts: AnalyzeOptions = { batch: s.batch, dims: s.dims, dtype: s.dtype, runtime: s.runtime, device: s.device, ...(s.cpu ? { cpu: s.cpu } : {}), openExternal: loaded.openExternal, memory: true };
-    const a = analyzeModel(loaded.model, opts);
-    const report = a.report;
-    report.warnings.unshift(...loaded.warnings);
-    // "Runs in the browser?": the same graph and shapes through onnxruntime-web's wasm and WebGPU backends.
-    const settings = { batch: s.batch, dtype: s.dtype, runtime: "ort-wasm", device: "cpu", mode: "inference" };
-    report.browser = browserCheck({ model: loaded.model, inference: a.inference, bindings: a.bindings, settings }, s.webgpuLimits);
-    return { report, sweep: batchSweepSteps(loaded.model, opts) };
-  }
-  if (loaded.gguf && s.runtime === "llama.cpp") return llamaCppPage(loaded.source.file, loaded.gguf, s);
-  const dtype = s.dtype;
-  if (dtype !== "fp32" && dtype !== "fp16" && dtype !== "bf16") throw new Error(`dtype ${dtype}: transformers run fp32, fp16 or bf16`);
-  if (s.runtime !== "pytorch-cuda") throw new Error(`runtime ${s.runtime}: config.json/safetensors models are estimated for pytorch-cuda`);
-  if (s.mode !== "inference" && s.mode !== "generate") throw new Error(`mode ${s.mode}: inference or generate`);
-  if (s.attn !== "sdpa" && s.attn !== "eager" && s.attn !== "flash") throw new Error(`attention ${s.attn}: sdpa, eager or flash`);
-  const newTokens = s.mode === "generate" ? s.newTokens ?? DEFAULT_NEW_TOKENS : 0;
-  // Unset, the prompt is the default length, or as long as the model's positions allow when it has fewer (as the CLI).
-  const maxPositions = loaded.source.arch.maxPositions;
-  const seq = s.dims["seq"] ?? Math.max(1, Math.min(DEFAULT_LLM_SEQ, maxPositions - newTokens));
-  const ls: LlmSettings = { batch: s.batch, seq, dtype, device: s.device, mode: s.mode, newTokens, attn: s.attn };
-  const report = llmReport(loaded.source, ls);
-  if (s.dims["seq"] === undefined) {
-    report.warnings.unshift(seq === DEFAULT_LLM_SEQ ? `sequence length not set: using ${DEFAULT_LLM_SEQ} tokens` : `sequence length not set: using ${seq} tokens, the most the model's ${maxPositions} positions allow (default ${DEFAULT_LLM_SEQ})`);
-  }
-  return { report, sweep: llmSweepSteps(loaded.source.arch, ls) };
+  if (loaded.kind === "gguf" && loaded.gguf && s.runtime === "llama.cpp") return llamaCppPage(loaded.llm.file, loaded.gguf, s);
+  const settings: EstimateSettings = { batch: s.batch, dims: s.dims, dtype: s.dtype, runtime: s.runtime, device: s.device, mode: s.mode, attn: s.attn, ...(s.cpu ? { cpu: s.cpu } : {}), ...(s.newTokens !== undefined ? { newTokens: s.newTokens } : {}) };
+  if (loaded.kind !== "onnx") return { report: estimate(loaded, settings), sweep: sweep(loaded, settings) };
+  if (s.mode !== "inference") throw new Error(`mode ${s.mode}: an ONNX graph is analysed for inference here (generate: choose the model's config.json)`);
+  // The analysis itself (not only its Report): the browser check below reuses its shapes.
+  const a = analyzeModel(loaded.model, { ...analyzeOptionsOf(settings), openExternal: loaded.openExternal, memory: true });
+  const report = a.report;
+  report.warnings.unshift(...loaded.warnings);
+  // "Runs in the browser?": the same graph and shapes through onnxruntime-web's wasm and WebGPU backends.
+  const check = { batch: s.batch, dtype: s.dtype, runtime: "ort-wasm", device: "cpu", mode: "inference" };
+  report.browser = browserCheck({ model: loaded.model, inference: a.inference, bindings: a.bindings, settings: check }, s.webgpuLimits);
+  return { report, sweep: sweep(loaded, settings) };
 }
 
 /** A GGUF on llama.cpp: its buffers at the page's context (`ctx`), sequences (the batch) and device. */
-function llamaCppPage(file: string, gguf: NonNullable<Extract<Loaded, { kind: "llm" }>["gguf"]>, s: PageSettings): { report: Report; sweep: Generator<SweepStep> } {
+function llamaCppPage(file: string, gguf: NonNullable<Extract<Loaded, { kind: "gguf" }>["gguf"]>, s: PageSettings): { report: Report; sweep: Generator<SweepStep> } {
   const device = findDevice(s.device);
   if (!device) throw new Error(`device ${s.device}: unknown`);
   const settings: LlamaCppSettings = { ...LLAMACPP_DEFAULTS, ctx: s.dims["ctx"] ?? DEFAULT_LLAMACPP_CTX, parallel: s.batch, cpu: s.cpu ?? "generic", gpuLayers: device.capacity.value !== null ? "all" : 0 };
@@ -125,13 +107,13 @@ export function createEngine(post: (reply: EngineReply) => void, openOnnx?: (fil
       if (req.files) {
         loaded = undefined;
         const value = await loadFiles(req.files, openOnnx);
-        loaded = { name: value.kind === "onnx" ? value.model.file : value.source.file, value };
+        loaded = { name: sourceName(value), value };
       }
       if (!loaded) throw new Error("no model loaded");
       const a = analyse(loaded.value, req.settings);
       sweep = a.sweep;
       const symbols = settableSymbols(loaded.value);
-      const symbolDefault = loaded.value.kind === "llm" ? (loaded.value.gguf ? DEFAULT_LLAMACPP_CTX : DEFAULT_LLM_SEQ) : DEFAULT_SYMBOL_VALUE;
+      const symbolDefault = loaded.value.kind === "onnx" ? DEFAULT_SYMBOL_VALUE : loaded.value.kind === "gguf" ? DEFAULT_LLAMACPP_CTX : DEFAULTS.seq;
       post({ id: req.id, kind: "report", name: loaded.name, symbols, symbolDefault, report: a.report, ms: performance.now() - t0 });
     } catch (e) {
       post({ id: req.id, kind: "error", message: e instanceof Error ? e.message : String(e) });

@@ -5,7 +5,9 @@
  * end of its JSON header, so a 15 GB checkpoint costs a few kilobytes.
  */
 import { ModelFormatError } from "../src/errors.js";
+import { classify } from "../src/formats/classify.js";
 import { openModel } from "../src/formats/index.js";
+import type { ModelSource } from "../src/pipeline/source.js";
 import { parseJson } from "../src/formats/json.js";
 import type { ExternalOpener } from "../src/formats/onnx/values.js";
 import { readSafetensorsHeader, MAX_HEADER_BYTES } from "../src/formats/safetensors.js";
@@ -17,33 +19,24 @@ import { describeGguf, describeHub, type LlmSource } from "../src/llm/describe.j
 /** External tensors at most this big are read up front: the shape engine reads values of small constants only. */
 const EXTERNAL_PRELOAD_BYTES = 1 << 20;
 
-/** `warnings`: what the page could not read (external data files not chosen), for the report. */
-export type Loaded =
-  | { kind: "onnx"; model: Model; openExternal: ExternalOpener; warnings: string[] }
-  /** `gguf`: the header itself and the file's size, for the llama.cpp runtime. */
-  | { kind: "llm"; source: LlmSource; gguf?: { header: ReturnType<typeof readGguf>; fileBytes: number } };
+/** The page's model: a pipeline/source.ts ModelSource, as the CLI opens from a path. */
+export type Loaded = ModelSource;
 
 /**
  * `openOnnx` reads an ONNX file lazily where the host can read a File synchronously (a worker); without
  * it the file is read whole into memory first.
  */
 export async function loadFiles(files: readonly File[], openOnnx?: (file: File) => ByteSource): Promise<Loaded> {
-  const onnx = files.find((f) => /\.onnx$/i.test(f.name));
-  if (onnx) return loadOnnx(onnx, files.filter((f) => f !== onnx), openOnnx);
-  const gguf = files.find((f) => /\.gguf$/i.test(f.name));
-  if (gguf) {
+  // Which file is the model: the same rule as for a path on disk (formats/classify.ts).
+  const c = classify(files.map((f) => f.name));
+  const file = (name: string): File => files.find((f) => f.name === name)!;
+  if (c.kind === "onnx") return loadOnnx(file(c.model), files.filter((f) => f.name !== c.model), openOnnx);
+  if (c.kind === "gguf") {
+    const gguf = file(c.file);
     const header = await ggufHeader(gguf);
-    return { kind: "llm", source: describeGguf(header, gguf.name), gguf: { header, fileBytes: gguf.size } };
+    return { kind: "gguf", llm: describeGguf(header, c.file), gguf: { header, fileBytes: gguf.size } };
   }
-  const config = files.find((f) => /(^|\/)config\.json$/i.test(f.name)) ?? files.find((f) => /\.json$/i.test(f.name) && !/index\.json$/i.test(f.name));
-  if (config) return { kind: "llm", source: await loadLlm(config, files.filter((f) => /\.safetensors$/i.test(f.name))) };
-  if (files.some((f) => /\.safetensors$/i.test(f.name))) {
-    throw new ModelFormatError("a safetensors file holds weights but not the architecture: choose its config.json too");
-  }
-  const first = files[0];
-  if (!first) throw new ModelFormatError("no file chosen");
-  // Unknown extension: let the ONNX reader say precisely why it is not a model.
-  return loadOnnx(first, files.slice(1), openOnnx);
+  return { kind: "transformer", llm: await loadLlm(file(c.config), c.safetensors.map(file)) };
 }
 
 async function loadOnnx(file: File, others: readonly File[], openOnnx?: (file: File) => ByteSource): Promise<Loaded> {

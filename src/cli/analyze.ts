@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { isLlmPath } from "../llm/source.js";
-import { analyzeOptions, sharedArgs } from "./options.js";
+import type { OnnxSource } from "../pipeline/source.js";
+import { cliSettings, sharedArgs } from "./options.js";
 import { printOut } from "./print.js";
 
 export default defineCommand({
@@ -20,8 +21,8 @@ export default defineCommand({
       const { analyzeLlmCli } = await import("./llm.js");
       return analyzeLlmCli(args.model, args, rawArgs);
     }
-    const [{ analyzeModel }, { renderExplanation }, { loadForCli }, { checkReportFiles, reportFiles, writeReportFiles }, { onnxInputFiles }] = await Promise.all([
-      import("../analyze.js"),
+    const [{ onnxPipeline }, { renderExplanation }, { loadForCli }, { checkReportFiles, reportFiles, writeReportFiles }, { onnxInputFiles }] = await Promise.all([
+      import("../pipeline/onnx.js"),
       import("../report/explain.js"),
       import("./load.js"),
       import("./report-files.js"),
@@ -30,10 +31,12 @@ export default defineCommand({
     const loaded = loadForCli(args.model);
     const files = reportFiles(args, rawArgs, onnxInputFiles(loaded.path, loaded.model));
     checkReportFiles(files);
-    const opts = { ...analyzeOptions(args, rawArgs), openExternal: loaded.openExternal, memory: true };
-    const { report } = analyzeModel(loaded.model, opts);
+    const source: OnnxSource = { kind: "onnx", model: loaded.model, openExternal: loaded.openExternal, warnings: [] };
+    const settings = cliSettings(args, rawArgs);
+    // The graph's own pipeline module (what pipeline/estimate.ts dispatches to).
+    const report = onnxPipeline.estimate(source, settings);
     if (args.json && files.json === undefined) printOut(JSON.stringify(report) + "\n");
     else printOut(renderExplanation(report));
-    await writeReportFiles(files, report, async () => (await import("../pipeline/sweep.js")).withCharts(report, loaded.model, opts));
+    await writeReportFiles(files, report, async () => (await import("../pipeline/sweep.js")).withCharts(report, source, settings));
   },
 });

@@ -3,7 +3,11 @@ import assert from "node:assert/strict";
 import { analyzeModel } from "../analyze.js";
 import { findDevice } from "../memory/devices.js";
 import { buildModel, constTensor, dims } from "../shapes/testing.js";
-import { fitModel } from "./fit.js";
+import type { AnalyzeOptions } from "../analyze.js";
+import type { Model } from "../graph/ir.js";
+import { fit } from "../pipeline/fit.js";
+
+const fitModel = (model: Model, opts: AnalyzeOptions, axis: "batch" | "seq") => fit({ kind: "onnx", model, warnings: [] }, opts, axis);
 
 function convNet() {
   return buildModel({

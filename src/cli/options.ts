@@ -1,5 +1,6 @@
 /** Options shared by analyze/layers/fit, and their parsing (repeatable --input/--dim read from raw argv). */
 import { InputError, UsageError } from "../errors.js";
+import type { EstimateSettings } from "../pipeline/settings.js";
 import { parseDim, type Dim } from "../sym/expr.js";
 import { MAX_DECLARED_DIM } from "../graph/limits.js";
 import type { AnalyzeOptions } from "../analyze.js";
@@ -171,4 +172,21 @@ function webGpuLimitsArg(value: string): WebGpuLimits {
   } finally {
     src.close();
   }
+}
+
+function given(rawArgs: readonly string[], name: string): boolean {
+  return rawArgs.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+}
+
+/**
+ * The command line as one EstimateSettings, for every kind of model. --dtype only when given: a transformer's
+ * default is its checkpoint's type (an ONNX graph's, fp32, is the same either way).
+ */
+export function cliSettings(args: Record<string, unknown>, rawArgs: readonly string[]): EstimateSettings {
+  const s: EstimateSettings = analyzeOptions(args, rawArgs);
+  if (!given(rawArgs, "dtype")) delete s.dtype;
+  const newTokens = positiveInt(args["new-tokens"] as string | undefined, "--new-tokens");
+  if (newTokens !== undefined) s.newTokens = newTokens;
+  if (typeof args["attn"] === "string" && args["attn"] !== "") s.attn = args["attn"];
+  return s;
 }

@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { ModelFormatError } from "../errors.js";
+import { fileRole } from "../formats/classify.js";
 import { readGguf } from "../formats/gguf.js";
 import { readSafetensorsHeader, shardsOfIndex, type SafetensorsTensor } from "../formats/safetensors.js";
 import { FileSource } from "../formats/source-node.js";
@@ -20,9 +21,11 @@ const MAX_INDEX_BYTES = 64 * 1024 * 1024;
 
 export type { LlmSource } from "./describe.js";
 
+/** A hub folder (it holds a config.json), or a file formats/classify.ts names as a part of a checkpoint or GGUF. */
 export function isLlmPath(path: string): boolean {
   if (existsSync(path) && statSync(path).isDirectory()) return existsSync(join(path, "config.json"));
-  return /(^|\/)config\.json$|\.safetensors$|\.safetensors\.index\.json$|\.gguf$/i.test(path);
+  const role = fileRole(path);
+  return role !== undefined && role !== "onnx";
 }
 
 function readConfig(path: string): Record<string, unknown> {
@@ -73,7 +76,7 @@ export function llmInputFiles(path: string): string[] {
 
 export function openLlm(path: string): LlmSource {
   if (!existsSync(path)) throw new ModelFormatError(`cannot read ${path}: ENOENT`);
-  if (/\.gguf$/i.test(path)) return fromGguf(path);
+  if (fileRole(path) === "gguf") return fromGguf(path);
   const isDir = statSync(path).isDirectory();
   const folder = isDir ? path : dirname(path);
   const configPath = isDir ? join(path, "config.json") : /\.json$/i.test(path) && !/index\.json$/i.test(path) ? path : join(folder, "config.json");

@@ -7,6 +7,7 @@ import type { Model } from "../graph/ir.js";
 import type { InferenceResult } from "../shapes/engine.js";
 import type { MemoryReport, TimelinePoint } from "../contract/report.js";
 import type { CpuIsa } from "./cpu.js";
+import type { SourceKind } from "../contract/source.js";
 
 export interface MemorySettings {
   batch: number;
@@ -50,5 +51,7 @@ export interface MemoryResult {
 export interface RuntimeProfile {
   id: string;
   description: string;
+  /** The kinds of model it estimates (pipeline/estimate.ts refuses the others with this list). */
+  sources: readonly SourceKind[];
   estimate(input: MemoryInput): MemoryResult;
 }

@@ -3,11 +3,11 @@
  * (each point a full run of the runtime profile, not a linear extrapolation) and the capacities of the
  * devices in the device table. Kept out of `analyze --json`, which pays for one analysis only.
  */
-import { analyzeModel, type AnalyzeOptions } from "../analyze.js";
-import type { Model } from "../graph/ir.js";
-import { estimateLlm, type LlmSettings } from "../llm/estimate.js";
-import type { ArchSpec } from "../llm/arch.js";
 import { DEVICES } from "../memory/devices.js";
+import { memoryAt, type Axis } from "./estimate.js";
+import { runtimeFor } from "./runtime-check.js";
+import type { EstimateSettings } from "./settings.js";
+import type { ModelSource } from "./source.js";
 import { bytes } from "../units.js";
 import type { BatchPoint, BatchSweep, DeviceCapacity, MemoryReport, Report } from "../contract/report.js";
 
@@ -17,22 +17,17 @@ export const MAX_SWEEP_BATCH = 1024;
 export type SweepStep = { batch: number; point: BatchPoint } | { batch: number; stop: string };
 
 /**
- * The sweep one point at a time, so that a page can draw each as it comes and stay responsive.
- * Stops at the first batch that fails (a shape error), after batch 2 when memory does not change with the
- * batch (the model's inputs have fixed shapes), and after the first point above `ceiling` (by default the
- * largest device in the table: past it nothing fits anywhere).
+ * The sweep one point at a time, so that a page can draw each as it comes and stay responsive: the estimate at
+ * each power of two of `axis`, for any kind of source. Stops at the first value that fails (a shape error),
+ * after 2 when memory does not change with it (the model's inputs have fixed shapes), and after the first point
+ * above `ceiling` (by default the largest device in the table: past it nothing fits anywhere).
  */
-export function* batchSweepSteps(model: Model, opts: AnalyzeOptions, ceiling = largestCapacity()): Generator<SweepStep> {
-  yield* sweepSteps((batch) => analyzeModel(model, { ...opts, batch, memory: true }).report.memory, ceiling, opts.runtime ?? "pytorch-cuda");
+export function* sweep(source: ModelSource, settings: EstimateSettings, axis: Axis = "batch", ceiling = largestCapacity()): Generator<SweepStep> {
+  yield* sweepSteps(memoryAt(source, settings, axis), ceiling, runtimeFor(source.kind, settings.runtime), axis);
 }
 
-/** The sweep for an architecture-only LLM (config.json, safetensors): the eager program at each batch. */
-export function* llmSweepSteps(arch: ArchSpec, settings: LlmSettings, ceiling = largestCapacity()): Generator<SweepStep> {
-  yield* sweepSteps((batch) => estimateLlm(arch, { ...settings, batch }).memory, ceiling, "pytorch-cuda");
-}
-
-/** The same sweep over any analysis that gives a memory report for a batch (ONNX graphs, LLM architectures). */
-export function* sweepSteps(at: (batch: number) => MemoryReport | undefined, ceiling: number, runtime: string): Generator<SweepStep> {
+/** The sweep over any analysis that gives a memory report at a value of the axis (`batch` in the steps: its value). */
+export function* sweepSteps(at: (n: number) => MemoryReport | undefined, ceiling: number, runtime: string, axis: Axis = "batch"): Generator<SweepStep> {
   let first: BatchPoint | undefined;
   for (let batch = 1; batch <= MAX_SWEEP_BATCH; batch *= 2) {
     let point: BatchPoint;
@@ -49,19 +44,15 @@ export function* sweepSteps(at: (batch: number) => MemoryReport | undefined, cei
     }
     yield { batch, point };
     if (point.total > ceiling) {
-      yield { batch: batch * 2, stop: `batch ${batch} already needs ${bytes(point.total)}, more than ${bytes(ceiling)}` };
+      yield { batch: batch * 2, stop: `${axis} ${batch} already needs ${bytes(point.total)}, more than ${bytes(ceiling)}` };
       return;
     }
     if (!first) first = point;
     else if (batch === 2 && point.total === first.total && point.peakAllocated === first.peakAllocated) {
-      yield { batch: 4, stop: "memory does not change with the batch: the model's inputs have no batch dimension" };
+      yield { batch: 4, stop: axis === "batch" ? "memory does not change with the batch: the model's inputs have no batch dimension" : "memory does not change with seq" };
       return;
     }
   }
-}
-
-export function batchSweep(model: Model, opts: AnalyzeOptions, ceiling?: number): BatchSweep {
-  return collectSweep(batchSweepSteps(model, opts, ceiling));
 }
 
 export function collectSweep(steps: Iterable<SweepStep>): BatchSweep {
@@ -85,11 +76,6 @@ export function largestCapacity(): number {
 }
 
 /** The report with its batch sweep and device capacities, for the HTML renderers. */
-export function withCharts(report: Report, model: Model, opts: AnalyzeOptions): Report {
-  return { ...report, batchSweep: batchSweep(model, opts), devices: deviceCapacities() };
-}
-
-/** The same for an LLM report (llmReport): `analyze config.json --html`. */
-export function withLlmCharts(report: Report, arch: ArchSpec, settings: LlmSettings): Report {
-  return { ...report, batchSweep: collectSweep(llmSweepSteps(arch, settings)), devices: deviceCapacities() };
+export function withCharts(report: Report, source: ModelSource, settings: EstimateSettings): Report {
+  return { ...report, batchSweep: collectSweep(sweep(source, settings)), devices: deviceCapacities() };
 }

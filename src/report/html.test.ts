@@ -6,7 +6,13 @@ import { loadModelFile } from "../formats/load-node.js";
 import { axis, columns, heldThroughForward, MAX_COLUMNS, peakIndex, waterfallSteps } from "./charts.js";
 import { renderHtml } from "./html.js";
 import { SCHEMA, type Report } from "../contract/report.js";
-import { batchSweep, deviceCapacities, withCharts } from "../pipeline/sweep.js";
+import { collectSweep, deviceCapacities, sweep as sweepOf, withCharts } from "../pipeline/sweep.js";
+import type { ModelSource } from "../pipeline/source.js";
+import type { AnalyzeOptions } from "../analyze.js";
+import type { Model } from "../graph/ir.js";
+
+const onnx = (model: Model, opts: AnalyzeOptions): ModelSource => ({ kind: "onnx", model, ...(opts.openExternal ? { openExternal: opts.openExternal } : {}), warnings: [] });
+const batchSweep = (model: Model, opts: AnalyzeOptions, ceiling?: number) => collectSweep(sweepOf(onnx(model, opts), opts, "batch", ceiling));
 import { DYNAMO_FIXTURES } from "../../bench/shared.js";
 
 const MiB = 1 << 20;
@@ -171,7 +177,7 @@ test("the batch sweep runs the analysis at each power of two, and the chart is t
   assert.ok(last.total > 2 ** 30 && sweep.points[sweep.points.length - 2]!.total <= 2 ** 30);
   assert.equal(sweep.stoppedAt?.batch, last.batch * 2);
   assert.match(sweep.stoppedAt?.reason ?? "", /more than 1\.00 GiB/);
-  const html = renderHtml(withCharts(analyzeModel(model, opts).report, model, opts));
+  const html = renderHtml(withCharts(analyzeModel(model, opts).report, onnx(model, opts), opts));
   assert.ok(Buffer.byteLength(html) < 1_000_000);
 });
 

@@ -227,6 +227,7 @@ export const WASM32_HEAP_LIMIT = { name: "wasm32 heap", bytes: WASM32_MAX_HEAP }
 
 export const ortWasmProfile: RuntimeProfile = {
   id: "ort-wasm",
+  sources: ["onnx"],
   description: "onnxruntime-web's wasm backend (CPU provider in WebAssembly: no arena, no memory pattern, no NCHWc; the wasm32 heap, 4 GiB)",
   estimate(input: MemoryInput): MemoryResult {
     const warnings: string[] = [];

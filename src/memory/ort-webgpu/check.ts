@@ -159,6 +159,7 @@ function largestFitting(graph: OrtGraph, sym: string, now: number, limit: number
 
 export const ortWebGpuProfile: RuntimeProfile = {
   id: "ort-webgpu",
+  sources: ["onnx"],
   description: "onnxruntime-web's WebGPU provider: each tensor and weight in one GPU buffer, checked against the adapter's maxBufferSize and maxStorageBufferBindingSize (--webgpu-limits)",
   estimate(input: MemoryInput): MemoryResult {
     const limits = input.settings.webgpuLimits ?? WEBGPU_PRESETS["default"]!;

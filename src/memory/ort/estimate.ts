@@ -181,6 +181,7 @@ function liveAt(graph: OrtGraph, at: number): string[] {
 export const ortCpuProfile: RuntimeProfile = {
   id: "ort-cpu",
   description: "ONNX Runtime CPU provider (onnxruntime-node defaults: all graph optimizations, BFC arena, memory pattern)",
+  sources: ["onnx"],
   estimate(input: MemoryInput): MemoryResult {
     const warnings: string[] = [];
     if (input.settings.device !== "cpu") warnings.push(`ort-cpu runs on the host: --device ${input.settings.device} ignored (use --device cpu)`);

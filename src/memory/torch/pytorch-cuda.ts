@@ -111,6 +111,8 @@ function perBatch(e: TorchEstimate, batch: number, cublasFirst: boolean): { fixe
 export const pytorchCuda: RuntimeProfile = {
   id: "pytorch-cuda",
   description: "eager PyTorch on a CUDA GPU: caching allocator, cuBLAS/cuDNN workspaces, CUDA context",
+  // A transformer architecture or GGUF file runs as the architecture's eager program (src/llm).
+  sources: ["onnx", "transformer", "gguf"],
   estimate(input: MemoryInput): MemoryResult {
     // Training is its own simulation (src/memory/train): the inference forward is not run at all.
     if (input.settings.mode === "train") return trainMemory(input, torchDevice(input.settings.device));

@@ -1,0 +1,26 @@
+/**
+ * What a user hands memlens, as one union: an ONNX graph, a transformer architecture (config.json, with or
+ * without its safetensors headers), or a GGUF file. formats/classify.ts decides which from file names alone,
+ * the same way for a path on disk (source-node.ts) and for the files a browser page is given (web/files.ts).
+ */
+import type { GgufFile } from "../formats/gguf.js";
+import type { ExternalOpener } from "../formats/onnx/values.js";
+import type { Model } from "../graph/ir.js";
+import type { LlmSource } from "../llm/describe.js";
+
+export type { SourceKind } from "../contract/source.js";
+
+export type ModelSource =
+  /** `warnings`: what could not be read with it (external data not chosen in the browser), for the report. */
+  | { kind: "onnx"; model: Model; openExternal?: ExternalOpener; warnings: string[] }
+  | { kind: "transformer"; llm: LlmSource }
+  /** `gguf`: the header itself and the file's size, for the llama.cpp runtime (memory/llamacpp), when read. */
+  | { kind: "gguf"; llm: LlmSource; gguf?: { header: GgufFile; fileBytes: number } };
+
+export type OnnxSource = Extract<ModelSource, { kind: "onnx" }>;
+export type ArchitectureSource = Extract<ModelSource, { kind: "transformer" | "gguf" }>;
+
+/** The file's name as shown in reports. */
+export function sourceName(s: ModelSource): string {
+  return s.kind === "onnx" ? s.model.file : s.llm.file;
+}
