@@ -11,9 +11,11 @@ import { flattenBodies } from "./shapes/bodies.js";
 import { dimToString, evaluate, isSym, product, symbolsOf, type Dim } from "./sym/expr.js";
 import { SCHEMA, type Layer, type ModelSummary, type Report, type Settings } from "./contract/report.js";
 import { findRuntime } from "./memory/runtimes.js";
+import { checkRuntimeChoice } from "./memory/runtime-table.js";
 import type { MemoryResult, MemorySettings } from "./memory/profile.js";
 import { hostCpu, type CpuIsa } from "./memory/cpu.js";
 import { weightTotals } from "./graph/weights.js";
+import { positionLimit } from "./graph/position-limit.js";
 
 export interface AnalyzeOptions {
   batch?: number;
@@ -120,8 +122,15 @@ export interface Analysis {
 }
 
 export function analyzeModel(model: Model, opts: AnalyzeOptions = {}): Analysis {
+  // A runtime/dtype/mode/device the runtime table does not pair is refused before any work, in one line.
+  const choice = checkRuntimeChoice(opts);
   const warnings: string[] = [...model.warnings];
   const { bindings, inputs, batch } = bindSymbols(model, opts, warnings);
+  const seq = bindings["seq"];
+  const positions = seq !== undefined ? positionLimit(model.graph) : undefined;
+  if (seq !== undefined && positions && seq > positions.positions) {
+    warnings.push(`seq=${seq} is past the model's ${positions.positions} positions (${positions.table}): the model cannot run it (onnxruntime refuses the out-of-range Gather)`);
+  }
   const inference = inferModel(model, {
     inputs,
     bindings,
@@ -164,10 +173,7 @@ export function analyzeModel(model: Model, opts: AnalyzeOptions = {}): Analysis 
         return typeof e === "number" ? e : dimToString(e);
       })]),
     ),
-    dtype: opts.dtype ?? "fp32",
-    runtime: opts.runtime ?? "pytorch-cuda",
-    device: opts.device ?? "h100",
-    mode: opts.mode ?? "inference",
+    ...choice,
     dims: { ...bindings },
     ...cpuSettings(opts.cpu),
   };

@@ -179,7 +179,8 @@ test("unreadable models: one line on stderr, exit 2", () => {
     writeFileSync(join(dir, "truncated.onnx"), truncated);
     const cases: [string, RegExp][] = [
       [join(dir, "missing.onnx"), /ENOENT|not found|cannot read/],
-      [dir, /not a regular file|directory/],
+      // A folder opens its one model or names them (test/model-path.test.ts): this one holds three.
+      [dir, /is a folder with 3 models \(empty\.onnx, text\.onnx, truncated\.onnx\): name one/],
       [join(dir, "empty.onnx"), /empty file/],
       [join(dir, "text.onnx"), /corrupt|not an ONNX model/],
       [join(dir, "truncated.onnx"), /corrupt|truncated/],

@@ -6,6 +6,7 @@
  */
 import { DEVICES } from "../src/memory/devices.js";
 import { RUNTIMES } from "../src/memory/runtimes.js";
+import { ALL_DTYPES, devicesFor } from "../src/memory/runtime-table.js";
 import { CPU_ISAS, hostCpu, type CpuIsa } from "../src/memory/cpu.js";
 import { batchChart } from "../src/report/charts.js";
 import { REPORT_CSS, reportSections } from "../src/report/html.js";
@@ -132,6 +133,8 @@ function setup(): void {
   const style = document.createElement("style");
   style.textContent = REPORT_CSS;
   document.head.append(style);
+  // Choices from the runtime and device tables (src/memory/runtime-table.ts), as the CLI's --help lists them.
+  for (const t of ALL_DTYPES) ui.dtype.append(new Option(t, t));
   for (const r of RUNTIMES) ui.runtime.append(new Option(r.id, r.id));
   for (const d of DEVICES) ui.device.append(new Option(`${d.id} (${d.name})`, d.id));
   ui.device.value = "h100";
@@ -149,9 +152,11 @@ function setup(): void {
     choose([...(e.dataTransfer?.files ?? [])]);
   });
   ui.runtime.addEventListener("change", () => {
-    // ort-cpu runs on the host; a GPU runtime needs a GPU.
-    if (/^ort-(cpu|wasm|webgpu)/.test(ui.runtime.value) || ui.runtime.value === "llama.cpp") ui.device.value = "cpu";
-    else if (ui.device.value === "cpu") ui.device.value = "h100";
+    // A device the runtime does not run on becomes its default (ort-cpu: cpu; a GPU runtime: h100), and a dtype it
+    // does not take, its first.
+    const spec = RUNTIMES.find((r) => r.id === ui.runtime.value);
+    if (spec && !devicesFor(spec).includes(ui.device.value)) ui.device.value = spec.defaultDevice;
+    if (spec && !spec.dtypes.includes(ui.dtype.value)) ui.dtype.value = spec.dtypes[0]!;
     rerun();
   });
   for (const c of [ui.batch, ui.dtype, ui.device, ui.cpu, ui.mode, ui.newTokens, ui.attn]) c.addEventListener("change", rerun);

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { isLlmPath } from "../llm/source.js";
+import { resolveModelPath } from "./model-path.js";
 import type { OnnxSource } from "../pipeline/source.js";
 import { cliSettings, sharedArgs } from "./options.js";
 import { printOut } from "./print.js";
@@ -12,14 +12,16 @@ export default defineCommand({
   },
   async run({ args, rawArgs }) {
     // Each path imports only what it runs: an LLM config never loads the ONNX shape engine, and back.
+    // MODEL by what is there (a folder's model, a file's first bytes), not by its name.
+    const target = resolveModelPath(args.model);
     const { usesLlamaCpp } = await import("./llamacpp.js");
-    if (usesLlamaCpp(args.model, args, rawArgs)) {
+    if (usesLlamaCpp(target.path, args, rawArgs)) {
       const { analyzeLlamaCppCli } = await import("./llamacpp.js");
-      return analyzeLlamaCppCli(args.model, args, rawArgs);
+      return analyzeLlamaCppCli(target.path, args, rawArgs);
     }
-    if (isLlmPath(args.model)) {
+    if (target.kind === "llm") {
       const { analyzeLlmCli } = await import("./llm.js");
-      return analyzeLlmCli(args.model, args, rawArgs);
+      return analyzeLlmCli(target.path, args, rawArgs);
     }
     const [{ onnxPipeline }, { renderExplanation }, { loadForCli }, { checkReportFiles, reportFiles, writeReportFiles }, { onnxInputFiles }] = await Promise.all([
       import("../pipeline/onnx.js"),
@@ -28,7 +30,7 @@ export default defineCommand({
       import("./report-files.js"),
       import("../quantize/save.js"),
     ]);
-    const loaded = loadForCli(args.model);
+    const loaded = loadForCli(target.path);
     const files = reportFiles(args, rawArgs, onnxInputFiles(loaded.path, loaded.model));
     checkReportFiles(files);
     const source: OnnxSource = { kind: "onnx", model: loaded.model, openExternal: loaded.openExternal, warnings: [] };

@@ -11,16 +11,21 @@ import { cliSettings, sharedArgs } from "./options.js";
 import { printOut } from "./print.js";
 import { checkReportFiles, reportFiles, writeJsonFile } from "./report-files.js";
 
+const SOLVE_CHOICES: string[] = ["batch", "seq"];
+
 export default defineCommand({
   meta: { name: "fit", description: "the largest batch (or context length) that fits the device" },
-  args: { ...sharedArgs, solve: { type: "string", description: "batch|seq: the dimension to maximise", default: "batch" } },
+  args: { ...sharedArgs, solve: { type: "enum", options: SOLVE_CHOICES, description: "batch|seq: the dimension to maximise", default: "batch" } },
   async run({ args, rawArgs }) {
     const solve = args.solve === "seq" ? "seq" : args.solve === "batch" || args.solve === undefined ? "batch" : undefined;
     if (!solve) throw new UsageError(`--solve must be batch or seq, got '${String(args.solve)}'`);
     const { usesLlamaCpp, fitLlamaCppCli } = await import("./llamacpp.js");
-    if (usesLlamaCpp(args.model, args, rawArgs)) return fitLlamaCppCli(args.model, args, rawArgs);
-    const source = openSource(args.model);
-    const files = reportFiles(args, rawArgs, source.kind === "onnx" ? onnxInputFiles(args.model, source.model) : llmInputFiles(args.model));
+    const { resolveModelPath } = await import("./model-path.js");
+    const target = resolveModelPath(args.model);
+    const path = target.path;
+    if (usesLlamaCpp(path, args, rawArgs)) return fitLlamaCppCli(path, args, rawArgs);
+    const source = openSource(path, target.kind === "llm");
+    const files = reportFiles(args, rawArgs, source.kind === "onnx" ? onnxInputFiles(path, source.model) : llmInputFiles(path));
     checkReportFiles(files);
     const settings = cliSettings(args, rawArgs);
     const warnings: string[] = [];

@@ -1,27 +1,49 @@
 import { defineCommand } from "citty";
 import { UsageError } from "../errors.js";
-import { analyzeModel } from "../analyze.js";
-import { renderLayers } from "../report/layers-table.js";
-import { loadForCli } from "./load.js";
+import type { Report } from "../contract/report.js";
 import { analyzeOptions, sharedArgs } from "./options.js";
+import { resolveModelPath } from "./model-path.js";
 import { printOut } from "./print.js";
-import { onnxInputFiles } from "../quantize/save.js";
 import { checkReportFiles, reportFiles, writeJsonFile } from "./report-files.js";
 
 export default defineCommand({
   meta: { name: "layers", description: "per-layer table: op, output shapes, activation bytes, parameter bytes, FLOPs" },
   args: sharedArgs,
-  run({ args, rawArgs }) {
-    // A GGUF holds tensors but no graph: its per-buffer view is analyze's (the llama.cpp runtime).
-    if (/\.gguf$/i.test(args.model)) throw new UsageError(`${args.model}: a GGUF file has no graph to list layer by layer; memlens analyze shows llama.cpp's buffers for it`);
-    const loaded = loadForCli(args.model);
-    const files = reportFiles(args, rawArgs, onnxInputFiles(loaded.path, loaded.model));
+  async run({ args, rawArgs }) {
+    // The same MODEL as analyze and fit: an LLM's layers are its eager ops (src/llm/), an ONNX model's its nodes.
+    const target = resolveModelPath(args.model);
+    // A GGUF on llama.cpp (its default runtime) holds tensors but no graph: its per-buffer view is analyze's.
+    // With --runtime pytorch-cuda it is the architecture's eager ops, like its config.json.
+    const { usesLlamaCpp } = await import("./llamacpp.js");
+    if (usesLlamaCpp(target.path, args, rawArgs)) throw new UsageError(`${args.model}: a GGUF file has no graph to list layer by layer on llama.cpp; memlens analyze shows llama.cpp's buffers for it (layers --runtime pytorch-cuda lists the architecture's eager ops)`);
+    let report: Report;
+    if (target.kind === "llm") {
+      const [{ architecturePipeline }, { openSource }, { llmInputFiles }, { cliSettings }] = await Promise.all([
+        import("../pipeline/architecture.js"),
+        import("../pipeline/source-node.js"),
+        import("../llm/source.js"),
+        import("./options.js"),
+      ]);
+      const files = reportFiles(args, rawArgs, llmInputFiles(target.path));
+      checkReportFiles(files);
+      const source = openSource(target.path, true);
+      if (source.kind === "onnx") throw new Error("unreachable: an LLM path opened as ONNX");
+      report = architecturePipeline.estimate(source, cliSettings(args, rawArgs));
+      return print(report, args.json === true, files);
+    }
+    const [{ analyzeModel }, { loadForCli }, { onnxInputFiles }] = await Promise.all([import("../analyze.js"), import("./load.js"), import("../quantize/save.js")]);
+    const loaded = loadForCli(target.path);
+    const files = reportFiles(args, rawArgs, onnxInputFiles(target.path, loaded.model));
     checkReportFiles(files);
-    const opts = { ...analyzeOptions(args, rawArgs), openExternal: loaded.openExternal };
-    const { report } = analyzeModel(loaded.model, opts);
-    const json = { schema: report.schema, model: report.model, settings: report.settings, layers: report.layers, warnings: report.warnings };
-    if (args.json && files.json === undefined) printOut(JSON.stringify(json) + "\n");
-    else printOut(renderLayers(report));
-    writeJsonFile(files, json);
+    report = analyzeModel(loaded.model, { ...analyzeOptions(args, rawArgs), openExternal: loaded.openExternal }).report;
+    return print(report, args.json === true, files);
   },
 });
+
+async function print(report: Report, json: boolean, files: ReturnType<typeof reportFiles>): Promise<void> {
+  const { renderLayers } = await import("../report/layers-table.js");
+  const out = { schema: report.schema, model: report.model, settings: report.settings, layers: report.layers, warnings: report.warnings };
+  if (json && files.json === undefined) printOut(JSON.stringify(out) + "\n");
+  else printOut(renderLayers(report));
+  writeJsonFile(files, out);
+}

@@ -2,9 +2,10 @@
  * The CLI: commands as data, one file each, imported lazily. Every failure is one line on stderr:
  * exit 1 for usage errors, 2 for unreadable or invalid input; never a stack trace.
  */
-import { defineCommand, runCommand, showUsage, type CommandDef } from "citty";
+import { defineCommand, renderUsage, runCommand, type CommandDef } from "citty";
 import { MemlensError, UsageError } from "../errors.js";
 import { printOut, printErr } from "./print.js";
+import { checkFlags } from "./flags.js";
 
 const subCommands = {
   analyze: () => import("./analyze.js").then((m) => m.default as CommandDef),
@@ -29,7 +30,9 @@ export async function run(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
     const name = argv[0] as keyof typeof subCommands;
     const cmd = name in subCommands ? await subCommands[name]() : main;
-    await showUsage(cmd, name in subCommands ? main : undefined);
+    const text = await renderUsage(cmd, name in subCommands ? main : undefined);
+    // Help is memlens's own text (descriptions from its tables): its colour codes are written as they are.
+    process.stdout.write((useColour() ? text : stripColour(text)) + "\n");
     return 0;
   }
   if (argv[0] === "--version" || argv[0] === "-v") {
@@ -42,7 +45,26 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   const cmd = await subCommands[name as keyof typeof subCommands]();
-  return guard(() => runCommand(cmd, { rawArgs: argv.slice(1) }));
+  return guard(async () => {
+    // analyze, layers and fit also take llama.cpp's own flags for a .gguf (read from raw argv by src/cli/llamacpp.ts);
+    // for any other model they are unknown flags (--batch-size on an ONNX graph would otherwise do nothing).
+    const gguf = ["analyze", "layers", "fit"].includes(name) && argv.slice(1).some((a) => /\.gguf$/i.test(a));
+    const llama = gguf ? (await import("../memory/llamacpp/settings.js")).LLAMACPP_FLAGS : [];
+    checkFlags((cmd.args ?? {}) as Parameters<typeof checkFlags>[0], argv.slice(1), `memlens ${name}`, {
+      long: llama.map((f) => f[0]),
+      short: llama.map((f) => f[1]).filter((a) => a !== ""),
+    });
+    return runCommand(cmd, { rawArgs: argv.slice(1) });
+  });
+}
+
+/** Colour only on a terminal, and never when NO_COLOR is set to anything (no-color.org) or TERM is dumb. */
+export function useColour(env: NodeJS.ProcessEnv = process.env, isTTY: boolean = process.stdout.isTTY === true): boolean {
+  return isTTY && (env["NO_COLOR"] ?? "") === "" && env["TERM"] !== "dumb";
+}
+
+function stripColour(s: string): string {
+  return s.replace(/\u001b\[[0-9;]*m/g, "");
 }
 
 async function guard(fn: () => unknown): Promise<number> {
@@ -67,5 +89,5 @@ async function guard(fn: () => unknown): Promise<number> {
 
 function oneLine(s: string): string {
   // Strip terminal colour codes citty adds, and keep one line.
-  return s.replace(/\u001b\[[0-9;]*m/g, "").split("\n")[0]!.slice(0, 500);
+  return stripColour(s).split("\n")[0]!.slice(0, 500);
 }

@@ -8,23 +8,38 @@ import type { TrainSettings } from "../memory/train/report.js";
 import { CPU_ISAS, parseCpuIsa } from "../memory/cpu.js";
 import { WEBGPU_PRESET_NAMES, parseWebGpuLimits, webGpuPreset, type WebGpuLimits } from "../memory/ort-webgpu/limits.js";
 import { FileSource } from "../formats/source-node.js";
+import { DEVICES } from "../memory/devices.js";
+import { ALL_DTYPES, devicesFor, MODES, RUNTIME_IDS, runtimeSpec, type RuntimeSpec } from "../memory/runtime-table.js";
+
+/** Help text generated from the runtime table: "pytorch-cuda X; ort-cpu Y". */
+function perRuntime(what: (r: RuntimeSpec) => string): string {
+  return RUNTIME_IDS.map((id) => `${id} ${what(runtimeSpec(id))}`).join("; ");
+}
+
+// Mutable copies: citty's enum options are string[].
+const DTYPE_CHOICES: string[] = [...ALL_DTYPES];
+const RUNTIME_CHOICES: string[] = [...RUNTIME_IDS];
+const DEVICE_CHOICES: string[] = DEVICES.map((d) => d.id);
+const MODE_CHOICES: string[] = [...MODES];
 
 export const sharedArgs = {
   model: { type: "positional", description: "model: .onnx, a hub folder or config.json (+ safetensors), or .gguf", required: true },
   batch: { type: "string", description: "batch size (binds each input's leading symbolic dim)" },
   input: { type: "string", description: "input shape override NAME=D0xD1x... (repeatable)" },
   dim: { type: "string", description: "symbol value NAME=N, e.g. seq=512 (repeatable)" },
+  dtype: { type: "enum", options: DTYPE_CHOICES, description: `the cast of the model's floats: ${perRuntime((r) => r.dtypes.join("|"))}`, default: "fp32" },
+  runtime: { type: "enum", options: RUNTIME_CHOICES, description: RUNTIME_IDS.map((id) => `${id}: ${runtimeSpec(id).description.split(/[:(]/)[0]!.trim()}`).join("; "), default: "pytorch-cuda" },
   value: { type: "string", description: "value of an integer/bool input NAME=V, e.g. sr=16000 (repeatable; it can pick an If branch)" },
-  dtype: { type: "string", description: "fp32|fp16|bf16|int8", default: "fp32" },
-  runtime: { type: "string", description: "pytorch-cuda|ort-cpu|ort-wasm|ort-webgpu", default: "pytorch-cuda" },
   "webgpu-limits": { type: "string", description: `ort-webgpu: the adapter's buffer limits, a JSON FILE ({"maxBufferSize": N, "maxStorageBufferBindingSize": N}) or a preset: ${WEBGPU_PRESET_NAMES.join("|")} (default: WebGPU's defaults)` },
-  device: { type: "string", description: "h200|h100|a100-80gb|a100-40gb|l4|t4|rtx4090|rtx3090|cpu", default: "h100" },
+  device: { type: "enum", options: DEVICE_CHOICES, description: `${perRuntime((r) => `${devicesFor(r).join("|")} (default ${r.defaultDevice})`)}` },
   cpu: { type: "string", description: `CPU runtimes: the instruction set, ${CPU_ISAS.join("|")} (default: this machine's)` },
-  mode: { type: "string", description: "inference|train|generate (generate: LLMs, with the KV cache)", default: "inference" },
+  mode: { type: "enum", options: MODE_CHOICES, description: `${perRuntime((r) => r.modes.join("|"))}; generate: LLMs (hub folder, config.json, GGUF), with the KV cache`, default: "inference" },
   optimizer: { type: "string", description: "sgd|momentum|adam|adamw" },
   json: { type: "boolean", description: "print the JSON contract (--json=FILE: write it to FILE)" },
   force: { type: "boolean", description: "--json=FILE/--html FILE: replace a read-only file" },
-  "new-tokens": { type: "string", description: "--mode generate: tokens to generate (default 128)" },
+  "new-tokens": { type: "string", description: "--mode generate: tokens to generate, generate(max_new_tokens=N) (default 128)" },
+  "min-new-tokens": { type: "string", description: "--mode generate: generate(min_new_tokens=N): with an eos token, transformers' MinLength and MinNewTokensLength logits processors run every step" },
+  eos: { type: "string", description: "--mode generate: the eos token id(s), ID[,ID...], or none (default: config.json's eos_token_id)" },
   attn: { type: "string", description: "transformers: attention implementation eager|sdpa|flash (default sdpa)" },
   "cudnn-benchmark": { type: "boolean", description: "pytorch-cuda: torch.backends.cudnn.benchmark=True" },
   "cuda-module-loading": { type: "string", description: "pytorch-cuda: lazy|eager (CUDA_MODULE_LOADING; lazy is PyTorch's default)" },
@@ -187,6 +202,11 @@ export function cliSettings(args: Record<string, unknown>, rawArgs: readonly str
   if (!given(rawArgs, "dtype")) delete s.dtype;
   const newTokens = positiveInt(args["new-tokens"] as string | undefined, "--new-tokens");
   if (newTokens !== undefined) s.newTokens = newTokens;
+  const minNewTokens = positiveInt(args["min-new-tokens"] as string | undefined, "--min-new-tokens");
+  if (minNewTokens !== undefined) {
+    if (args["mode"] !== "generate") throw new UsageError("--min-new-tokens: only for --mode generate");
+    s.minNewTokens = minNewTokens;
+  }
   if (typeof args["attn"] === "string" && args["attn"] !== "") s.attn = args["attn"];
   return s;
 }

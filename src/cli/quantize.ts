@@ -1,5 +1,6 @@
 /** `memlens quantize`: a thin layer over the library's quantize(model) and the quantized model's save(path). */
 import { defineCommand } from "citty";
+import { bytes } from "../report/format.js";
 import { UsageError } from "../errors.js";
 import { quantize } from "../quantize/model.js";
 import type { QuantizeOptions, QuantizeReport } from "../quantize/quantize.js";
@@ -81,8 +82,9 @@ export default defineCommand({
   },
 });
 
+/** Binary units, as every memlens report (src/report/format.ts). */
 function mb(n: number | null): string {
-  return n === null ? "n/a" : `${(n / 1e6).toFixed(2)} MB`;
+  return n === null ? "n/a" : bytes(n);
 }
 
 function pct(a: number | null, b: number | null): string {

@@ -177,6 +177,8 @@ function archFromConfigUnchecked(cfg: Record<string, unknown>): ArchSpec {
       pooler: false, savedDtype, eos,
     };
   }
+  // A JSON file with no model_type is not a transformers config at all (a sidecar, a tokenizer file, a dataset).
+  if (modelType === "") throw new ModelFormatError("a JSON file with no model_type: not a transformers config.json (accepted: .onnx, a model hub folder or its config.json, .gguf)");
   throw new ModelFormatError(
     `config.json: model_type '${modelType}' is not modelled (supported: gpt2, bert, ${[...LLAMA_LIKE].join(", ")})`,
   );

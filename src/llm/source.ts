@@ -83,7 +83,13 @@ export function openLlm(path: string): LlmSource {
   if (!existsSync(configPath)) throw new ModelFormatError(`${path}: no config.json next to it (the architecture comes from there)`);
   const warnings: string[] = [];
   const tensors = safetensorsIn(folder, warnings);
-  return describeHub(readConfig(configPath), basename(tensors ? path : isDir ? configPath : path), tensors, warnings);
+  try {
+    return describeHub(readConfig(configPath), basename(tensors ? path : isDir ? configPath : path), tensors, warnings);
+  } catch (e) {
+    // The file by its own name (gpt2-config.json, model.json), once.
+    if (e instanceof ModelFormatError && !e.message.startsWith(configPath)) throw new ModelFormatError(`${configPath}: ${e.message.replace(/^config\.json: /, "")}`);
+    throw e;
+  }
 }
 
 function fromGguf(path: string): LlmSource {

@@ -11,9 +11,13 @@ export interface Sourced<T> {
   note: string;
 }
 
+/** What a runtime needs of a device: a CUDA GPU, or the host CPU. */
+export type DeviceKind = "cuda" | "cpu";
+
 export interface Device {
   id: string;
   name: string;
+  kind: DeviceKind;
   /** Device memory nvidia-smi reports as total, bytes (null for the CPU). */
   capacity: Sourced<number | null>;
   /** CUDA compute capability, e.g. 9.0 (null for the CPU). */
@@ -75,6 +79,7 @@ function gpu(id: string, name: string, capacityMiB: number, capNote: string, cc:
   return {
     id,
     name,
+    kind: "cuda",
     capacity: { value: capacityMiB * MiB, source: capSource, note: capNote },
     computeCapability: { value: cc, source: "assumed", note: "NVIDIA CUDA GPUs table (developer.nvidia.com/cuda-gpus)" },
     ...(id === "h200" ? measuredOnH200() : id === "h100" ? measuredOnH100() : carriedFromH200()),
@@ -93,6 +98,7 @@ export const DEVICES: readonly Device[] = [
   {
     id: "cpu",
     name: "host CPU",
+    kind: "cpu",
     capacity: { value: null, source: "assumed", note: "host RAM: not a fixed number; see the ort-cpu runtime" },
     computeCapability: { value: null, source: "assumed", note: "not a CUDA device" },
     contextLazy: { value: 0, source: "assumed", note: "no CUDA context on the CPU" },

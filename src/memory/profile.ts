@@ -7,7 +7,7 @@ import type { Model } from "../graph/ir.js";
 import type { InferenceResult } from "../shapes/engine.js";
 import type { MemoryReport, TimelinePoint } from "../contract/report.js";
 import type { CpuIsa } from "./cpu.js";
-import type { SourceKind } from "../contract/source.js";
+import type { RuntimeSpec } from "./runtime-table.js";
 
 export interface MemorySettings {
   batch: number;
@@ -48,10 +48,7 @@ export interface MemoryResult {
   warnings: string[];
 }
 
-export interface RuntimeProfile {
-  id: string;
-  description: string;
-  /** The kinds of model it estimates (pipeline/estimate.ts refuses the others with this list). */
-  sources: readonly SourceKind[];
+/** A runtime's row of the runtime table (what it accepts) and its estimator. */
+export interface RuntimeProfile extends RuntimeSpec {
   estimate(input: MemoryInput): MemoryResult;
 }

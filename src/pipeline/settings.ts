@@ -33,11 +33,13 @@ export interface EstimateSettings extends Omit<AnalyzeOptions, "openExternal" | 
   attn?: string;
   /** --mode generate: tokens decoded after the prompt. */
   newTokens?: number;
+  /** --mode generate: generate(min_new_tokens=M); with an eos token transformers adds its min-length processors. */
+  minNewTokens?: number;
 }
 
 /** An ONNX analysis's options at these settings. */
 export function analyzeOptionsOf(s: EstimateSettings): AnalyzeOptions {
-  const { attn: _attn, newTokens: _newTokens, ...onnx } = s;
+  const { attn: _attn, newTokens: _newTokens, minNewTokens: _minNewTokens, ...onnx } = s;
   return onnx;
 }
 
@@ -87,6 +89,7 @@ export function llmSettingsOf(s: EstimateSettings, arch: { savedDtype?: string |
     mode,
     newTokens,
     attn,
+    ...(s.minNewTokens !== undefined ? { minNewTokens: s.minNewTokens } : {}),
   };
 }
 

@@ -3,8 +3,9 @@ import { loadModelFile } from "../formats/load-node.js";
 import { isLlmPath, openLlm } from "../llm/source.js";
 import type { ModelSource } from "./source.js";
 
-export function openSource(path: string): ModelSource {
-  if (isLlmPath(path)) {
+/** `llm`: the caller already knows it is a transformer or GGUF (the CLI reads a file's first bytes, not its name). */
+export function openSource(path: string, llm: boolean = isLlmPath(path)): ModelSource {
+  if (llm) {
     const llm = openLlm(path);
     return llm.format === "gguf" ? { kind: "gguf", llm } : { kind: "transformer", llm };
   }

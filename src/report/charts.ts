@@ -6,6 +6,7 @@
 import { bytes } from "./format.js";
 import type { MemoryReport, Report } from "../contract/report.js";
 import { byteTicks, COLORS, esc, legend, r, svgOpen, yGrid, type Category } from "./svg.js";
+import { memoryRows } from "./rows.js";
 
 const W = 960;
 const PAD = { left: 78, right: 16, top: 22, bottom: 34 };
@@ -131,17 +132,20 @@ export function timelineChart(report: Report): string {
     const p = t[c.top]!;
     parts.push(`<rect x="${r(x0 + i * step)}" y="${PAD.top}" width="${r(Math.max(step, 0.5))}" height="${H - PAD.top - PAD.bottom}" class="hit"><title>${esc(`${span(c)}${p.layer}: activations ${bytes(p.liveBytes)}, allocated ${bytes(fixed + p.liveBytes)}`)}</title></rect>`);
   });
+  // The peak's dot sits on the top of the bar drawn for its column, and its label says the value drawn there
+  // (fixed bands + the column's activations), so the label and the bars cannot disagree.
   const pi = peakIndex(report);
-  const peakP = t[pi]!;
-  const pc = cols.findIndex((c) => pi >= c.from && pi < c.to);
+  const pc = Math.max(0, cols.findIndex((c) => pi >= c.from && pi < c.to));
+  const peakP = t[cols[pc]!.top]!;
   const px = x0 + (pc + 0.5) * step;
-  const py = y(fixed + peakP.liveBytes);
+  const drawn = fixed + peakP.liveBytes;
+  const py = y(drawn);
   const anchor = px > W * 0.6 ? "end" : "start";
   const dx = anchor === "end" ? -8 : 8;
   parts.push(
     `<line x1="${r(px)}" x2="${r(px)}" y1="${PAD.top}" y2="${H - PAD.bottom}" class="peak-line"/>`,
     `<circle cx="${r(px)}" cy="${r(py)}" r="5" class="peak-dot"/>`,
-    `<text x="${r(px + dx)}" y="${r(Math.max(PAD.top + 12, py - 8))}" text-anchor="${anchor}" class="peak-label" data-testid="timeline-peak">peak ${esc(bytes(m.peakAllocated))} allocated at ${esc(peakP.layer)}</text>`,
+    `<text x="${r(px + dx)}" y="${r(Math.max(PAD.top + 12, py - 8))}" text-anchor="${anchor}" class="peak-label" data-testid="timeline-peak">peak ${esc(bytes(drawn))} allocated at ${esc(peakP.layer)}</text>`,
     `<text x="${r((x0 + x1) / 2)}" y="${H - 8}" text-anchor="middle" class="tick">layers in execution order (${t.length})</text>`,
     `</svg>`,
   );
@@ -231,31 +235,11 @@ export interface WaterfallStep {
 }
 
 /**
- * The steps from the weights to the total, each a part of the report's own numbers: they add up to
- * `peakAllocated`, then `peakReserved`, then `total` (a last "other" step holds any difference the runtime's
- * total has from reserved + overhead, e.g. ort-cpu's resident pages, so the bars always reach the total).
+ * The steps from the first row to the total: the report's rows (src/report/rows.ts), which add up to the
+ * total, so every bar is a part of it and none is negative.
  */
 export function waterfallSteps(report: Report): WaterfallStep[] {
-  const m = report.memory;
-  if (!m) return [];
-  const cuda = report.settings.runtime.includes("cuda");
-  const held = m.peakAllocated - m.weights - m.inputs - m.activationPeak;
-  const steps: WaterfallStep[] = [
-    { label: "weights", value: m.weights, category: "weights", why: `${report.model.parameters.toLocaleString("en-US")} parameters as ${report.settings.dtype}` },
-    { label: "inputs", value: m.inputs, category: "inputs", why: "the batch's input tensors" },
-    { label: "activations at peak", value: m.activationPeak, category: "activations", why: m.peakAt.layer ? `live at ${m.peakAt.layer}` : "live at the peak" },
-    {
-      label: cuda ? "workspace & kept" : "arena rounding",
-      value: held,
-      category: "workspace",
-      why: cuda ? `held through the forward (workspace in the report: ${bytes(m.workspace)}, with the largest cuDNN scratch)` : "chunk rounding inside the arena",
-    },
-    { label: cuda ? "allocator reserve" : "arena reserve", value: m.peakReserved - m.peakAllocated, category: "reserve", why: "segments reserved beyond the allocated peak (rounding, cached blocks)" },
-    { label: cuda ? "CUDA context" : "runtime", value: m.runtimeOverhead, category: "runtime", why: cuda ? "CUDA context and library kernels, outside the allocator" : "the runtime library and session, outside the arena" },
-  ];
-  const other = m.total - m.peakReserved - m.runtimeOverhead;
-  if (other !== 0) steps.push({ label: "other", value: other, category: "other", why: "the runtime's total minus reserved and overhead (pages actually touched, load-time copies)" });
-  return steps.filter((s) => s.value !== 0);
+  return memoryRows(report).map((row) => ({ label: row.label, value: row.bytes, category: row.category, why: row.why }));
 }
 
 export function waterfallChart(report: Report): string {

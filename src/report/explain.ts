@@ -6,6 +6,7 @@
 import type { MemoryReport, Report } from "../contract/report.js";
 import { bar, bytes, shape } from "./format.js";
 import { renderLlamaCppExplanation } from "./llamacpp-explain.js";
+import { memoryRows } from "./rows.js";
 
 const BAR_WIDTH = 32;
 
@@ -19,18 +20,11 @@ export function renderExplanation(report: Report): string {
   if (!m) return `${head}\nno memory estimate for this runtime\n`;
   if (s.runtime === "llama.cpp" && Array.isArray(m["buffers"])) return renderLlamaCppExplanation(report);
   const lines: string[] = [head, ""];
-  const slack = Math.max(0, m.peakReserved - m.peakAllocated);
-  const parts: [string, number, string][] = [
-    ["weights", m.weights, `${report.model.parameters.toLocaleString("en-US")} parameters as ${weightsDtype(s)}`],
-    ["activations", m.activationPeak, peakText(m, s.batch)],
-    ["workspace", m.workspace, "cuBLAS workspace and the largest cuDNN scratch, through the allocator"],
-    ["allocator", slack, `reserves ${bytes(m.peakReserved)} for a peak of ${bytes(m.peakAllocated)} allocated (segments, rounding, blocks cached for reuse)`],
-    ["CUDA runtime", m.runtimeOverhead, "context and library kernels, outside the allocator"],
-  ];
-  if (s.runtime !== "pytorch-cuda") parts.splice(2, 3);
-  const largest = Math.max(...parts.map((p) => p[1]), m.total);
-  const label = Math.max(...parts.map((p) => p[0].length), "total".length);
-  for (const [name, value, why] of parts) {
+  // The rows add up to the total (src/report/rows.ts): nothing the total holds is left unnamed.
+  const parts = memoryRows(report);
+  const largest = Math.max(...parts.map((p) => p.bytes), m.total);
+  const label = Math.max(...parts.map((p) => p.label.length), "total".length);
+  for (const { label: name, bytes: value, why } of parts) {
     lines.push(`  ${name.padEnd(label)}  ${bytes(value).padStart(10)}  ${bar(value, largest, BAR_WIDTH).padEnd(BAR_WIDTH)}  ${why}`);
   }
   lines.push(`  ${"total".padEnd(label)}  ${bytes(m.total).padStart(10)}  ${bar(m.total, largest, BAR_WIDTH).padEnd(BAR_WIDTH)}  ${s.runtime === "pytorch-cuda" ? "what the process holds on the device (nvidia-smi)" : "what the process holds in memory"}`);
@@ -68,16 +62,6 @@ export function renderExplanation(report: Report): string {
   return lines.join("\n") + "\n";
 }
 
-/** Mixed-precision training keeps fp32 master weights; --dtype is the compute type there. */
-function weightsDtype(s: Report["settings"]): string {
-  return s.mode === "train" && s.dtype !== "fp32" ? `fp32 (mixed precision: ${s.dtype} compute)` : s.dtype;
-}
-
-function peakText(m: MemoryReport, batch: number): string {
-  const at = m.peakAt.layer ? `peak at ${m.peakAt.layer}` : "peak";
-  return batch > 1 ? `${at} (batch ${batch}: ${bytes(Math.round(m.activationPeak / batch))} per sample)` : at;
-}
-
 /** One sentence a person would say. */
 function summary(report: Report, m: MemoryReport): string {
   const parts = [
@@ -89,7 +73,8 @@ function summary(report: Report, m: MemoryReport): string {
     const runtime = context !== undefined && context < m.runtimeOverhead
       ? `CUDA context ${bytes(context)} + library kernels ${bytes(m.runtimeOverhead - context)}`
       : `CUDA context ${bytes(m.runtimeOverhead)}`;
-    parts.push(`allocator keeps ${bytes(m.peakReserved)} reserved`, runtime);
+    // What the total holds in segments (per GPU when training is sharded): the total minus the CUDA runtime.
+    parts.push(`allocator keeps ${bytes(m.total - m.runtimeOverhead)} reserved`, runtime);
   }
   parts.push(`total ${bytes(m.total)}`);
   return parts.join("; ");

@@ -17,7 +17,8 @@ export function headline(report: Report): string {
     `<div class="kpi"><div class="kpi-label">${esc(label)}</div><div class="kpi-value" data-testid="${id}" data-bytes="${v}">${esc(bytes(v))}</div><div class="kpi-why">${esc(why)}</div></div>`;
   return `<div class="kpis">${[
     cell("peak-allocated", "peak allocated", m.peakAllocated, "weights, inputs, workspace and activations at the peak"),
-    cell("peak-reserved", "peak reserved", m.peakReserved, "what the allocator holds"),
+    // ort-cpu reserves arena regions as address space: RSS (the total) counts only the pages a run writes.
+    cell("peak-reserved", "peak reserved", m.peakReserved, m.peakReserved > m.total ? "address space the arena reserves: more than the total, which counts only the pages written" : "what the allocator holds"),
     cell("total", "total", m.total, report.settings.runtime.includes("cuda") ? "the process on the device (nvidia-smi)" : "the process's memory"),
     cell("weights", "weights", m.weights, `${count(report.model.parameters)} parameters`),
   ].join("")}</div>`;

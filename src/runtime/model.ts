@@ -280,6 +280,9 @@ export class MemlensModel {
   async predict(what: LoadedImage | readonly LoadedImage[], opts: PredictOptions = {}): Promise<Prediction | Prediction[]> {
     const images = isImageArray(what) ? what : [what];
     if (images.length === 0) return [];
+    // Random weights make a runnable architecture, never a prediction: predict names only what is missing.
+    const absent = this.externalData || !this.sourcePath ? [] : absentExternalFiles(this.graph, this.sourcePath);
+    if (absent.length > 0) throw new ModelFormatError(`${this.summary.file}: weights file '${absent[0]}' is missing: predictions need the model's trained weights`);
     const spec = this.imageSpec(images[0]!.options);
     const fitted = await Promise.all(images.map((img) => fitImage(img, spec)));
     const batch = packBatch(fitted, spec, images.map((i) => i.file));

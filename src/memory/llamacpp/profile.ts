@@ -5,12 +5,11 @@
  */
 import { UsageError } from "../../errors.js";
 import type { RuntimeProfile } from "../profile.js";
+import { RUNTIME_SPECS } from "../runtime-table.js";
 import { llamaCppReport } from "./report.js";
 
-export const llamaCppProfile: RuntimeProfile & { sources: readonly string[]; estimateGguf: typeof llamaCppReport } = {
-  id: "llama.cpp",
-  description: "llama.cpp (GGUF files): every buffer it allocates per device, the default for .gguf",
-  sources: ["gguf"],
+export const llamaCppProfile: RuntimeProfile & { estimateGguf: typeof llamaCppReport } = {
+  ...RUNTIME_SPECS["llama.cpp"],
   estimate() {
     throw new UsageError("--runtime llama.cpp runs GGUF files (.gguf); an ONNX graph runs on pytorch-cuda or ort-cpu");
   },

@@ -23,6 +23,7 @@
 import type { Model, Tensor } from "../../graph/ir.js";
 import type { MemoryInput, MemoryResult, RuntimeProfile } from "../profile.js";
 import type { TimelinePoint } from "../../contract/report.js";
+import { RUNTIME_SPECS } from "../runtime-table.js";
 import { buildOrtGraph, type OrtGraph } from "../ort/graph.js";
 import { planAllocations, type AllocationPlan } from "../ort/planner.js";
 import { byteSize } from "../../graph/dtype.js";
@@ -226,13 +227,9 @@ function packedSize(node: OrtGraph["nodes"][number], b: string, graph: OrtGraph,
 export const WASM32_HEAP_LIMIT = { name: "wasm32 heap", bytes: WASM32_MAX_HEAP };
 
 export const ortWasmProfile: RuntimeProfile = {
-  id: "ort-wasm",
-  sources: ["onnx"],
-  description: "onnxruntime-web's wasm backend (CPU provider in WebAssembly: no arena, no memory pattern, no NCHWc; the wasm32 heap, 4 GiB)",
+  ...RUNTIME_SPECS["ort-wasm"],
   estimate(input: MemoryInput): MemoryResult {
     const warnings: string[] = [];
-    if (input.settings.device !== "cpu") warnings.push(`ort-wasm runs on the page's CPU: --device ${input.settings.device} ignored (use --device cpu)`);
-    if (input.settings.mode !== "inference") warnings.push(`ort-wasm: --mode ${input.settings.mode} not modelled; inference assumed`);
     const e = estimateWasmHeap(input);
     warnings.push(...e.graph.warnings.map((w) => w.replace(/^ort-cpu:/, "ort-wasm:")));
     const fits = e.needed <= WASM32_MAX_HEAP;

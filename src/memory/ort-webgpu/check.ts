@@ -12,6 +12,7 @@
  * no NCHWc): constant folding's outputs (gpt2's Transpose of the tied embedding) are initializers too.
  */
 import type { MemoryInput, MemoryResult, RuntimeProfile } from "../profile.js";
+import { RUNTIME_SPECS } from "../runtime-table.js";
 import { inferModel, type InferenceResult } from "../../shapes/engine.js";
 import { onnxTensorValues } from "../../formats/onnx/values.js";
 import { buildOrtGraph, type OrtGraph } from "../ort/graph.js";
@@ -158,9 +159,7 @@ function largestFitting(graph: OrtGraph, sym: string, now: number, limit: number
 }
 
 export const ortWebGpuProfile: RuntimeProfile = {
-  id: "ort-webgpu",
-  sources: ["onnx"],
-  description: "onnxruntime-web's WebGPU provider: each tensor and weight in one GPU buffer, checked against the adapter's maxBufferSize and maxStorageBufferBindingSize (--webgpu-limits)",
+  ...RUNTIME_SPECS["ort-webgpu"],
   estimate(input: MemoryInput): MemoryResult {
     const limits = input.settings.webgpuLimits ?? WEBGPU_PRESETS["default"]!;
     const { check, graph, buffers } = checkWebGpu(input, limits);

@@ -11,6 +11,7 @@
 import type { Model } from "../../graph/ir.js";
 import type { MemoryInput, MemoryResult, RuntimeProfile } from "../profile.js";
 import type { TimelinePoint } from "../../contract/report.js";
+import { RUNTIME_SPECS } from "../runtime-table.js";
 import { buildOrtGraph, type OrtGraph } from "./graph.js";
 import { planAllocations } from "./planner.js";
 import { PAGE_BYTES } from "./arena.js";
@@ -60,6 +61,10 @@ export interface OrtCpuEstimate {
   loadPeak: number;
   afterRun1: number;
   afterRun2: number;
+  /** Weights stored inside the .onnx: the parsed model's copy, part of `loaded`. */
+  embeddedWeights: number;
+  /** Mapped external weights first read by run 1: resident after it, not at load. */
+  mappedFirstRead: number;
 }
 
 /** The CPU the settings name, else this machine's. */
@@ -100,6 +105,8 @@ export function estimateOrtCpu(input: MemoryInput): OrtCpuEstimate {
     loadPeak,
     afterRun1: Math.max(runs.run1Touched + FIRST_RUN_FIXED_BYTES + lazy + copies, fromLoad),
     afterRun2: Math.max(runs.run2Touched + FIRST_RUN_FIXED_BYTES + lazy + 2 * copies, fromLoad),
+    embeddedWeights: embedded,
+    mappedFirstRead: lazy,
   };
 }
 
@@ -179,13 +186,9 @@ function liveAt(graph: OrtGraph, at: number): string[] {
 }
 
 export const ortCpuProfile: RuntimeProfile = {
-  id: "ort-cpu",
-  description: "ONNX Runtime CPU provider (onnxruntime-node defaults: all graph optimizations, BFC arena, memory pattern)",
-  sources: ["onnx"],
+  ...RUNTIME_SPECS["ort-cpu"],
   estimate(input: MemoryInput): MemoryResult {
     const warnings: string[] = [];
-    if (input.settings.device !== "cpu") warnings.push(`ort-cpu runs on the host: --device ${input.settings.device} ignored (use --device cpu)`);
-    if (input.settings.mode !== "inference") warnings.push(`ort-cpu: --mode ${input.settings.mode} not modelled; inference assumed`);
     const e = estimateOrtCpu(input);
     warnings.push(...e.graph.warnings);
     const peakNode = e.graph.nodes[e.runs.peakNode];
@@ -208,6 +211,10 @@ export const ortCpuProfile: RuntimeProfile = {
         afterRun2: e.afterRun2,
         loadPeak: e.loadPeak,
         afterLoad: e.loaded,
+        // The parts of afterLoad and afterRun2 (src/report/rows.ts draws them as rows that add up to the total).
+        reorderedWeights: e.graph.reorderedWeightBytes,
+        parsedModelCopy: e.embeddedWeights,
+        mappedFirstRead: e.mappedFirstRead,
         arenaReserved: e.runs.arenaReserved,
         memoryPatternBlock: e.runs.patternPeak,
         assumptions: [

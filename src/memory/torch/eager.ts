@@ -66,6 +66,8 @@ export interface EagerProgram {
   outputBytes: number;
   /** Parameter tensors as eager holds them (folded BatchNorms restored), each one allocation. */
   weights: number[];
+  /** The module's parameter count (buffers excluded) and the BatchNorms the exporter had folded into convs. */
+  parameters?: { elements: number; foldedBatchNorms: number };
   warnings: string[];
 }
 
@@ -273,7 +275,8 @@ export function eagerProgram(model: Model, inference: InferenceResult, opts: Eag
   for (const name of graphInputs) inputBytes += bytesOf(name) ?? 0;
   let outputBytes = 0;
   for (const name of graphOutputs) outputBytes += bytesOf(name) ?? 0;
-  return { ops, freeAfter, inputBytes, outputBytes, weights: eagerWeights(model, nodes, opts.dtype), warnings };
+  const eager = eagerWeights(model, nodes, opts.dtype);
+  return { ops, freeAfter, inputBytes, outputBytes, weights: eager.bytes, parameters: { elements: eager.elements, foldedBatchNorms: eager.folded }, warnings };
 }
 
 /** The values of `xs` in first-seen order, each once (a set only for long lists). */
@@ -540,7 +543,7 @@ export function foldedBatchNorm(n: Node, initializers: Map<string, unknown>): bo
  * a folded BatchNorm brings back its weight, bias, running mean and variance (C each) and num_batches_tracked
  * (one int64), and the bias the exporter folded into the conv is not a parameter.
  */
-function eagerWeights(model: Model, nodes: Node[], cast: DType | undefined): number[] {
+function eagerWeights(model: Model, nodes: Node[], cast: DType | undefined): { bytes: number[]; elements: number; folded: number } {
   const g = model.graph;
   const identity = new Map<string, string>();
   for (const n of nodes) if (n.opType === "Identity" && n.inputs[0] && n.outputs[0]) identity.set(n.outputs[0], n.inputs[0]);
@@ -559,6 +562,8 @@ function eagerWeights(model: Model, nodes: Node[], cast: DType | undefined): num
   const bytesOf = (dtype: DType, elements: number) => byteSize(cast && isFloat(dtype) ? cast : dtype, elements);
   interface Param { owner: string[]; bytes: number; buffer: boolean }
   const params: Param[] = [];
+  let elements = 0;
+  let foldedCount = 0;
   const seen = new Set<string>();
   for (const n of nodes) {
     if (n.opType === "Identity") continue;
@@ -574,6 +579,7 @@ function eagerWeights(model: Model, nodes: Node[], cast: DType | undefined): num
       const named = /^[A-Za-z_]\w*(\.\w+)+$/.test(name);
       const owner = named ? name.split(".").slice(0, -1) : module;
       params.push({ owner, bytes: bytesOf(t.dtype, t.elements), buffer: n.opType === "BatchNormalization" && k >= 3 });
+      if (!(n.opType === "BatchNormalization" && k >= 3)) elements += t.elements;
       if (n.opType === "BatchNormalization" && k === 4) params.push({ owner, bytes: 8, buffer: true });
     });
     if (folded) {
@@ -584,6 +590,8 @@ function eagerWeights(model: Model, nodes: Node[], cast: DType | undefined): num
       const bn = [...module.slice(0, -1), `${module[module.length - 1] ?? ""}#bn`];
       for (let k = 0; k < 4; k++) params.push({ owner: bn, bytes: bytesOf(w.dtype, channels), buffer: k >= 2 });
       params.push({ owner: bn, bytes: 8, buffer: true });
+      elements += 2 * channels;
+      foldedCount++;
     }
   }
   // Weights inside If/Loop/Scan bodies (silero keeps all of them in its two If branches): the eager module
@@ -591,8 +599,9 @@ function eagerWeights(model: Model, nodes: Node[], cast: DType | undefined): num
   for (const w of graphWeights(g)) {
     if (!w.subgraph || !isFloat(w.dtype) || w.elements <= 1) continue;
     params.push({ owner: w.name.split(".").slice(0, -1), bytes: bytesOf(w.dtype, w.elements), buffer: false });
+    elements += w.elements;
   }
-  return applyOrder(params);
+  return { bytes: applyOrder(params), elements, folded: foldedCount };
 }
 
 /** Module._apply's order over parameters grouped by owning module (first use stands for registration order). */

@@ -8,6 +8,7 @@ import { UsageError } from "../../errors.js";
 import { cublasWorkspaceBytes, type Device } from "../devices.js";
 import { assumedDeviceWarning, cudaRuntime, outOfMemory, torchDevice } from "./cuda-device.js";
 import type { MemoryInput, MemoryResult, RuntimeProfile } from "../profile.js";
+import { RUNTIME_SPECS } from "../runtime-table.js";
 import { convWorkspace } from "./cudnn.js";
 import { benchmarkKey, trialWorkspace } from "./cudnn-benchmark.js";
 import { convCall } from "./conv-call.js";
@@ -109,10 +110,7 @@ function perBatch(e: TorchEstimate, batch: number, cublasFirst: boolean): { fixe
 }
 
 export const pytorchCuda: RuntimeProfile = {
-  id: "pytorch-cuda",
-  description: "eager PyTorch on a CUDA GPU: caching allocator, cuBLAS/cuDNN workspaces, CUDA context",
-  // A transformer architecture or GGUF file runs as the architecture's eager program (src/llm).
-  sources: ["onnx", "transformer", "gguf"],
+  ...RUNTIME_SPECS["pytorch-cuda"],
   estimate(input: MemoryInput): MemoryResult {
     // Training is its own simulation (src/memory/train): the inference forward is not run at all.
     if (input.settings.mode === "train") return trainMemory(input, torchDevice(input.settings.device));
@@ -121,9 +119,6 @@ export const pytorchCuda: RuntimeProfile = {
     const warnings = [...program.warnings];
     const assumed = assumedDeviceWarning(e.device);
     if (assumed) warnings.push(assumed);
-    if (input.settings.mode !== "inference") {
-      warnings.push(`--mode ${input.settings.mode}: the pytorch-cuda profile simulates inference forwards only`);
-    }
     const peakStep = sim.liveness.peakStep;
     const peakOp = peakStep >= 0 ? program.ops[peakStep] : undefined;
     return {
@@ -138,6 +133,8 @@ export const pytorchCuda: RuntimeProfile = {
         runtimeOverhead: e.runtimeOverhead,
         cudaContext: e.context,
         total: e.total,
+        // The module as eager PyTorch holds it: the report names its parameter count beside the file's.
+        ...(program.parameters ? { eagerParameters: program.parameters.elements, foldedBatchNorms: program.parameters.foldedBatchNorms } : {}),
         peakAt: { layer: peakOp?.layer ?? "", live: sim.liveness.liveAtPeak },
         perBatch: perBatch(e, input.settings.batch, input.settings.cublasFirst ?? false),
       },

@@ -116,6 +116,7 @@ export function trainingResult(e: TrainEstimate, s: { dtype: string; batch: numb
       runtimeOverhead,
       cudaContext: context,
       total,
+      ...(program.parameters ? { eagerParameters: program.parameters.elements, foldedBatchNorms: program.parameters.foldedBatchNorms } : {}),
       peakAt: { layer: sim.peakAt.phase === "forward" ? sim.peakAt.layer : `${sim.peakAt.phase}: ${sim.peakAt.layer}`, live: [] },
       perBatch: { formula: "training: re-run with another --batch (activations scale with it, model states do not)" },
       training: {
