@@ -111,3 +111,11 @@ test("predict on a model whose weights are absent names the file, and suggests n
   assert.match(r.stderr, /weights file 'resnet18\.onnx\.data' is missing: predictions need the model's trained weights/);
   assert.doesNotMatch(r.stderr, /random/);
 });
+
+test("fit --solve seq: refused on a model without a sequence, capped at a language model's positions", () => {
+  refused(["fit", FASHION, "--solve", "seq"], /--solve seq: model\.onnx has no sequence dimension 'seq' among its inputs; use --solve batch/);
+  const r = memlens(["fit", join(DYNAMO_FIXTURES, "gpt2.onnx"), "--solve", "seq"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /largest context length \(seq\) on h100: 1024,/);
+  assert.match(r.stdout, /note: capped at the model's 1,024 positions \(position table transformer\.wpe\.weight\)/);
+});

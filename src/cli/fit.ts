@@ -44,6 +44,7 @@ export default defineCommand({
     else {
       const bound = r.bounded ? ` (search stopped at ${MAX_SEARCH})` : "";
       printOut(`${name}: largest ${what} on ${r.device}: ${r.max}${bound}, using ${bytes(r.total)} of ${bytes(r.capacity)}\n`);
+      if (r.positions && r.max === r.positions.positions) printOut(`note: capped at the model's ${r.positions.positions.toLocaleString("en-US")} positions (position table ${r.positions.table}); more memory would not make a longer context run\n`);
     }
     for (const w of warnings) printOut(`warning: ${w}\n`);
   },

@@ -9,6 +9,8 @@ import { OutOfMemory } from "../memory/torch/caching-allocator.js";
 import { memoryAt, type Axis } from "./estimate.js";
 import { DEFAULTS, llmSettingsOf, type EstimateSettings } from "./settings.js";
 import type { ModelSource } from "./source.js";
+import { positionLimit, type PositionLimit } from "../graph/position-limit.js";
+import { symbolsOf } from "../sym/expr.js";
 
 /** Batches (or context lengths) beyond this are not searched: a bound, not a device limit. */
 export const MAX_SEARCH = 1 << 20;
@@ -22,6 +24,8 @@ export interface FitResult {
   total: number;
   /** The search stopped at its limit without running out of memory. */
   bounded: boolean;
+  /** --solve seq on an ONNX graph: the position table that caps the search (graph/position-limit.ts). */
+  positions?: PositionLimit;
 }
 
 export function fit(source: ModelSource, settings: EstimateSettings, axis: Axis): FitResult {
@@ -38,6 +42,15 @@ export function fit(source: ModelSource, settings: EstimateSettings, axis: Axis)
   };
   let limit = MAX_SEARCH;
   let search: (n: number) => number | undefined = total;
+  let positions: PositionLimit | undefined;
+  if (source.kind === "onnx" && axis === "seq") {
+    // A graph with no `seq` dimension has no context to solve; one with a position table cannot run past it.
+    const g = source.model.graph;
+    const seqInput = g.inputs.some((v) => !g.initializers.has(v.name) && v.type.kind === "tensor" && (v.type.shape ?? []).slice(1).some((d) => symbolsOf(d).has("seq")));
+    if (!seqInput) throw new UsageError(`--solve seq: ${source.model.file} has no sequence dimension 'seq' among its inputs; use --solve batch`);
+    positions = positionLimit(g);
+    if (positions) limit = Math.min(limit, positions.positions);
+  }
   if (source.kind !== "onnx") {
     // A context past the model's positions is not one it can run; running out of memory inside the simulation
     // (the allocator is given the capacity) or a context it refuses is "does not fit", not an error.
@@ -51,5 +64,5 @@ export function fit(source: ModelSource, settings: EstimateSettings, axis: Axis)
       }
     };
   }
-  return { device: device.id, capacity, ...largestThatFits(search, capacity, limit) };
+  return { device: device.id, capacity, ...largestThatFits(search, capacity, limit), ...(positions ? { positions } : {}) };
 }
