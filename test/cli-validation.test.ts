@@ -119,3 +119,14 @@ test("fit --solve seq: refused on a model without a sequence, capped at a langua
   assert.match(r.stdout, /largest context length \(seq\) on h100: 1024,/);
   assert.match(r.stdout, /note: capped at the model's 1,024 positions \(position table transformer\.wpe\.weight\)/);
 });
+
+test("fit --solve batch on a graph with a seq dimension says which seq it assumed", () => {
+  const r = memlens(["fit", join(DYNAMO_FIXTURES, "gpt2.onnx"), "--device", "t4"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /largest batch on t4: \d+,/);
+  assert.match(r.stdout, /warning: dimension 'seq' not set: using 128 \(set it with --dim seq=N\)/);
+  // Given, it is not assumed.
+  const given = memlens(["fit", join(DYNAMO_FIXTURES, "gpt2.onnx"), "--device", "t4", "--dim", "seq=256"]);
+  assert.equal(given.code, 0, given.stderr);
+  assert.doesNotMatch(given.stdout, /not set/);
+});

@@ -1,7 +1,9 @@
 import { defineCommand } from "citty";
 import { UsageError } from "../errors.js";
 import { llmInputFiles } from "../llm/source.js";
+import { estimate } from "../pipeline/estimate.js";
 import { fit, MAX_SEARCH } from "../pipeline/fit.js";
+import { withAxis } from "../pipeline/kind.js";
 import { llmSettingsOf } from "../pipeline/settings.js";
 import { sourceName } from "../pipeline/source.js";
 import { openSource } from "../pipeline/source-node.js";
@@ -31,6 +33,8 @@ export default defineCommand({
     const warnings: string[] = [];
     // The defaults a transformer's estimate takes (the prompt length) are said once, not at every search step.
     if (source.kind !== "onnx") llmSettingsOf(settings, source.llm.arch, warnings, settings.mode === "train");
+    // An ONNX graph's other symbolic dims (seq when solving for the batch) take analyze's default: say which, once.
+    else for (const w of estimate(source, withAxis(settings, solve, 1)).warnings) if (/^dimension '.*' not set: using/.test(w)) warnings.push(w);
     const r = fit(source, settings, solve);
     const key = solve === "batch" ? "maxBatch" : "maxContext";
     writeJsonFile(files, { device: r.device, capacity: r.capacity, [key]: r.max, total: r.total });
