@@ -7,8 +7,8 @@ import { UsageError } from "../errors.js";
 import { readGguf, type GgufFile } from "../formats/gguf.js";
 import { FileSource } from "../formats/source-node.js";
 import { hostCpu, parseCpuIsa, type CpuIsa } from "../memory/cpu.js";
-import { findDevice, type Device } from "../memory/devices.js";
-import { llamaCppReport } from "../memory/llamacpp/report.js";
+import { findDevice } from "../memory/devices.js";
+import { llamaCppReport, type LlamaCppReportInput } from "../memory/llamacpp/report.js";
 import { parseLlamaFlags, type LlamaCppSettings } from "../memory/llamacpp/settings.js";
 import { renderExplanation } from "../report/explain.js";
 import type { Report } from "../contract/report.js";
@@ -27,14 +27,8 @@ export function usesLlamaCpp(path: string, args: Record<string, unknown>, rawArg
   return /\.gguf$/i.test(path) && (!given(rawArgs, "runtime") || args["runtime"] === "llama.cpp");
 }
 
-interface Prepared {
-  file: string;
-  gguf: GgufFile;
-  fileBytes: number;
-  settings: LlamaCppSettings;
-  device: Device;
-  cpuFrom: string;
-  warnings: string[];
+/** The report's input, and which of -c / -ngl the user gave (fit changes only what was left unset). */
+interface Prepared extends LlamaCppReportInput {
   ctxGiven: boolean;
   nglGiven: boolean;
 }
