@@ -9,6 +9,7 @@ import { parseDimSpec, parseInputSpec, parseValueSpec, positiveInt, repeated } f
 import type { Dim } from "../sym/expr.js";
 import { preprocessArgs, preprocessOptions } from "./preprocess-args.js";
 import { printOut, printErr } from "./print.js";
+import { elementCount } from "../graph/element-count.js";
 
 export default defineCommand({
   meta: { name: "profile", description: "run the model with onnxruntime's profiler: measured per-layer outputs and peak RSS beside the prediction" },
@@ -84,7 +85,7 @@ function randomFeeds(model: MemlensModel, opts: { batch: number; dims: Record<st
 }
 
 function randomTensor(type: TensorType, dims: number[], value?: number): HostTensor {
-  const n = dims.reduce((a, b) => a * b, 1);
+  const n = elementCount(dims);
   if (value !== undefined) return filledTensor(type, dims, n, value);
   switch (type) {
     case "float32": {

@@ -1,4 +1,5 @@
 /** Writing small GGUF v3 files in tests: metadata (strings, uint32), tensor infos, aligned zero data. */
+import { elementCount } from "../graph/element-count.js";
 export interface GgufTensorSpec {
   name: string;
   /** Dims as GGUF stores them (fastest-varying first). */
@@ -67,7 +68,7 @@ export function tinyLlamaGguf(editKv: (kv: [string, GgufTestValue][]) => [string
   const kvDim = 2 * 16; // 2 kv heads of 16
   const t: GgufTensorSpec[] = [];
   const add = (name: string, dims: number[], type: number) => {
-    const n = dims.reduce((a, b) => a * b, 1);
+    const n = elementCount(dims);
     t.push({ name, dims, type, bytes: n * (type === 0 ? 4 : 2) });
   };
   add("token_embd.weight", [h, vocab], 1);
@@ -94,6 +95,6 @@ export function tinyLlamaGguf(editKv: (kv: [string, GgufTestValue][]) => [string
     ["llama.context_length", 512],
     ["llama.vocab_size", vocab],
   ];
-  const parameters = t.reduce((s, x) => s + x.dims.reduce((a, b) => a * b, 1), 0);
+  const parameters = t.reduce((s, x) => s + elementCount(x.dims), 0);
   return { bytes: buildGguf(t, editKv(kv)), parameters };
 }

@@ -7,6 +7,7 @@
  * then each tensor's data at its offset, every offset a multiple of the alignment.
  */
 import { GGML_TYPES } from "./gguf.js";
+import { elementCount } from "../graph/element-count.js";
 
 /** GGUF value type codes (gguf.h). */
 export const GGUF_TYPE = { u8: 0, i8: 1, u16: 2, i16: 3, u32: 4, i32: 5, f32: 6, bool: 7, string: 8, array: 9, u64: 10, i64: 11, f64: 12 } as const;
@@ -56,7 +57,7 @@ export function tensorBytes(type: number, dims: readonly number[]): number {
   if (!t) throw new Error(`unknown ggml type ${type}`);
   const row = dims[0] ?? 1;
   if (row % t.block !== 0) throw new Error(`a row of ${row} is not whole ${t.name} blocks of ${t.block}`);
-  return dims.reduce((a, b) => a * b, 1) / t.block * t.bytes;
+  return elementCount(dims) / t.block * t.bytes;
 }
 
 class ByteWriter {

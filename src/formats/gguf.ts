@@ -5,6 +5,7 @@
  */
 import { ModelFormatError } from "../errors.js";
 import type { ByteSource } from "./source.js";
+import { elementCount } from "../graph/element-count.js";
 
 export const GGUF_MAGIC = 0x46554747; // "GGUF" little-endian
 /** Limits: a real model has a few thousand tensors and metadata entries, strings of at most a few MB. */
@@ -188,7 +189,7 @@ export function readGguf(src: ByteSource): GgufFile {
     const dims: number[] = [];
     for (let d = 0; d < nDims; d++) dims.push(c.u64());
     const type = c.u32();
-    const elements = dims.reduce((a, b) => a * b, 1);
+    const elements = elementCount(dims);
     if (!Number.isSafeInteger(elements)) throw new ModelFormatError(`${src.name}: tensor '${name}' claims ${elements} elements`);
     const t = GGML_TYPES[type];
     if (!t) throw new ModelFormatError(`${src.name}: tensor '${name}' has unknown ggml type ${type}`);

@@ -7,6 +7,7 @@ import { ModelFormatError } from "../errors.js";
 import { quote } from "./quote.js";
 import { parseJson } from "./json.js";
 import type { ByteSource } from "./source.js";
+import { elementCount } from "../graph/element-count.js";
 
 /** A header larger than this is not a real checkpoint's (the reference implementation caps it at 100 MB). */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -86,7 +87,7 @@ export function readSafetensorsHeader(src: ByteSource): SafetensorsHeader {
       throw new ModelFormatError(`${src.name}: tensor '${name}' has data_offsets ${brief(offs)}`);
     }
     const shape = e.shape as number[];
-    const elements = shape.reduce((a, b) => a * b, 1);
+    const elements = elementCount(shape);
     if (!Number.isSafeInteger(elements)) throw new ModelFormatError(`${src.name}: tensor '${name}' claims ${elements} elements`);
     const bytes = Math.ceil((elements * bits) / 8);
     const [begin, end] = offs as [number, number];

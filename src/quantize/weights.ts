@@ -3,6 +3,7 @@
  * uint8 activation parameters, and 4-bit block packing in the layout of com.microsoft MatMulNBits.
  * No graph here, so each rule is tested on numbers.
  */
+import { elementCount } from "../graph/element-count.js";
 
 /** Symmetric per-channel int8: scale[c] = max|w| / qmax, zero point 0. */
 export interface ChannelQuant {
@@ -16,7 +17,7 @@ export interface ChannelQuant {
  */
 export function quantizePerChannel(w: Float32Array, dims: readonly number[], axis: number, qmax = 127): ChannelQuant {
   const channels = dims[axis] ?? 1;
-  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const inner = elementCount(dims.slice(axis + 1));
   const amax = new Float32Array(channels);
   for (let i = 0; i < w.length; i++) {
     const c = Math.floor(i / inner) % channels;

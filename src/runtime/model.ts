@@ -21,6 +21,7 @@ import { activeRecorder } from "./profile-context.js";
 import { absentExternalFiles, randomExternalData, type ExternalBytes } from "./random-weights.js";
 import type { Sidecar } from "./sidecar.js";
 import { topK, type Scored } from "./topk.js";
+import { elementCount } from "../graph/element-count.js";
 
 export interface LoadModelOptions {
   /** Fill initializers whose external data file is absent with random values (in memory). */
@@ -310,7 +311,7 @@ export class MemlensModel {
             p.raw[name] = t;
             continue;
           }
-          const per = t.dims.slice(1).reduce((a, b) => a * b, 1);
+          const per = elementCount(t.dims.slice(1));
           p.raw[name] = { type: t.type, dims: [1, ...t.dims.slice(1)], data: t.data.subarray(i * per, (i + 1) * per) };
         }
       }

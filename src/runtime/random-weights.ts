@@ -8,6 +8,7 @@ import { freemem } from "node:os";
 import { InputError } from "../errors.js";
 import type { Model, Tensor } from "../graph/ir.js";
 import { resolveExternal } from "../formats/load-node.js";
+import { elementCount } from "../graph/element-count.js";
 
 export interface ExternalBytes {
   /** The `location` exactly as the model writes it: onnxruntime matches on it. */
@@ -74,7 +75,7 @@ export function randomExternalData(model: Model, modelPath: string, seed = 1): R
 }
 
 function fill(buf: Uint8Array, offset: number, t: Tensor, rng: () => number): void {
-  const fanIn = t.dims.length > 1 ? t.dims.slice(1).reduce((a, b) => a * b, 1) : Math.max(1, t.dims[0] ?? 1);
+  const fanIn = t.dims.length > 1 ? elementCount(t.dims.slice(1)) : Math.max(1, t.dims[0] ?? 1);
   const bound = 1 / Math.sqrt(Math.max(1, fanIn));
   const view = new DataView(buf.buffer, buf.byteOffset + offset, t.bytes);
   const n = t.elements;

@@ -10,6 +10,7 @@ import { executionOrder } from "../graph/order.js";
 import { evaluate, lastOverflowName, MAX_EXPRESSION_CHARS, overflowCount, sym, type Dim } from "../sym/expr.js";
 import { lookupRule } from "./table.js";
 import { MAX_VALUE_ELEMENTS, type InferContext, type TensorInfo } from "./types.js";
+import { elementCount } from "../graph/element-count.js";
 
 export interface InferOptions {
   /** Replace an input's declared shape (`--input NAME=1x3x224x224`). */
@@ -125,7 +126,7 @@ export function inferModel(model: Model, opts: InferOptions): InferenceResult {
 function filledValue(name: string, info: TensorInfo, v: number): Dim[] {
   const shape = info.shape;
   if (!shape || shape.some((d) => typeof d !== "number")) throw new UsageError(`--value ${name}: the input's shape is not concrete (give it with --input or --dim)`);
-  const n = (shape as number[]).reduce((a, b) => a * b, 1);
+  const n = elementCount(shape as number[]);
   if (n > MAX_VALUE_ELEMENTS) throw new UsageError(`--value ${name}: the input has ${n} elements, values are tracked for at most ${MAX_VALUE_ELEMENTS}`);
   return new Array<number>(n).fill(v);
 }

@@ -10,6 +10,7 @@ import { MemorySource } from "../formats/source.js";
 import { parseDim, type Dim } from "../sym/expr.js";
 import { inferModel, type InferenceResult } from "./engine.js";
 import type { TensorInfo } from "./types.js";
+import { elementCount } from "../graph/element-count.js";
 
 /** A shape written compactly: numbers, or strings parsed as symbolic dims ("batch", "seq*2"). */
 export type ShapeSpec = (number | string)[];
@@ -21,7 +22,7 @@ export function dims(spec: ShapeSpec): Dim[] {
 /** An in-memory initializer with values (stored as raw_data in a private buffer). */
 export function constTensor(name: string, dtype: DType, shape: number[], values: number[]): Tensor {
   const raw = encodeRaw(dtype, values);
-  const elements = shape.reduce((a, b) => a * b, 1);
+  const elements = elementCount(shape);
   return {
     name,
     dtype,

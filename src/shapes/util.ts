@@ -2,6 +2,7 @@
 import { add, compare, dimToString, equal, floorDiv, isSym, max, mul, product, type Dim } from "../sym/expr.js";
 import type { DType } from "../graph/dtype.js";
 import type { InferContext, OpRule, TensorInfo } from "./types.js";
+import { elementCount } from "../graph/element-count.js";
 
 /** Numpy-style multidirectional broadcasting. A symbolic dim against 1 wins; two different symbols: max(). */
 export function broadcast(ctx: InferContext, shapes: readonly Dim[][]): Dim[] {
@@ -81,7 +82,7 @@ export function staticValues(ctx: InferContext, i: number): { v: Dim[]; s: numbe
   const s = ctx.input(i).shape;
   if (!s || !isStatic(s)) return undefined;
   const v = ctx.value(i);
-  if (!v || v.length !== s.reduce((a, b) => a * b, 1)) return undefined;
+  if (!v || v.length !== elementCount(s)) return undefined;
   return { v, s };
 }
 

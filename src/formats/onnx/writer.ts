@@ -14,6 +14,7 @@ import type { Attr, Graph, Model, Node, Tensor, ValueInfo, ValueType } from "../
 import { dimToString, type Dim } from "../../sym/expr.js";
 import { MemorySource, type ByteSource } from "../source.js";
 import { ProtoReader, WIRE_FIXED32, WIRE_LEN, WIRE_VARINT } from "./proto.js";
+import { elementCount } from "../../graph/element-count.js";
 
 /** Bytes not yet read: a range of a source, fetched when the part is written. */
 export interface LazyPart {
@@ -432,7 +433,7 @@ export function tensorFromBytes(name: string, dtype: DType, dims: readonly numbe
     bytes.set(p, at);
     at += p.length;
   }
-  const elements = dims.reduce((a, b) => a * b, 1);
+  const elements = elementCount(dims);
   if (dtype !== "string" && byteSize(dtype, elements) !== raw.length) {
     throw new RangeError(`tensor '${name}': ${raw.length} bytes for ${elements} ${dtype} elements`);
   }

@@ -9,6 +9,7 @@
  */
 import type { GraphTensor } from "./gallocr.js";
 import { kvWidths, type LlamaHparams } from "./hparams.js";
+import { elementCount } from "../../graph/element-count.js";
 
 class Graph {
   readonly tensors: GraphTensor[] = [];
@@ -20,14 +21,14 @@ class Graph {
     return this.tensors.length - 1;
   }
   input(ne: number[], bytesPer = 4): number {
-    return this.add({ bytes: ne.reduce((a, b) => a * b, 1) * bytesPer, srcs: [], leaf: "input", layout: `${bytesPer}:${ne.join("x")}` });
+    return this.add({ bytes: elementCount(ne) * bytesPer, srcs: [], leaf: "input", layout: `${bytesPer}:${ne.join("x")}` });
   }
   external(name: string): number {
     return this.add({ bytes: 0, srcs: [], leaf: "external", layout: name });
   }
   op(ne: number[], srcs: number[], opts: { inplace?: boolean; bytesPer?: number } = {}): number {
     const bytesPer = opts.bytesPer ?? 4;
-    const t: GraphTensor = { bytes: ne.reduce((a, b) => a * b, 1) * bytesPer, srcs, layout: `${bytesPer}:${ne.join("x")}` };
+    const t: GraphTensor = { bytes: elementCount(ne) * bytesPer, srcs, layout: `${bytesPer}:${ne.join("x")}` };
     if (opts.inplace) t.inplace = true;
     return this.add(t);
   }

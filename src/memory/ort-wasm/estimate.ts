@@ -30,6 +30,7 @@ import { byteSize } from "../../graph/dtype.js";
 import { evaluate } from "../../sym/expr.js";
 import { WasmHeap, WASM32_MAX_HEAP } from "./heap.js";
 import { fuseConvAdd } from "./conv-add.js";
+import { elementCount } from "../../graph/element-count.js";
 
 const MIB = 1 << 20;
 
@@ -75,7 +76,7 @@ export function estimateWasmHeap(input: MemoryInput): WasmHeapEstimate {
     const v = inference.values.get(name);
     if (!v?.shape || !v.dtype) return 0;
     const dims = v.shape.map((d) => evaluate(d, bindings));
-    return dims.every((d): d is number => typeof d === "number") ? byteSize(v.dtype, dims.reduce((a, b) => a * b, 1)) : 0;
+    return dims.every((d): d is number => typeof d === "number") ? byteSize(v.dtype, elementCount(dims)) : 0;
   };
   const plan = planAllocations(graph);
   const bytesOf = (names: readonly string[]) => names.reduce((a, n) => a + (graph.tensors.get(n)?.bytes ?? 0), 0);

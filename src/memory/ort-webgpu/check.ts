@@ -19,6 +19,7 @@ import { buildOrtGraph, type OrtGraph } from "../ort/graph.js";
 import { byteSize, type DType } from "../../graph/dtype.js";
 import { evaluate, symbolsOf, type Dim } from "../../sym/expr.js";
 import { WEBGPU_PRESETS, type WebGpuLimits } from "./limits.js";
+import { elementCount } from "../../graph/element-count.js";
 
 const BUFFER_ALIGN = 16;
 
@@ -67,7 +68,7 @@ function valueBytes(inference: InferenceResult, name: string, bindings: Record<s
   const v = inference.values.get(name);
   if (!v?.shape || !v.dtype) return 0;
   const dims = v.shape.map((d) => evaluate(d, bindings));
-  return dims.every((d): d is number => typeof d === "number") ? byteSize(v.dtype, dims.reduce((a, b) => a * b, 1)) : 0;
+  return dims.every((d): d is number => typeof d === "number") ? byteSize(v.dtype, elementCount(dims)) : 0;
 }
 
 export function checkWebGpu(input: MemoryInput, limits: WebGpuLimits): { check: WebGpuCheck; graph: OrtGraph; buffers: GpuBuffer[] } {

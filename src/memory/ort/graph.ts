@@ -20,6 +20,7 @@ import { graphWeights } from "../../graph/weights.js";
 import { insertHalfCasts } from "./half-casts.js";
 import { inlineKnownBranches } from "./branches.js";
 import { foldedByOrt, knownInputDims, knownOutputDims, plannable, type KnownDim } from "./known-shapes.js";
+import { elementCount } from "../../graph/element-count.js";
 
 const mib = (b: number) => (b / 2 ** 20).toFixed(1);
 
@@ -98,7 +99,7 @@ export function buildOrtGraph(model: Model, fileInference: InferenceResult, bind
       if (dims.every((d): d is number => typeof d === "number")) shape = dims;
     }
     const dtype = v?.dtype;
-    const bytes = shape && dtype ? byteSize(dtype, shape.reduce((a, b) => a * b, 1)) : 0;
+    const bytes = shape && dtype ? byteSize(dtype, elementCount(shape)) : 0;
     if (!shape || !dtype) unknown.push(name);
     t = { name, dtype, shape, bytes, staticShape: true };
     tensors.set(name, t);

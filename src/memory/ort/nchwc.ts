@@ -17,6 +17,7 @@
 import type { OrtNode, OrtTensor, RewriteContext } from "./graph.js";
 import { consumersOf } from "./graph.js";
 import { convPoolShape, provablyEqual, selfShape, type NchwcShape } from "./nchwc-shape.js";
+import { elementCount } from "../../graph/element-count.js";
 
 const POOLS = new Set(["MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"]);
 const BLOCKED_UNARY = new Set(["Relu", "Clip", "Sigmoid", "Tanh", "LeakyRelu", "HardSigmoid", "ms.QuickGelu"]);
@@ -44,8 +45,8 @@ export function applyNchwc(ctx: RewriteContext, block: number): { nodes: OrtNode
     // Named after the NCHW tensor it holds, so reports stay readable.
     const name = `${like} (NCHWc)`;
     const shape = src.shape ? [src.shape[0]!, roundUp(ch), ...src.shape.slice(2)] : undefined;
-    const elem = src.shape && src.bytes > 0 ? src.bytes / src.shape.reduce((a, b) => a * b, 1) : 4;
-    tensors.set(name, { name, dtype: src.dtype, shape, bytes: shape ? shape.reduce((a, b) => a * b, 1) * elem : 0, nchwc: true, staticShape: src.staticShape });
+    const elem = src.shape && src.bytes > 0 ? src.bytes / elementCount(src.shape) : 4;
+    tensors.set(name, { name, dtype: src.dtype, shape, bytes: shape ? elementCount(shape) * elem : 0, nchwc: true, staticShape: src.staticShape });
     return name;
   };
   /** The blocked form of an input, adding a ReorderInput if it is NCHW. */

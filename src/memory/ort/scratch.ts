@@ -8,6 +8,7 @@
  * largest single temporary the kernel holds (buffers it frees before taking the next are not summed).
  */
 import type { OrtNode, OrtTensor } from "./graph.js";
+import { elementCount } from "../../graph/element-count.js";
 
 type Tensors = (name: string) => OrtTensor | undefined;
 
@@ -23,7 +24,7 @@ const MLAS_CONV_SEGMENT_FLOATS = 16384;
 const THREADS = 2;
 
 const shapeOf = (tensor: Tensors, name: string | undefined) => (name ? tensor(name)?.shape : undefined);
-const elements = (s: readonly number[] | undefined) => (s ? s.reduce((a, b) => a * b, 1) : 0);
+const elements = (s: readonly number[] | undefined) => (s ? elementCount(s) : 0);
 const ints = (n: OrtNode, k: string): number[] | undefined => (n.attrs[k]?.type === "ints" ? (n.attrs[k] as { value: number[] }).value : undefined);
 const int = (n: OrtNode, k: string, d: number): number => (n.attrs[k]?.type === "int" ? (n.attrs[k] as { value: number }).value : d);
 

@@ -48,6 +48,3 @@ function concrete(shape: TensorInfo["shape"] | undefined): number[] | undefined 
   return shape as number[];
 }
 
-export function numel(shape: number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}

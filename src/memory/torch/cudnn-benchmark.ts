@@ -64,7 +64,8 @@
  * max_allocated as the H200's to the byte (1,013,431,808): the FFT plan does not change between the two.
  */
 import { byteSize } from "../../graph/dtype.js";
-import { type ConvCall, numel } from "./conv-call.js";
+import { type ConvCall } from "./conv-call.js";
+import { elementCount } from "../../graph/element-count.js";
 
 export interface TrialWorkspace {
   bytes: number;
@@ -116,7 +117,7 @@ export function fftWorkspace(call: ConvCall): number | undefined {
   const fw = Math.max(FFT_MIN_FRAME, pow2(frameW));
   const bins = fh * (fw / 2 + 1);
   const spectra = Math.max(c * k + n * c, n * k);
-  return spectra * bins * FFT_BIN_BYTES + byteSize(call.dtype, numel(call.w));
+  return spectra * bins * FFT_BIN_BYTES + byteSize(call.dtype, elementCount(call.w));
 }
 
 /**
@@ -127,7 +128,7 @@ export function channelsLastWorkspace(call: ConvCall): number {
   const c = call.x[1] ?? 1;
   const padded = Math.ceil(c / TRANSFORM_CHANNEL_MULTIPLE) * TRANSFORM_CHANNEL_MULTIPLE;
   const scale = padded / c;
-  const bytes = (shape: number[]) => byteSize(call.dtype, numel(shape));
+  const bytes = (shape: number[]) => byteSize(call.dtype, elementCount(shape));
   const buffers = bytes(call.x) * scale + bytes(call.y);
   return call.dtype === "float32" ? buffers + bytes(call.w) * scale + TRANSFORM_EXTRA_FP32 : buffers + TRANSFORM_EXTRA_HALF;
 }

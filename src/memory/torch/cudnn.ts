@@ -44,7 +44,8 @@ import type { DType } from "../../graph/dtype.js";
 import { byteSize } from "../../graph/dtype.js";
 import type { Node } from "../../graph/ir.js";
 import type { TensorInfo } from "../../shapes/types.js";
-import { convCall, numel } from "./conv-call.js";
+import { convCall } from "./conv-call.js";
+import { elementCount } from "../../graph/element-count.js";
 
 export interface ConvWorkspaceOptions {
   /** The --dtype cast of float tensors (model.to(dtype)), if any. */
@@ -72,9 +73,9 @@ export function convWorkspace(conv: Node, values: Map<string, TensorInfo>, opts:
   const [, , kh, kw] = wShape as [number, number, number, number];
   const [, , oh, ow] = yShape as [number, number, number, number];
   if (kh * kw === 1 || (group > 1 && group === cin)) return 0;
-  const I = byteSize(dtype, numel(xShape));
-  const O = byteSize(dtype, numel(yShape));
-  const W = byteSize(dtype, numel(wShape));
+  const I = byteSize(dtype, elementCount(xShape));
+  const O = byteSize(dtype, elementCount(yShape));
+  const W = byteSize(dtype, elementCount(wShape));
   const rows = n * oh * ow;
   const half = byteSize(dtype, 1) === 2;
   if (cin <= STEM_MAX_CHANNELS) {

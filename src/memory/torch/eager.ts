@@ -15,6 +15,7 @@ import { byteSize, isFloat } from "../../graph/dtype.js";
 import type { Model, Node } from "../../graph/ir.js";
 import type { InferenceResult } from "../../shapes/engine.js";
 import type { TensorInfo } from "../../shapes/types.js";
+import { elementCount } from "../../graph/element-count.js";
 
 /** Ops that return a view of their first input in eager PyTorch (no allocation when the input is contiguous). */
 const VIEW_OPS = new Set(["Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout", "Transpose", "Slice", "Split", "Expand", "Gather"]);
@@ -404,7 +405,7 @@ function layerNormRows(node: Node, x: TensorInfo | undefined): number | undefine
   if (!shape || !shape.every((d) => typeof d === "number")) return undefined;
   const a = node.attrs["axis"]?.type === "int" ? node.attrs["axis"].value : -1;
   const axis = a < 0 ? a + shape.length : a;
-  return (shape as number[]).slice(0, axis).reduce((p, d) => p * d, 1);
+  return elementCount((shape as number[]).slice(0, axis));
 }
 
 function tensorBytes(t: TensorInfo | undefined, cast: DType | undefined): number | undefined {

@@ -24,7 +24,8 @@ import type { DType } from "../../graph/dtype.js";
 import { byteSize } from "../../graph/dtype.js";
 import type { Node } from "../../graph/ir.js";
 import type { TensorInfo } from "../../shapes/types.js";
-import { convCall, numel } from "../torch/conv-call.js";
+import { convCall } from "../torch/conv-call.js";
+import { elementCount } from "../../graph/element-count.js";
 
 /** Input channels from which a dense spatial convolution's gradients were measured to hold all three operands. */
 const WIDE_INPUT_CHANNELS = 64;
@@ -41,8 +42,8 @@ export function convBackwardWorkspace(conv: Node, values: Map<string, TensorInfo
   const { x: xs, w: ws, y: ys, dtype: t } = call;
   const strided = call.strides.some((s) => s > 1);
   const pointwise = ws[2] === 1 && ws[3] === 1;
-  const io = byteSize(t, numel(xs)) + byteSize(t, numel(ys));
-  if (!pointwise && xs[1]! >= WIDE_INPUT_CHANNELS) return Math.max(forward, io + byteSize(t, numel(ws)));
+  const io = byteSize(t, elementCount(xs)) + byteSize(t, elementCount(ys));
+  if (!pointwise && xs[1]! >= WIDE_INPUT_CHANNELS) return Math.max(forward, io + byteSize(t, elementCount(ws)));
   if (pointwise && strided) return Math.max(forward, io);
   return forward;
 }

@@ -16,6 +16,7 @@ import { UsageError } from "../../errors.js";
 import { isFloat } from "../../graph/dtype.js";
 import { autocastProgram } from "./autocast.js";
 import { convBackwardWorkspace } from "./backward-workspace.js";
+import { elementCount } from "../../graph/element-count.js";
 
 export interface TrainOptions {
   optimizer?: string;
@@ -76,7 +77,7 @@ export function estimateTraining(model: Model, inference: InferenceResult, opts:
   const program = amp?.program ?? fp32Program;
   const cublasWorkspace = cublasWorkspaceBytes(opts.computeCapability);
   const out = model.graph.outputs[0] ? inference.values.get(model.graph.outputs[0].name)?.shape : undefined;
-  const outputElements = out?.every((d) => typeof d === "number") ? (out as number[]).reduce((a, b) => a * b, 1) : undefined;
+  const outputElements = out?.every((d) => typeof d === "number") ? elementCount(out as number[]) : undefined;
   const infos = inference.values;
   const sim = simulateTraining(program, {
     optimizer,

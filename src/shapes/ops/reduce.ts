@@ -6,6 +6,7 @@
 import { add, max, min, mul, type Dim } from "../../sym/expr.js";
 import type { InferContext, OpFamily, OpRule, TensorInfo } from "../types.js";
 import { axis, numel, strides } from "../util.js";
+import { elementCount } from "../../graph/element-count.js";
 
 type Fold = (xs: Dim[]) => Dim | undefined;
 
@@ -32,7 +33,7 @@ function foldValues(values: Dim[], shape: number[], axes: number[], f: Fold): Di
   const outShape = shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const outStrides = strides(outShape);
   const inStrides = strides(shape);
-  const groups: Dim[][] = Array.from({ length: outShape.reduce((a, b) => a * b, 1) }, () => []);
+  const groups: Dim[][] = Array.from({ length: elementCount(outShape) }, () => []);
   values.forEach((v, flat) => {
     let o = 0;
     for (let k = 0; k < shape.length; k++) {

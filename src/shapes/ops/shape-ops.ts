@@ -22,6 +22,7 @@ import {
   sumDims,
   unravel,
 } from "../util.js";
+import { elementCount } from "../../graph/element-count.js";
 
 /**
  * Input i's values for an op that passes them through. Integer tensors are read (they are shape
@@ -219,11 +220,11 @@ const Concat: OpRule = {
     const out: TensorInfo = { dtype: ctx.dtype(present[0]!), shape };
     const parts = present.map((i) => (passValue(ctx, i) ? staticValues(ctx, i) : undefined));
     if (parts.every((p) => p !== undefined)) {
-      const outer = parts[0]!.s.slice(0, a).reduce((x, y) => x * y, 1);
+      const outer = elementCount(parts[0]!.s.slice(0, a));
       const value: Dim[] = [];
       for (let o = 0; o < outer; o++) {
         for (const p of parts) {
-          const chunk = p!.s.slice(a).reduce((x, y) => x * y, 1);
+          const chunk = elementCount(p!.s.slice(a));
           for (let j = 0; j < chunk; j++) value.push(p!.v[o * chunk + j]!);
         }
       }
@@ -380,7 +381,7 @@ function slice(ctx: InferContext, fromInputs: boolean): TensorInfo[] {
   if (sv && isStatic(shape) && isStatic(first)) {
     const inStr = strides(sv.s);
     const outStr = strides(shape);
-    const n = shape.reduce((x, y) => x * y, 1);
+    const n = elementCount(shape);
     const value: Dim[] = [];
     for (let flat = 0; flat < n; flat++) {
       const c = unravel(flat, shape, outStr);
@@ -396,7 +397,7 @@ function slice(ctx: InferContext, fromInputs: boolean): TensorInfo[] {
 /** Broadcast a static tensor's values to a static output shape (Expand). */
 function broadcastTo(v: readonly Dim[], s: readonly number[], outShape: readonly number[]): Dim[] {
   const outStr = strides(outShape);
-  const n = outShape.reduce((x, y) => x * y, 1);
+  const n = elementCount(outShape);
   const inStr = strides(s);
   const out: Dim[] = [];
   for (let flat = 0; flat < n; flat++) {

@@ -7,6 +7,7 @@ import { add, dimToString, min, mul, type Dim } from "../../sym/expr.js";
 import type { InferContext, OpFamily, OpRule, TensorInfo } from "../types.js";
 import { axis, knownNumel, movesData, needValues, numel, same, scalarValue, staticValues, strides, unravel } from "../util.js";
 import { passValue, withValue } from "./shape-ops.js";
+import { elementCount } from "../../graph/element-count.js";
 
 const Gather: OpRule = {
   infer(ctx) {
@@ -21,8 +22,8 @@ const Gather: OpRule = {
     if (sv && indices && n !== undefined && n <= 4096) {
       // Gather along axis a: out[outer, i..., inner] = data[outer, indices[i...], inner].
       const d = sv.s[a]!;
-      const inner = sv.s.slice(a + 1).reduce((x, y) => x * y, 1);
-      const outer = sv.s.slice(0, a).reduce((x, y) => x * y, 1);
+      const inner = elementCount(sv.s.slice(a + 1));
+      const outer = elementCount(sv.s.slice(0, a));
       const value: Dim[] = [];
       for (let o = 0; o < outer; o++) {
         for (const raw of indices) {
