@@ -1,6 +1,6 @@
 /** Node counts by op (with fused activation and Conv Sum input): the modelled ORT graph vs a real one. */
 import type { Graph } from "../../graph/ir.js";
-import type { OrtGraph } from "./graph.js";
+import type { OrtGraph } from "./types.js";
 
 function opKey(op: string, activation: string | undefined, sum: boolean): string {
   return `${op}${activation ? `+${activation}` : ""}${sum ? "+Sum" : ""}`;

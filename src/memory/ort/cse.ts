@@ -10,7 +10,7 @@
  * they sit between large blocks moves the memory pattern's layout.
  */
 import type { Attr } from "../../graph/ir.js";
-import type { OrtNode, RewriteContext } from "./graph.js";
+import type { OrtNode, RewriteContext } from "./types.js";
 
 const NON_DETERMINISTIC = new Set(["RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Dropout"]);
 

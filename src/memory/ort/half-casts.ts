@@ -13,7 +13,7 @@
  * writes (optimizedModelFilePath) for imgly's fp16 IS-Net: every Conv, MaxPool, Resize, Add and Sigmoid in
  * fp32, the Concats in fp16 between casts, all 238 weights fp32 initializers (half-casts.test.ts).
  */
-import type { OrtNode, OrtTensor, RewriteContext } from "./graph.js";
+import type { OrtNode, OrtTensor, RewriteContext } from "./types.js";
 
 /** Ops the CPU provider runs in fp16/bf16 on x86-64 (type-generic kernels). */
 export const HALF_KERNELS = new Set([

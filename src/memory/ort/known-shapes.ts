@@ -13,10 +13,9 @@
  */
 import type { Model } from "../../graph/ir.js";
 import { dimToString, isSym, type Dim } from "../../sym/expr.js";
-import type { OrtNode } from "./graph.js";
+import type { KnownDim, OrtNode } from "./types.js";
 
-/** A dim as ORT's planner sees it: a value, a dim_param name, or unknown (null). */
-export type KnownDim = number | string | null;
+export type { KnownDim } from "./types.js";
 
 const SAME_SHAPE = new Set([
   "Relu", "Sigmoid", "Tanh", "LeakyRelu", "HardSigmoid", "HardSwish", "Clip", "Elu", "Selu", "Softplus", "Softsign",

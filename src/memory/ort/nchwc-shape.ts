@@ -8,7 +8,7 @@
  * adds the blocked tensors through Reshapes.
  */
 import type { KnownDim } from "./known-shapes.js";
-import type { OrtNode } from "./graph.js";
+import type { OrtNode } from "./types.js";
 
 export interface NchwcShape {
   dims: [string, string, string, string];

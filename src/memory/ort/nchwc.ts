@@ -14,8 +14,8 @@
  *   elementwise ops and unary activations stay blocked;
  * - anything else reads NCHW: one ReorderOutput per blocked tensor, before its first such reader.
  */
-import type { OrtNode, OrtTensor, RewriteContext } from "./graph.js";
-import { consumersOf } from "./graph.js";
+import type { OrtNode, OrtTensor, RewriteContext } from "./types.js";
+import { consumersOf } from "./types.js";
 import { convPoolShape, provablyEqual, selfShape, type NchwcShape } from "./nchwc-shape.js";
 import { elementCount } from "../../graph/element-count.js";
 

@@ -4,7 +4,7 @@
  * to its roots before its siblings, so a tensor needed late (the V of attention) is computed late:
  * lifetimes differ from the file's order.
  */
-import type { OrtNode } from "./graph.js";
+import type { OrtNode } from "./types.js";
 
 export function ortExecutionOrder(nodes: readonly OrtNode[], graphOutputs: readonly string[]): OrtNode[] {
   const producer = new Map<string, number>();

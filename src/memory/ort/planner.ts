@@ -11,7 +11,7 @@
  *   returns, before the node's inputs are released; it is flagged, as the memory pattern never sees it.
  * The result is the allocation sequence the arena sees on the first run.
  */
-import type { OrtGraph, OrtTensor } from "./graph.js";
+import type { OrtGraph, OrtTensor } from "./types.js";
 import { kernelScratchBytes } from "./scratch.js";
 
 const ALIASES = new Set(["Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity"]);

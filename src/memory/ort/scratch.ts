@@ -7,7 +7,7 @@
  * One table (SCRATCH), one entry per kernel, each naming the onnxruntime source it follows. Sizes are the
  * largest single temporary the kernel holds (buffers it frees before taking the next are not summed).
  */
-import type { OrtNode, OrtTensor } from "./graph.js";
+import type { OrtNode, OrtTensor } from "./types.js";
 import { elementCount } from "../../graph/element-count.js";
 
 type Tensors = (name: string) => OrtTensor | undefined;
