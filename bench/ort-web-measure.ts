@@ -12,6 +12,7 @@ import { writeFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { hostCpu } from "../src/memory/cpu.js";
 import { ORT_WEB_SETTINGS } from "./ort-web-settings.js";
+import { option } from "./option.js";
 import { GROUNDTRUTH, REPO_ROOT } from "./shared.js";
 
 const CHILD = join(REPO_ROOT, "dist", "bench", "ort-web-child.js");
@@ -34,12 +35,8 @@ export function groundTruthFile(machine: string): string {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const args = process.argv.slice(2);
-  const opt = (name: string, dflt: string) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 && args[i + 1] ? args[i + 1]! : dflt;
-  };
-  const machine = opt("machine", `host-${hostCpu().isa}`);
-  const only = opt("only", "").split(",").filter(Boolean);
+  const machine = option(args, "machine", `host-${hostCpu().isa}`);
+  const only = option(args, "only", "").split(",").filter(Boolean);
   if (args.includes("--probe")) {
     const rows: Record<string, unknown>[] = [];
     const seen = new Set<string>();

@@ -10,10 +10,9 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { startServer } from "../src/cli/serve.js";
+import { CHROMIUM, CHROMIUM_ARGS } from "./chromium.js";
 import { REPO_ROOT } from "./shared.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 
 /** Milliseconds of each run (the first one included: a user's first drop is a cold one), or why there are none. */
 export async function pageTimes(model: string, runs: number, tmpFile: string): Promise<number[] | string> {

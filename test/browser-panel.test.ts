@@ -12,7 +12,7 @@ import { pathToFileURL } from "node:url";
 import { chromium, type Browser } from "playwright-core";
 import { startServer } from "../src/cli/serve.js";
 import { LEGACY_FIXTURES } from "../bench/shared.js";
-import { CHROMIUM, CHROMIUM_ARGS, ensureChromium } from "./chromium.js";
+import { CHROMIUM, CHROMIUM_ARGS, WEBGPU_ARGS, ensureChromium } from "../bench/chromium.js";
 import { tempDir } from "./temp.js";
 
 const ROOT = process.cwd();
@@ -71,7 +71,7 @@ test("with a WebGPU adapter (SwiftShader in chromium), the panel checks against 
   let browser: Browser | undefined;
   try {
     // WebGPU needs a secure context: the page is served from 127.0.0.1.
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader", "--enable-features=Vulkan", "--no-first-run"] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: WEBGPU_ARGS });
     const page = await browser.newPage();
     await page.goto(served.url);
     const adapter = await page.evaluate(async () => {

@@ -18,7 +18,7 @@ import { llmReport } from "../src/llm/estimate.js";
 import { DYNAMO_FIXTURES } from "../bench/shared.js";
 import { tempDir } from "./temp.js";
 import { llamaConfig, nestedLoopsOnnx } from "./hostile.js";
-import { CHROMIUM, CHROMIUM_ARGS, ensureChromium } from "./chromium.js";
+import { CHROMIUM, CHROMIUM_ARGS, ensureChromium } from "../bench/chromium.js";
 
 const ROOT = process.cwd();
 const DYNAMO = DYNAMO_FIXTURES;

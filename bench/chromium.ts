@@ -1,12 +1,14 @@
 /**
- * Debian's chromium for the browser tests (never a browser download): installed with apt-get when missing, and
- * the arguments every test launches it with.
+ * Debian's chromium for the browser tests and benches (never a browser download): installed with apt-get when
+ * missing, and the arguments they launch it with.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
 export const CHROMIUM = "/usr/bin/chromium";
 export const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+/** WebGPU on SwiftShader (chromium's CPU Vulkan): the adapter onnxruntime-web's webgpu backend gets without a GPU. */
+export const WEBGPU_ARGS = ["--headless", "--no-sandbox", "--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader", "--enable-features=Vulkan", "--no-first-run"];
 
 /**
  * Installs chromium with apt-get when missing (after refreshing the package lists if the first try fails).
