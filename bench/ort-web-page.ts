@@ -38,12 +38,13 @@ const feedsOf = (ort, spec) => {
   return feeds;
 };`;
 
-interface Served {
+export interface Served {
   model: Uint8Array;
   external: Map<string, Uint8Array>;
 }
 
-function serve(page: string, current: { value: Served | undefined }): Promise<Server> {
+/** The measuring page, onnxruntime-web's files and the current model on 127.0.0.1 (a free port). */
+export function servePage(page: string, current: { value: Served | undefined }): Promise<Server> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const send = (body: Uint8Array | string, type: string) => {
@@ -79,7 +80,7 @@ export async function measureInChromium(
   record: (setting: OrtWebSetting, result: Record<string, unknown>, seconds: number, browserVersion: string) => void,
 ): Promise<void> {
   const current: { value: Served | undefined } = { value: undefined };
-  const server = await serve(page, current);
+  const server = await servePage(page, current);
   const port = (server.address() as AddressInfo).port;
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...args] });
   try {

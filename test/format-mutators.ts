@@ -6,22 +6,8 @@
  * doing the work they claim.
  */
 import { buildGguf, type GgufTensorSpec, type GgufTestValue } from "../src/formats/gguf-testing.js";
-
-/** mulberry32: a small deterministic generator, enough for picking mutations. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-type Rand = () => number;
-const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-const int = (r: Rand, n: number) => Math.floor(r() * n);
+// The ONNX fuzzer's seeded generator and pickers: a seed means one sequence in every fuzzer.
+import { intBelow, pick, prng, type Rand } from "../src/formats/onnx/fuzzing.js";
 
 /** Counts a reader must refuse or bound: past every limit, at the edges of integer types, zero and negative. */
 const HUGE_NUMBERS = [0, -1, 1, 1025, 10_001, 1e5, 1e6, 2 ** 31, 2 ** 32 + 1, 2 ** 53, 1e12, 1e300, 0.5, 65_536, 16_777_217];
@@ -29,21 +15,21 @@ const HUGE_NUMBERS = [0, -1, 1, 1025, 10_001, 1e5, 1e6, 2 ** 31, 2 ** 32 + 1, 2 
 /** Byte damage: flips, truncation, an inserted run, a zeroed run. */
 export function damageBytes(bytes: Uint8Array, r: Rand, what: string[]): Uint8Array {
   const out = new Uint8Array(bytes);
-  switch (int(r, 4)) {
+  switch (intBelow(r, 4)) {
     case 0: {
-      const n = 1 + int(r, 8);
-      for (let k = 0; k < n; k++) out[int(r, out.length)] = int(r, 256);
+      const n = 1 + intBelow(r, 8);
+      for (let k = 0; k < n; k++) out[intBelow(r, out.length)] = intBelow(r, 256);
       what.push(`${n} random bytes`);
       return out;
     }
     case 1: {
-      const at = int(r, bytes.length);
+      const at = intBelow(r, bytes.length);
       what.push(`truncated at ${at}`);
       return out.subarray(0, at);
     }
     case 2: {
-      const at = int(r, bytes.length);
-      const run = new Uint8Array(1 + int(r, 64)).fill(pick(r, [0, 0xff, 0x7f, 0x80]));
+      const at = intBelow(r, bytes.length);
+      const run = new Uint8Array(1 + intBelow(r, 64)).fill(pick(r, [0, 0xff, 0x7f, 0x80]));
       what.push(`${run.length} bytes inserted at ${at}`);
       const grown = new Uint8Array(bytes.length + run.length);
       grown.set(bytes.subarray(0, at));
@@ -52,8 +38,8 @@ export function damageBytes(bytes: Uint8Array, r: Rand, what: string[]): Uint8Ar
       return grown;
     }
     default: {
-      const at = int(r, bytes.length);
-      const n = Math.min(bytes.length - at, 1 + int(r, 32));
+      const at = intBelow(r, bytes.length);
+      const n = Math.min(bytes.length - at, 1 + intBelow(r, 32));
       out.fill(0, at, at + n);
       what.push(`${n} bytes zeroed at ${at}`);
       return out;
@@ -94,12 +80,12 @@ function getAt(root: Json, path: (string | number)[]): Json {
  * the text damaged. `keys` are names worth targeting (a config's num_hidden_layers).
  */
 export function mutateJson(text: string, seed: number, keys: readonly string[] = []): { bytes: Uint8Array; what: string[] } {
-  const r = rng(seed);
+  const r = prng(seed);
   const what: string[] = [];
   const enc = new TextEncoder();
   if (r() < 0.1) return { bytes: damageBytes(enc.encode(text), r, what), what };
   const doc = JSON.parse(text) as Json;
-  const rounds = 1 + int(r, 3);
+  const rounds = 1 + intBelow(r, 3);
   let out = doc;
   let duplicate: { key: string; value: Json } | undefined;
   const nests: string[] = [];
@@ -108,7 +94,7 @@ export function mutateJson(text: string, seed: number, keys: readonly string[] =
     const named = all.filter((p) => keys.includes(String(p[p.length - 1])));
     const path = named.length > 0 && r() < 0.5 ? pick(r, named) : pick(r, all);
     const label = path.join(".") || "(root)";
-    switch (int(r, 8)) {
+    switch (intBelow(r, 8)) {
       case 0:
       case 1: {
         const n = pick(r, HUGE_NUMBERS);
@@ -181,15 +167,15 @@ export interface GgufSpec {
 
 /** A GGUF spec mutated structurally (counts, dims, types, keys), then written; or written and damaged. */
 export function mutateGguf(seedSpec: GgufSpec, seed: number): { bytes: Uint8Array; what: string[] } {
-  const r = rng(seed);
+  const r = prng(seed);
   const what: string[] = [];
   const spec: GgufSpec = { tensors: seedSpec.tensors.map((t) => ({ ...t, dims: [...t.dims] })), kv: seedSpec.kv.map(([k, v]) => [k, v]) };
-  const rounds = 1 + int(r, 3);
+  const rounds = 1 + intBelow(r, 3);
   let rawCounts: [number, bigint] | undefined;
   for (let k = 0; k < rounds; k++) {
-    switch (int(r, 8)) {
+    switch (intBelow(r, 8)) {
       case 0: {
-        const i = int(r, spec.kv.length);
+        const i = intBelow(r, spec.kv.length);
         const [key] = spec.kv[i]!;
         const v = pick<GgufTestValue>(r, [0, 1, 1025, 100_000, 2 ** 32 - 1, 10n ** 12n, 2n ** 63n, "llama", ""]);
         spec.kv[i] = [key, v];
@@ -205,7 +191,7 @@ export function mutateGguf(seedSpec: GgufSpec, seed: number): { bytes: Uint8Arra
       }
       case 2: {
         const t = pick(r, spec.tensors);
-        const d = int(r, t.dims.length);
+        const d = intBelow(r, t.dims.length);
         t.dims[d] = pick(r, [0, 2 ** 31, 2 ** 40, 2 ** 53, 3]);
         what.push(`${t.name} dim ${d} = ${t.dims[d]}`);
         break;
@@ -233,7 +219,7 @@ export function mutateGguf(seedSpec: GgufSpec, seed: number): { bytes: Uint8Arra
         what.push(`${rawCounts[0] === 8 ? "tensor" : "kv"} count = ${rawCounts[1]}`);
         break;
       default: {
-        const i = int(r, spec.kv.length);
+        const i = intBelow(r, spec.kv.length);
         spec.kv.splice(i, 1);
         what.push(`key ${i} deleted`);
       }
@@ -303,14 +289,14 @@ function pngBytes(chunks: readonly PngChunk[]): Uint8Array {
  * valid CRCs, chunks repeated or dropped, the data stream cut; for any format, byte damage.
  */
 export function mutateImage(seedBytes: Uint8Array, seed: number): { bytes: Uint8Array; what: string[] } {
-  const r = rng(seed);
+  const r = prng(seed);
   const what: string[] = [];
   const chunks = seedBytes[0] === 0x89 ? pngChunks(seedBytes) : undefined;
   if (!chunks || r() < 0.3) return { bytes: damageBytes(seedBytes, r, what), what };
   const ihdr = chunks.find((c) => c.type === "IHDR");
-  const rounds = 1 + int(r, 2);
+  const rounds = 1 + intBelow(r, 2);
   for (let k = 0; k < rounds; k++) {
-    switch (int(r, 6)) {
+    switch (intBelow(r, 6)) {
       case 0:
       case 1: {
         if (!ihdr) break;
@@ -338,7 +324,7 @@ export function mutateImage(seedBytes: Uint8Array, seed: number): { bytes: Uint8
         break;
       }
       case 4: {
-        const i = int(r, chunks.length);
+        const i = intBelow(r, chunks.length);
         what.push(`${chunks[i]!.type} dropped`);
         chunks.splice(i, 1);
         break;
@@ -346,7 +332,7 @@ export function mutateImage(seedBytes: Uint8Array, seed: number): { bytes: Uint8
       default: {
         const idat = chunks.find((c) => c.type === "IDAT");
         if (!idat) break;
-        const cut = int(r, idat.data.length);
+        const cut = intBelow(r, idat.data.length);
         idat.data = idat.data.slice(0, cut);
         what.push(`IDAT cut to ${cut}`);
       }

@@ -12,27 +12,20 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { isMainThread, workerData } from "node:worker_threads";
 import { tinyLlamaGguf, type GgufTensorSpec, type GgufTestValue } from "../src/formats/gguf-testing.js";
 import { mutateGguf, mutateImage, mutateJson, type GgufSpec } from "./format-mutators.js";
+import { CASE_LIMIT_MS, caseLimitMs, runCasesHere, runWatched, WATCHDOG_MS, type Outcome } from "./fuzz-harness.js";
 import { tempDir } from "./temp.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const FASHION = join(ROOT, "models/fashion-mobilenetv2");
 const SEED = Number(process.env["FUZZ_SEED"] ?? 20261203);
 const CASES = Number(process.env["FUZZ_CASES"] ?? 1000);
-const CASE_LIMIT_MS = 2000;
-const WATCHDOG_MS = 10_000;
-const WORKER_HEAP_MB = 1024;
 const FORMATS = ["gguf", "hub", "sidecar", "image"] as const;
 type Format = (typeof FORMATS)[number];
-
-function caseLimitMs(): number {
-  return CASE_LIMIT_MS * Math.max(1, loadavg()[0]! / availableParallelism());
-}
 
 /** The keys of an LLM config that decide the work (layers, sizes): mutated more often than the rest. */
 const CONFIG_KEYS = ["num_hidden_layers", "n_layer", "hidden_size", "n_embd", "vocab_size", "intermediate_size", "num_attention_heads", "n_head", "num_key_value_heads", "max_position_embeddings", "n_positions", "head_dim", "model_type"];
@@ -135,18 +128,9 @@ function loadSeeds(): Seeds {
   return { gguf: ggufSeeds(), sidecar: readFileSync(join(FASHION, "model.json"), "utf8"), images: imageSeeds() };
 }
 
-interface Outcome {
-  i: number;
-  what: string[];
-  ms: number;
-  result: "ok" | "typed" | "crash";
-  detail: string;
-}
-
 // ---- worker side ----
 if (!isMainThread && (workerData as { formatFuzz?: boolean })?.formatFuzz) {
   const { format, from, to, only } = workerData as { format: Format; from: number; to: number; only: number | undefined };
-  const { MemlensError } = await import("../src/errors.js");
   const { MemorySource } = await import("../src/formats/source.js");
   const { readGguf } = await import("../src/formats/gguf.js");
   const { readSafetensorsHeader } = await import("../src/formats/safetensors.js");
@@ -186,71 +170,12 @@ if (!isMainThread && (workerData as { formatFuzz?: boolean })?.formatFuzz) {
       }
     }
   };
-  for (let i = from; i < to; i++) {
-    if (only !== undefined && i !== only) continue;
-    const c = makeCase(format, i, seeds);
-    parentPort!.postMessage({ begin: i });
-    const t0 = performance.now();
-    let result: Outcome["result"] = "ok";
-    let detail = "";
-    try {
-      await run(c);
-    } catch (e) {
-      if (e instanceof MemlensError) {
-        result = "typed";
-        detail = e.message.slice(0, 200);
-      } else {
-        result = "crash";
-        detail = e instanceof Error ? `${e.name}: ${e.message.slice(0, 300)}\n${e.stack?.split("\n").slice(1, 6).join("\n")}` : String(e);
-      }
-    }
-    parentPort!.postMessage({ outcome: { i, what: c.what, ms: performance.now() - t0, result, detail } satisfies Outcome });
-  }
-  parentPort!.postMessage({ finished: true });
+  await runCasesHere(from, to, only, (i) => makeCase(format, i, seeds), run);
 }
 
 /** Cases [from, to) of one format in a worker; a hang or a heap blow-up is a failed outcome, then the rest go on. */
 function runWorker(format: Format, from: number, to: number, only: number | undefined): Promise<Outcome[]> {
-  return new Promise((resolve) => {
-    const outcomes: Outcome[] = [];
-    let current = from;
-    let timer: NodeJS.Timeout | undefined;
-    const start = (at: number) => {
-      if (at >= to) return resolve(outcomes);
-      const w = new Worker(new URL(import.meta.url), { workerData: { formatFuzz: true, format, from: at, to, only }, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
-      let done = false;
-      const fail = (why: string) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        outcomes.push({ i: current, what: makeCase(format, current, loadSeeds()).what, ms: WATCHDOG_MS, result: "crash", detail: why });
-        void w.terminate();
-        start(current + 1);
-      };
-      const arm = () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => fail(`no answer within ${WATCHDOG_MS} ms (hang)`), WATCHDOG_MS);
-      };
-      arm();
-      w.on("message", (m: { begin?: number; outcome?: Outcome; finished?: boolean }) => {
-        if (m.begin !== undefined) {
-          current = m.begin;
-          arm();
-        } else if (m.outcome) outcomes.push(m.outcome);
-        else if (m.finished) {
-          done = true;
-          clearTimeout(timer);
-          void w.terminate();
-          resolve(outcomes);
-        }
-      });
-      w.on("error", (e: Error) => fail(`worker died: ${e.message}`));
-      w.on("exit", (code) => {
-        if (!done) fail(`worker exited with code ${code}`);
-      });
-    };
-    start(from);
-  });
+  return runWatched<Outcome>(new URL(import.meta.url), (at) => ({ formatFuzz: true, format, from: at, to, only }), from, to, (i, why) => ({ i, what: makeCase(format, i, loadSeeds()).what, ms: WATCHDOG_MS, result: "crash", detail: why }));
 }
 
 if (isMainThread) {

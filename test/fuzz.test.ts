@@ -14,9 +14,10 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { isMainThread, workerData } from "node:worker_threads";
 import { mutate, parseTree } from "../src/formats/onnx/fuzzing.js";
 import { FIXTURES } from "../bench/shared.js";
+import { caseLimitMs, runCasesHere, runWatched, WATCHDOG_MS, type Outcome as CaseOutcome } from "./fuzz-harness.js";
 import { tempDir } from "./temp.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -25,20 +26,6 @@ const IN_PROCESS_CASES = 1000;
 const CLI_CASES = 50;
 /** A few more through `layers`, whose terminal table is a path of its own. */
 const CLI_LAYERS_CASES = 10;
-/** The contract: each case ends within this, on an otherwise idle machine. */
-const CASE_LIMIT_MS = 2000;
-/**
- * Wall time stretches when other processes share the cores (a parallel test run, a loaded CI box): the
- * limit is scaled by the run-queue length per core, never below the contract.
- */
-function caseLimitMs(): number {
-  return CASE_LIMIT_MS * Math.max(1, loadavg()[0]! / availableParallelism());
-}
-/** A worker silent for this long is hung: it is stopped and the case fails. */
-const WATCHDOG_MS = 10_000;
-/** A model that makes the reader allocate past this is an unbounded allocation. */
-const WORKER_HEAP_MB = 1024;
-
 function fixtures(): string[] {
   const out: string[] = [];
   for (const d of ["onnx-legacy", "onnx-dynamo"]) {
@@ -61,13 +48,9 @@ function caseBytes(files: string[], cache: Map<string, { bytes: Uint8Array; tree
   return { file, ...mutate(entry.bytes, entry.tree, SEED + i) };
 }
 
-interface Outcome {
-  i: number;
+/** An ONNX case's outcome also names the fixture it mutated. */
+interface Outcome extends CaseOutcome {
   file: string;
-  what: string[];
-  ms: number;
-  result: "ok" | "typed" | "crash";
-  detail: string;
 }
 
 // ---- worker side: run cases [from, to) and report each one ----
@@ -76,80 +59,24 @@ if (!isMainThread && (workerData as { fuzz?: boolean })?.fuzz) {
   const { openModel } = await import("../src/formats/index.js");
   const { MemorySource } = await import("../src/formats/source.js");
   const { analyzeModel } = await import("../src/analyze.js");
-  const { MemlensError } = await import("../src/errors.js");
   const files = fixtures();
   const cache = new Map();
-  for (let i = from; i < to; i++) {
-    if (only !== undefined && i !== only) continue;
-    const c = caseBytes(files, cache, i);
-    parentPort!.postMessage({ begin: i });
-    const t0 = performance.now();
-    let result: Outcome["result"] = "ok";
-    let detail = "";
-    try {
-      const model = openModel(new MemorySource(c.bytes, "fuzz.onnx"), "fuzz.onnx");
-      analyzeModel(model, { batch: 2 });
-    } catch (e) {
-      if (e instanceof MemlensError) {
-        result = "typed";
-        detail = e.message;
-      } else {
-        result = "crash";
-        detail = e instanceof Error ? `${e.name}: ${e.message}\n${e.stack?.split("\n").slice(1, 6).join("\n")}` : String(e);
-      }
-    }
-    const outcome: Outcome = { i, file: c.file, what: c.what, ms: performance.now() - t0, result, detail };
-    parentPort!.postMessage({ outcome });
-  }
-  parentPort!.postMessage({ finished: true });
+  await runCasesHere(
+    from,
+    to,
+    only,
+    (i) => caseBytes(files, cache, i),
+    (c) => analyzeModel(openModel(new MemorySource(c.bytes, "fuzz.onnx"), "fuzz.onnx"), { batch: 2 }),
+    (c) => ({ file: c.file }),
+  );
 }
 
 /** Run cases [from, to) in one worker; a hang or a heap blow-up becomes a failed outcome, then the rest go on. */
 function runWorker(from: number, to: number, only: number | undefined): Promise<Outcome[]> {
-  return new Promise((resolve) => {
-    const outcomes: Outcome[] = [];
-    let current = from;
-    let timer: NodeJS.Timeout | undefined;
-    const start = (at: number) => {
-      if (at >= to) return resolve(outcomes);
-      const w = new Worker(new URL(import.meta.url), {
-        workerData: { fuzz: true, from: at, to, only },
-        resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
-      });
-      let done = false;
-      const fail = (why: string) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        // Rebuild the case here (it is deterministic) so the failure names the file and the mutation.
-        const c = caseBytes(fixtures(), new Map(), current);
-        outcomes.push({ i: current, file: c.file, what: c.what, ms: WATCHDOG_MS, result: "crash", detail: why });
-        void w.terminate();
-        start(current + 1);
-      };
-      const arm = () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => fail(`no answer within ${WATCHDOG_MS} ms (hang)`), WATCHDOG_MS);
-      };
-      arm();
-      w.on("message", (m: { begin?: number; outcome?: Outcome; finished?: boolean }) => {
-        if (m.begin !== undefined) {
-          current = m.begin;
-          arm();
-        } else if (m.outcome) outcomes.push(m.outcome);
-        else if (m.finished) {
-          done = true;
-          clearTimeout(timer);
-          void w.terminate();
-          resolve(outcomes);
-        }
-      });
-      w.on("error", (e: Error) => fail(`worker died: ${e.message}`));
-      w.on("exit", (code) => {
-        if (!done) fail(`worker exited with code ${code}`);
-      });
-    };
-    start(from);
+  return runWatched<Outcome>(new URL(import.meta.url), (at) => ({ fuzz: true, from: at, to, only }), from, to, (i, why) => {
+    // Rebuild the case here (it is deterministic) so the failure names the file and the mutation.
+    const c = caseBytes(fixtures(), new Map(), i);
+    return { i, file: c.file, what: c.what, ms: WATCHDOG_MS, result: "crash", detail: why };
   });
 }
 

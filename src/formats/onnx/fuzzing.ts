@@ -19,9 +19,9 @@ export function prng(seed: number): () => number {
   };
 }
 
-type Rand = () => number;
-const pick = <T>(rand: Rand, xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
-const intBelow = (rand: Rand, n: number): number => Math.floor(rand() * n);
+export type Rand = () => number;
+export const pick = <T>(rand: Rand, xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+export const intBelow = (rand: Rand, n: number): number => Math.floor(rand() * n);
 
 type Field =
   | { field: number; wire: 0; value: bigint }
