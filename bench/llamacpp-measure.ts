@@ -12,12 +12,13 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { shapeGguf } from "../src/formats/gguf-models.js";
 import { ggufLayout, writeGgufChunks } from "../src/formats/gguf-writer.js";
+import { KV_CACHE_TYPES } from "../src/memory/llamacpp/settings.js";
 import { parseLlamaLog, type ParsedRun } from "./llamacpp-parse.js";
 import { BENCH_MODELS, HELDOUT_MODELS, HELDOUT_SETTINGS, settingFlags, settingsFor, type BenchModel, type LlamaSetting } from "./llamacpp-models.js";
 
 const OUT = "bench/out/llamacpp";
 /** ggml_type codes (ggml.h) of the KV cache types llama.cpp's -ctk/-ctv accept. */
-export const KV_TYPE_CODES: Record<string, number> = { f32: 0, f16: 1, q4_0: 2, q4_1: 3, q5_0: 6, q5_1: 7, q8_0: 8, iq4_nl: 20, bf16: 30 };
+export const KV_TYPE_CODES: Record<string, number> = Object.fromEntries(Object.entries(KV_CACHE_TYPES).map(([name, t]) => [name, t.code]));
 
 export interface GroundTruthRun {
   model: string;

@@ -3,6 +3,7 @@
  * their published GGUFs use, and llama.cpp settings as its command line spells them.
  */
 import { GGML, MODEL_SHAPES, type ModelShape, type TypePlan } from "../src/formats/gguf-models.js";
+import { LLAMACPP_DEFAULTS, type LlamaCppSettings } from "../src/memory/llamacpp/settings.js";
 
 export interface BenchModel {
   id: string;
@@ -29,21 +30,11 @@ export const BENCH_MODELS: BenchModel[] = [
   m("phi3-like", "f16", { weights: GGML.F16 }),
 ];
 
-/** A llama.cpp setting, as llama-cli/llama-server take it. */
-export interface LlamaSetting {
-  ctx: number;
-  parallel: number;
-  batch: number;
-  ubatch: number;
-  fa: "on" | "off" | "auto";
-  typeK: string;
-  typeV: string;
-  mmap: boolean;
-  kvUnified: boolean;
-  swaFull: boolean;
-}
+/** A measured llama.cpp setting: memlens's llama.cpp settings less the CPU variant and -ngl (CPU only here). */
+export type LlamaSetting = Omit<LlamaCppSettings, "cpu" | "gpuLayers">;
 
-export const DEFAULT_SETTING: LlamaSetting = { ctx: 4096, parallel: 1, batch: 2048, ubatch: 512, fa: "auto", typeK: "f16", typeV: "f16", mmap: true, kvUnified: false, swaFull: false };
+const { gpuLayers: _gpuLayers, ...cpuDefaults } = LLAMACPP_DEFAULTS;
+export const DEFAULT_SETTING: LlamaSetting = cpuDefaults;
 
 export function settingFlags(s: LlamaSetting): string {
   const parts = [`-c ${s.ctx}`];

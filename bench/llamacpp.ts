@@ -9,10 +9,11 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { readGguf } from "../src/formats/gguf.js";
-import { FileSource } from "../src/formats/source-node.js";
-import { estimateLlamaCpp } from "../src/memory/llamacpp/estimate.js";
-import type { LlamaCppSettings } from "../src/memory/llamacpp/settings.js";
+import type { LlamaBuffer } from "../src/memory/llamacpp/estimate.js";
+import { estimate } from "../src/pipeline/estimate.js";
+import type { EstimateSettings } from "../src/pipeline/settings.js";
+import type { GgufSource } from "../src/pipeline/source.js";
+import { openGguf } from "../src/pipeline/source-node.js";
 import { BENCH_MODELS, HELDOUT_MODELS, type LlamaSetting } from "./llamacpp-models.js";
 import { ensureGguf, measureAll, type GroundTruth, type GroundTruthRun } from "./llamacpp-measure.js";
 
@@ -41,22 +42,22 @@ export function logRounded(bytes: number): number {
   return r / 100;
 }
 
-function settingsOf(s: LlamaSetting): LlamaCppSettings {
-  return { ...s, gpuLayers: 0, cpu: "avx512" };
+/** A measured setting as memlens's one settings object: the CPU backend measured (AVX-512: CPU_REPACK), no GPU. */
+export function benchSettings(s: LlamaSetting): EstimateSettings {
+  return { runtime: "llama.cpp", device: "cpu", cpu: "avx512", llamacpp: { ...s, gpuLayers: 0 } };
+}
+
+/** What the bench compares, from the one pipeline's Report (memory.buffers, memory.rss). */
+export function benchEstimate(source: GgufSource, s: LlamaSetting): { buffers: LlamaBuffer[]; rss: { afterLoad: number; afterContext: number } } {
+  const m = estimate(source, benchSettings(s)).memory!;
+  return { buffers: m["buffers"] as LlamaBuffer[], rss: m["rss"] as { afterLoad: number; afterContext: number } };
 }
 
 export function compareRun(run: GroundTruthRun): Row[] {
   const model = [...BENCH_MODELS, ...HELDOUT_MODELS].find((m) => m.id === run.model);
   if (!model) throw new Error(`unknown bench model ${run.model}`);
   const { path } = ensureGguf(model);
-  const src = new FileSource(path);
-  let g;
-  try {
-    g = readGguf(src);
-  } finally {
-    src.close();
-  }
-  const est = estimateLlamaCpp(g, run.fileBytes, settingsOf(run.setting));
+  const est = benchEstimate({ ...openGguf(path), fileBytes: run.fileBytes }, run.setting);
   const rows: Row[] = [];
   const peer = "error" in run.peer ? undefined : run.peer;
   const measured = run.measured.buffers;

@@ -13,7 +13,7 @@ import { SCHEMA, type Layer, type ModelSummary, type Report, type Settings } fro
 import { findRuntime } from "./memory/runtimes.js";
 import { checkRuntimeChoice } from "./memory/runtime-table.js";
 import type { MemoryResult, MemorySettings } from "./memory/profile.js";
-import { hostCpu, type CpuIsa } from "./memory/cpu.js";
+import { cpuChoice, type CpuIsa } from "./memory/cpu.js";
 import { weightTotals } from "./graph/weights.js";
 import { positionLimit } from "./graph/position-limit.js";
 
@@ -189,9 +189,7 @@ export function analyzeModel(model: Model, opts: AnalyzeOptions = {}): Analysis 
 
 /** The CPU named in every report: --cpu as given, else this machine's (generic where it cannot tell). */
 function cpuSettings(cpu: CpuIsa | undefined): Pick<Settings, "cpu" | "cpuFrom"> {
-  if (cpu !== undefined) return { cpu, cpuFrom: "--cpu" };
-  const h = hostCpu();
-  return { cpu: h.isa, cpuFrom: h.isa === "generic" ? `this machine: ${h.source}` : `${h.model || "this machine"} (this machine)` };
+  return cpuChoice(cpu);
 }
 
 function memorySettings(opts: AnalyzeOptions, settings: Settings): MemorySettings {

@@ -8,9 +8,10 @@ import { headerSource } from "../src/formats/gguf-writer.js";
 import { GGML, MODEL_SHAPES, shapeGguf } from "../src/formats/gguf-models.js";
 import { BENCH_MODELS, HELDOUT_MODELS } from "../bench/llamacpp-models.js";
 import type { GroundTruth } from "../bench/llamacpp-measure.js";
-import { logRounded } from "../bench/llamacpp.js";
+import { benchEstimate, logRounded } from "../bench/llamacpp.js";
 import { estimateLlamaCpp } from "../src/memory/llamacpp/estimate.js";
 import { LLAMACPP_DEFAULTS, parseLlamaFlags } from "../src/memory/llamacpp/settings.js";
+import { llamaCppSettingsOf } from "../src/pipeline/settings.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const MiB = 2 ** 20;
@@ -35,7 +36,8 @@ test("every measured llama.cpp setting: model, KV and output buffers equal llama
       g = readGguf(headerSource(shapeGguf(model.shape, model.plan), run.file));
       headers.set(model.id, g);
     }
-    const est = estimateLlamaCpp(g, run.fileBytes, { ...run.setting, gpuLayers: 0, cpu: "avx512" });
+    // Through the one pipeline, as analyze runs it: a GGUF source at the setting's flags.
+    const est = benchEstimate({ kind: "gguf", file: run.file, header: g, fileBytes: run.fileBytes }, run.setting);
     const what = `${run.model} ${run.flags}`;
     for (const kind of ["model", "kv", "output"] as const) {
       const measured = run.measured.buffers.filter((b) => b.kind === kind).map((b) => `${b.buffer}=${b.mib}`);
@@ -49,13 +51,28 @@ test("every measured llama.cpp setting: model, KV and output buffers equal llama
 });
 
 test("llama.cpp's flags parse as llama.cpp spells them, and the rest is left for memlens", () => {
-  const { settings, rest, given } = parseLlamaFlags(["m.gguf", "-c", "8192", "-np", "2", "--ubatch-size=256", "-fa", "on", "-ctk", "q8_0", "-ctv", "q4_0", "--no-mmap", "-ngl", "all", "--kv-unified", "--swa-full", "--json"], "avx2");
+  const { flags, rest } = parseLlamaFlags(["m.gguf", "-c", "8192", "-np", "2", "--ubatch-size=256", "-fa", "on", "-ctk", "q8_0", "-ctv", "q4_0", "--no-mmap", "-ngl", "all", "--kv-unified", "--swa-full", "--json"]);
   assert.deepEqual(rest, ["m.gguf", "--json"]);
-  assert.deepEqual(settings, { ...LLAMACPP_DEFAULTS, ctx: 8192, parallel: 2, ubatch: 256, fa: "on", typeK: "q8_0", typeV: "q4_0", mmap: false, gpuLayers: "all", kvUnified: true, swaFull: true, cpu: "avx2" });
-  assert.ok(given.includes("ctx-size") && given.includes("no-mmap"));
-  assert.throws(() => parseLlamaFlags(["-fa", "maybe"], "avx2"), /on, off or auto/);
-  assert.throws(() => parseLlamaFlags(["-ctk", "q3_k"], "avx2"), /KV cache types/);
-  assert.throws(() => parseLlamaFlags(["-c"], "avx2"), /needs a value/);
+  // Only what was given: the rest takes llama.cpp's defaults in the one settings object (pipeline/settings.ts).
+  assert.deepEqual(flags, { ctx: 8192, parallel: 2, ubatch: 256, fa: "on", typeK: "q8_0", typeV: "q4_0", mmap: false, gpuLayers: "all", kvUnified: true, swaFull: true });
+  const w: string[] = [];
+  const choice = llamaCppSettingsOf({ llamacpp: flags, device: "rtx4090", cpu: "avx2" }, w);
+  assert.deepEqual(choice.settings, { ...LLAMACPP_DEFAULTS, ...flags, cpu: "avx2" });
+  assert.ok(choice.ctxGiven && choice.nglGiven);
+  assert.deepEqual(w, []);
+  // The page's way: the context as the `ctx` dimension, the sequences as the batch; a GPU takes every layer.
+  const page = llamaCppSettingsOf({ dims: { ctx: 2048 }, batch: 3, device: "rtx4090", cpu: "avx2" }, []);
+  assert.equal(page.settings.ctx, 2048);
+  assert.equal(page.settings.parallel, 3);
+  assert.equal(page.settings.gpuLayers, "all");
+  const unset: string[] = [];
+  assert.equal(llamaCppSettingsOf({ cpu: "avx2" }, unset).settings.ctx, LLAMACPP_DEFAULTS.ctx);
+  assert.match(unset[0] ?? "", /context not set: using -c 4096/);
+  assert.throws(() => llamaCppSettingsOf({ llamacpp: { gpuLayers: 4 } }, []), /name one with --device/);
+  assert.throws(() => llamaCppSettingsOf({ dtype: "fp16" }, []), /GGUF's own tensor types/);
+  assert.throws(() => parseLlamaFlags(["-fa", "maybe"]), /on, off or auto/);
+  assert.throws(() => parseLlamaFlags(["-ctk", "q3_k"]), /KV cache types/);
+  assert.throws(() => parseLlamaFlags(["-c"]), /needs a value/);
 });
 
 test("the CPU variant decides the repacking: AMX and CPU_REPACK buffers, none for a generic CPU", () => {

@@ -107,8 +107,8 @@ test("config.json with safetensors: the architecture from the config, counts fro
 
 test("config.json alone: parameters from the architecture", async () => {
   const loaded = await loadFiles([new File([JSON.stringify(GPT2_CONFIG)], "config.json")]);
-  assert.equal(loaded.kind !== "onnx" && loaded.llm.format, "hf-config");
-  assert.ok(loaded.kind !== "onnx" && loaded.llm.parameters > 100_000_000);
+  assert.equal(loaded.kind === "transformer" && loaded.llm.format, "hf-config");
+  assert.ok(loaded.kind === "transformer" && loaded.llm.parameters > 100_000_000);
 });
 
 test("what the page cannot analyse is refused with a reason", async () => {

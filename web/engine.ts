@@ -10,17 +10,15 @@ import { analyzeOptionsOf, DEFAULTS, type EstimateSettings } from "../src/pipeli
 import { sourceName } from "../src/pipeline/source.js";
 import type { Report } from "../src/contract/report.js";
 import type { CpuIsa } from "../src/memory/cpu.js";
-import { largestCapacity, sweep, sweepSteps, type SweepStep } from "../src/pipeline/sweep.js";
-import { findDevice } from "../src/memory/devices.js";
-import { llamaCppReport } from "../src/memory/llamacpp/report.js";
-import { LLAMACPP_DEFAULTS, type LlamaCppSettings } from "../src/memory/llamacpp/settings.js";
+import { sweep, type SweepStep } from "../src/pipeline/sweep.js";
+import { LLAMACPP_DEFAULTS } from "../src/memory/llamacpp/settings.js";
 import { symbolsOf } from "../src/sym/expr.js";
 import { loadFiles, type Loaded } from "./files.js";
 import { browserCheck } from "../src/memory/browser.js";
 import type { WebGpuLimits } from "../src/memory/ort-webgpu/limits.js";
 
-/** A GGUF's context on the page when none is set (llama-server's usual -c). */
-export const DEFAULT_LLAMACPP_CTX = 4096;
+/** A GGUF's context on the page when none is set: the one memlens's llama.cpp estimate takes (pipeline/settings.ts). */
+export const DEFAULT_LLAMACPP_CTX = LLAMACPP_DEFAULTS.ctx;
 
 export interface PageSettings {
   batch: number;
@@ -67,7 +65,7 @@ export function settableSymbols(loaded: Loaded): string[] {
 }
 
 export function analyse(loaded: Loaded, s: PageSettings): { report: Report; sweep: Generator<SweepStep> } {
-  if (loaded.kind === "gguf" && loaded.gguf && s.runtime === "llama.cpp") return llamaCppPage(loaded.llm.file, loaded.gguf, s);
+  if (loaded.kind === "gguf" && s.runtime === "llama.cpp") return llamaCppPage(loaded, s);
   const settings: EstimateSettings = { batch: s.batch, dims: s.dims, dtype: s.dtype, runtime: s.runtime, device: s.device, mode: s.mode, attn: s.attn, ...(s.cpu ? { cpu: s.cpu } : {}), ...(s.newTokens !== undefined ? { newTokens: s.newTokens } : {}) };
   if (loaded.kind !== "onnx") return { report: estimate(loaded, settings), sweep: sweep(loaded, settings) };
   if (s.mode !== "inference") throw new Error(`mode ${s.mode}: an ONNX graph is analysed for inference here (generate: choose the model's config.json)`);
@@ -81,15 +79,13 @@ export function analyse(loaded: Loaded, s: PageSettings): { report: Report; swee
   return { report, sweep: sweep(loaded, settings) };
 }
 
-/** A GGUF on llama.cpp: its buffers at the page's context (`ctx`), sequences (the batch) and device. */
-function llamaCppPage(file: string, gguf: NonNullable<Extract<Loaded, { kind: "gguf" }>["gguf"]>, s: PageSettings): { report: Report; sweep: Generator<SweepStep> } {
-  const device = findDevice(s.device);
-  if (!device) throw new Error(`device ${s.device}: unknown`);
-  const settings: LlamaCppSettings = { ...LLAMACPP_DEFAULTS, ctx: s.dims["ctx"] ?? DEFAULT_LLAMACPP_CTX, parallel: s.batch, cpu: s.cpu ?? "generic", gpuLayers: device.capacity.value !== null ? "all" : 0 };
-  const at = (parallel: number) => llamaCppReport({ file, gguf: gguf.header, fileBytes: gguf.fileBytes, settings: { ...settings, parallel }, device, cpuFrom: "the page's CPU choice", warnings: [] }).report;
-  const report = at(s.batch);
-  if (s.dims["ctx"] === undefined) report.warnings.unshift(`context not set: using -c ${DEFAULT_LLAMACPP_CTX} (set ctx)`);
-  return { report, sweep: sweepSteps((n) => at(n).memory, largestCapacity(), "llama.cpp") };
+/**
+ * A GGUF on llama.cpp: its buffers at the page's context (`ctx`, llama.cpp's -c), sequences (the batch, -np) and
+ * device, through the one pipeline; the sweep is over the sequences. Its own tensor types run (no --dtype).
+ */
+function llamaCppPage(loaded: Extract<Loaded, { kind: "gguf" }>, s: PageSettings): { report: Report; sweep: Generator<SweepStep> } {
+  const settings: EstimateSettings = { batch: s.batch, dims: s.dims, runtime: "llama.cpp", device: s.device, mode: s.mode, ...(s.cpu ? { cpu: s.cpu } : {}) };
+  return { report: estimate(loaded, settings), sweep: sweep(loaded, settings) };
 }
 
 /**

@@ -14,7 +14,7 @@ import { readSafetensorsHeader, MAX_HEADER_BYTES } from "../src/formats/safetens
 import { MemorySource, type ByteSource } from "../src/formats/source.js";
 import type { Model } from "../src/graph/ir.js";
 import { readGguf } from "../src/formats/gguf.js";
-import { describeGguf, describeHub, type LlmSource } from "../src/llm/describe.js";
+import { describeHub, type LlmSource } from "../src/llm/describe.js";
 
 /** External tensors at most this big are read up front: the shape engine reads values of small constants only. */
 const EXTERNAL_PRELOAD_BYTES = 1 << 20;
@@ -34,7 +34,7 @@ export async function loadFiles(files: readonly File[], openOnnx?: (file: File) 
   if (c.kind === "gguf") {
     const gguf = file(c.file);
     const header = await ggufHeader(gguf);
-    return { kind: "gguf", llm: describeGguf(header, c.file), gguf: { header, fileBytes: gguf.size } };
+    return { kind: "gguf", file: c.file, header, fileBytes: gguf.size };
   }
   return { kind: "transformer", llm: await loadLlm(file(c.config), c.safetensors.map(file)) };
 }

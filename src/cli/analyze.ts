@@ -14,11 +14,7 @@ export default defineCommand({
     // Each path imports only what it runs: an LLM config never loads the ONNX shape engine, and back.
     // MODEL by what is there (a folder's model, a file's first bytes), not by its name.
     const target = resolveModelPath(args.model);
-    const { usesLlamaCpp } = await import("./llamacpp.js");
-    if (usesLlamaCpp(target.path, args, rawArgs)) {
-      const { analyzeLlamaCppCli } = await import("./llamacpp.js");
-      return analyzeLlamaCppCli(target.path, args, rawArgs);
-    }
+    // An LLM (config.json, safetensors) or a GGUF: on llama.cpp unless --runtime says otherwise.
     if (target.kind === "llm") {
       const { analyzeLlmCli } = await import("./llm.js");
       return analyzeLlmCli(target.path, args, rawArgs);

@@ -1,11 +1,11 @@
 import { defineCommand } from "citty";
 import { UsageError } from "../errors.js";
 import { llmInputFiles } from "../llm/source.js";
-import { estimate } from "../pipeline/estimate.js";
+import { estimate, onLlamaCpp } from "../pipeline/estimate.js";
 import { fit, MAX_SEARCH } from "../pipeline/fit.js";
 import { withAxis } from "../pipeline/kind.js";
 import { llmSettingsOf } from "../pipeline/settings.js";
-import { sourceName } from "../pipeline/source.js";
+import { eagerSource, sourceName } from "../pipeline/source.js";
 import { openSource } from "../pipeline/source-node.js";
 import { onnxInputFiles } from "../quantize/save.js";
 import { bytes } from "../report/format.js";
@@ -21,15 +21,20 @@ export default defineCommand({
   async run({ args, rawArgs }) {
     const solve = args.solve === "seq" ? "seq" : args.solve === "batch" || args.solve === undefined ? "batch" : undefined;
     if (!solve) throw new UsageError(`--solve must be batch or seq, got '${String(args.solve)}'`);
-    const { usesLlamaCpp, fitLlamaCppCli } = await import("./llamacpp.js");
     const { resolveModelPath } = await import("./model-path.js");
     const target = resolveModelPath(args.model);
     const path = target.path;
-    if (usesLlamaCpp(path, args, rawArgs)) return fitLlamaCppCli(path, args, rawArgs);
-    const source = openSource(path, target.kind === "llm");
+    const opened = openSource(path, target.kind === "llm");
+    const settings = cliSettings(args, rawArgs);
+    const gguf = onLlamaCpp(opened, settings);
+    if (gguf) {
+      // llama.cpp's --fit: the context and the layers on the GPU, every buffer of the plan (cli/llamacpp.ts prints it).
+      const { printLlamaCppFit } = await import("./llamacpp.js");
+      return printLlamaCppFit(gguf.file, fit(gguf, settings, solve), args["json"] === true);
+    }
+    const source = opened.kind === "gguf" ? eagerSource(opened) : opened;
     const files = reportFiles(args, rawArgs, source.kind === "onnx" ? onnxInputFiles(path, source.model) : llmInputFiles(path));
     checkReportFiles(files);
-    const settings = cliSettings(args, rawArgs);
     const warnings: string[] = [];
     // The defaults a transformer's estimate takes (the prompt length) are said once, not at every search step.
     if (source.kind !== "onnx") llmSettingsOf(settings, source.llm.arch, warnings, settings.mode === "train");

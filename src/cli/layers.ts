@@ -12,23 +12,22 @@ export default defineCommand({
   async run({ args, rawArgs }) {
     // The same MODEL as analyze and fit: an LLM's layers are its eager ops (src/llm/), an ONNX model's its nodes.
     const target = resolveModelPath(args.model);
-    // A GGUF on llama.cpp (its default runtime) holds tensors but no graph: its per-buffer view is analyze's.
-    // With --runtime pytorch-cuda it is the architecture's eager ops, like its config.json.
-    const { usesLlamaCpp } = await import("./llamacpp.js");
-    if (usesLlamaCpp(target.path, args, rawArgs)) throw new UsageError(`${args.model}: a GGUF file has no graph to list layer by layer on llama.cpp; memlens analyze shows llama.cpp's buffers for it (layers --runtime pytorch-cuda lists the architecture's eager ops)`);
     let report: Report;
     if (target.kind === "llm") {
-      const [{ architecturePipeline }, { openSource }, { llmInputFiles }, { cliSettings }] = await Promise.all([
-        import("../pipeline/architecture.js"),
+      const [{ estimate, onLlamaCpp }, { openSource }, { llmInputFiles }, { cliSettings }] = await Promise.all([
+        import("../pipeline/estimate.js"),
         import("../pipeline/source-node.js"),
         import("../llm/source.js"),
         import("./options.js"),
       ]);
+      const settings = cliSettings(args, rawArgs);
+      const source = openSource(target.path, true);
+      // A GGUF on llama.cpp (its default runtime) holds tensors but no graph: its per-buffer view is analyze's.
+      // With --runtime pytorch-cuda it is the architecture's eager ops, like its config.json.
+      if (onLlamaCpp(source, settings)) throw new UsageError(`${args.model}: a GGUF file has no graph to list layer by layer on llama.cpp; memlens analyze shows llama.cpp's buffers for it (layers --runtime pytorch-cuda lists the architecture's eager ops)`);
       const files = reportFiles(args, rawArgs, llmInputFiles(target.path));
       checkReportFiles(files);
-      const source = openSource(target.path, true);
-      if (source.kind === "onnx") throw new Error("unreachable: an LLM path opened as ONNX");
-      report = architecturePipeline.estimate(source, cliSettings(args, rawArgs));
+      report = estimate(source, settings);
       return print(report, args.json === true, files);
     }
     const [{ analyzeModel }, { loadForCli }, { onnxInputFiles }] = await Promise.all([import("../analyze.js"), import("./load.js"), import("../quantize/save.js")]);

@@ -1,9 +1,11 @@
 /**
  * analyze for LLMs given as a hub folder, config.json, safetensors or GGUF (no ONNX graph): the one pipeline
- * (pipeline/estimate.ts) with the CLI's settings. Same Report, same renderers, same JSON contract as ONNX models.
+ * (pipeline/estimate.ts) with the CLI's settings; a GGUF runs on llama.cpp unless --runtime says otherwise. Same
+ * Report, same renderers, same JSON contract as ONNX models.
  */
 import { llmInputFiles } from "../llm/source.js";
-import { architecturePipeline } from "../pipeline/architecture.js";
+import { estimate, onLlamaCpp } from "../pipeline/estimate.js";
+import { eagerSource, type ModelSource } from "../pipeline/source.js";
 import { openSource } from "../pipeline/source-node.js";
 import { renderExplanation } from "../report/explain.js";
 import { UsageError } from "../errors.js";
@@ -14,14 +16,21 @@ import { checkReportFiles, reportFiles, writeReportFiles } from "./report-files.
 export async function analyzeLlmCli(path: string, args: Record<string, unknown>, rawArgs: readonly string[]): Promise<void> {
   const files = reportFiles(args, rawArgs, llmInputFiles(path));
   checkReportFiles(files);
-  const source = openSource(path, true);
-  if (source.kind === "onnx") throw new Error("unreachable: an LLM path opened as ONNX");
+  const opened = openSource(path, true);
+  if (opened.kind === "onnx") throw new Error("unreachable: an LLM path opened as ONNX");
   const settings = cliSettings(args, rawArgs);
-  const eos = eosOf(args, source.llm.arch.eos);
-  source.llm = { ...source.llm, arch: { ...source.llm.arch, eos } };
-  const notes = generateNotes(settings, eos);
-  // The architecture's own pipeline module (what pipeline/estimate.ts dispatches to): the shape engine never loads.
-  const report = architecturePipeline.estimate(source, settings);
+  let source: ModelSource;
+  let notes: string[] = [];
+  const gguf = onLlamaCpp(opened, settings);
+  if (gguf) source = gguf;
+  else {
+    const eager = eagerSource(opened);
+    const eos = eosOf(args, eager.llm.arch.eos);
+    source = { ...eager, llm: { ...eager.llm, arch: { ...eager.llm.arch, eos } } };
+    notes = generateNotes(settings, eos);
+  }
+  // The architecture and llama.cpp pipelines never load the ONNX shape engine.
+  const report = estimate(source, settings);
   report.warnings.unshift(...notes);
   printOut(args["json"] && files.json === undefined ? JSON.stringify(report) + "\n" : renderExplanation(report));
   // The batch/context sweeps are inference estimates: a training report is written without them.

@@ -8,6 +8,7 @@ import type { TrainSettings } from "../memory/train/report.js";
 import { CPU_ISAS, parseCpuIsa } from "../memory/cpu.js";
 import { WEBGPU_PRESET_NAMES, parseWebGpuLimits, webGpuPreset, type WebGpuLimits } from "../memory/ort-webgpu/limits.js";
 import { FileSource } from "../formats/source-node.js";
+import { parseLlamaFlags } from "../memory/llamacpp/settings.js";
 import { DEVICES } from "../memory/devices.js";
 import { ALL_DTYPES, devicesFor, MODES, RUNTIME_IDS, runtimeSpec, type RuntimeSpec } from "../memory/runtime-table.js";
 
@@ -195,11 +196,16 @@ function given(rawArgs: readonly string[], name: string): boolean {
 
 /**
  * The command line as one EstimateSettings, for every kind of model. --dtype only when given: a transformer's
- * default is its checkpoint's type (an ONNX graph's, fp32, is the same either way).
+ * default is its checkpoint's type (an ONNX graph's, fp32, is the same either way). --runtime only when given:
+ * each kind of model has its default (a GGUF runs on llama.cpp). llama.cpp's own flags (-c, -ngl, ...) as
+ * given; cli/main.ts admits them only beside a .gguf.
  */
 export function cliSettings(args: Record<string, unknown>, rawArgs: readonly string[]): EstimateSettings {
   const s: EstimateSettings = analyzeOptions(args, rawArgs);
   if (!given(rawArgs, "dtype")) delete s.dtype;
+  if (!given(rawArgs, "runtime")) delete s.runtime;
+  const { flags } = parseLlamaFlags(rawArgs);
+  if (Object.keys(flags).length > 0) s.llamacpp = flags;
   const newTokens = positiveInt(args["new-tokens"] as string | undefined, "--new-tokens");
   if (newTokens !== undefined) s.newTokens = newTokens;
   const minNewTokens = positiveInt(args["min-new-tokens"] as string | undefined, "--min-new-tokens");

@@ -84,3 +84,10 @@ function probeHost(): HostCpu {
     return generic("/proc/cpuinfo could not be read");
   }
 }
+
+/** The CPU a report names: --cpu as given, else this machine's (generic where it cannot tell), and where it came from. */
+export function cpuChoice(cpu: CpuIsa | undefined): { cpu: CpuIsa; cpuFrom: string } {
+  if (cpu !== undefined) return { cpu, cpuFrom: "--cpu" };
+  const h = hostCpu();
+  return { cpu: h.isa, cpuFrom: h.isa === "generic" ? `this machine: ${h.source}` : `${h.model || "this machine"} (this machine)` };
+}

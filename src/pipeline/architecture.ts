@@ -1,6 +1,6 @@
 /**
- * The pipeline for a transformer architecture (config.json, safetensors headers) or a GGUF file: the
- * architecture's eager program through the caching allocator (llm/estimate.ts, llm/train.ts). It never loads the
+ * The pipeline for a transformer architecture (config.json, safetensors headers, or a GGUF's metadata on
+ * --runtime pytorch-cuda: pipeline/source.ts eagerSource): the architecture's eager program through the caching allocator (llm/estimate.ts, llm/train.ts). It never loads the
  * ONNX shape engine.
  */
 import type { Report } from "../contract/report.js";
@@ -12,10 +12,10 @@ import { runtimeFor } from "./runtime-check.js";
 import { llmSettingsOf, llmTrainSettingsOf } from "./settings.js";
 import type { ArchitectureSource } from "./source.js";
 
-/** The runtime this module estimates for; llama.cpp's GGUF path is its own (cli/llamacpp.ts, memory/llamacpp). */
+/** The runtime this module estimates for: eager PyTorch (a GGUF on llama.cpp is pipeline/llamacpp.ts's). */
 function eagerRuntime(source: ArchitectureSource, id: string | undefined): void {
   const runtime = runtimeFor(source.kind, id);
-  if (runtime !== "pytorch-cuda") throw new UsageError(`--runtime ${runtime}: a ${source.kind === "gguf" ? "GGUF file" : "transformer"} on ${runtime} is estimated by 'memlens analyze/fit' (cli/llamacpp.ts), not through this entry point yet`);
+  if (runtime !== "pytorch-cuda") throw new UsageError(`--runtime ${runtime}: a transformer architecture is estimated as eager PyTorch (pytorch-cuda) only`);
 }
 
 export const architecturePipeline: KindPipeline<ArchitectureSource> = {

@@ -6,9 +6,10 @@ import { UsageError } from "../errors.js";
 import { findDevice } from "../memory/devices.js";
 import { largestThatFits } from "../memory/fit-search.js";
 import { OutOfMemory } from "../memory/torch/caching-allocator.js";
-import { memoryAt, type Axis } from "./estimate.js";
+import { memoryAt, onLlamaCpp, type Axis } from "./estimate.js";
+import { fitLlamaCpp, type LlamaCppPlan } from "./llamacpp-fit.js";
 import { DEFAULTS, llmSettingsOf, type EstimateSettings } from "./settings.js";
-import type { ModelSource } from "./source.js";
+import { eagerSource, type ModelSource } from "./source.js";
 import { positionLimit, type PositionLimit } from "../graph/position-limit.js";
 import { symbolsOf } from "../sym/expr.js";
 
@@ -26,9 +27,22 @@ export interface FitResult {
   bounded: boolean;
   /** --solve seq on an ONNX graph: the position table that caps the search (graph/position-limit.ts). */
   positions?: PositionLimit;
+  /** A GGUF on llama.cpp: the plan llama.cpp's --fit would choose (llamacpp-fit.ts); `max` is its context. */
+  llamacpp?: LlamaCppPlan;
 }
 
+/**
+ * The largest value of `axis` that fits. A GGUF on llama.cpp is fitted as llama.cpp's --fit does (the context
+ * and the layers on the GPU, whichever the user left unset), whatever the axis.
+ */
 export function fit(source: ModelSource, settings: EstimateSettings, axis: Axis): FitResult {
+  const gguf = onLlamaCpp(source, settings);
+  if (gguf) {
+    const r = fitLlamaCpp(gguf, settings);
+    const m = r.llamacpp.report?.memory;
+    return { device: r.device, capacity: r.capacity, max: m ? Number((m["llamacpp"] as Record<string, unknown>)["nCtx"]) : 0, total: m?.total ?? 0, bounded: false, llamacpp: r.llamacpp };
+  }
+  if (source.kind === "gguf") return fit(eagerSource(source), settings, axis);
   const deviceId = settings.device ?? DEFAULTS.device;
   const device = findDevice(deviceId);
   if (!device) throw new UsageError(`--device ${deviceId}: unknown device`);

@@ -25,7 +25,8 @@ test("every runtime in the table declares the kinds of model it takes, and the p
     assert.ok(r.sources.length > 0, r.id);
     for (const k of r.sources) assert.ok(SOURCE_KINDS.includes(k), `${r.id}: ${k}`);
   }
-  assert.equal(runtimeFor("gguf", undefined), DEFAULTS.runtime);
+  assert.equal(runtimeFor("gguf", undefined), "llama.cpp", "a GGUF runs on llama.cpp unless another runtime is chosen");
+  assert.equal(runtimeFor("onnx", undefined), DEFAULTS.runtime);
   assert.equal(runtimeFor("transformer", "pytorch-cuda"), "pytorch-cuda");
   assert.throws(() => runtimeFor("transformer", "ort-cpu"), /--runtime ort-cpu: config\.json\/safetensors models are not estimated for it \(it takes ONNX graphs\)/);
   assert.throws(() => runtimeFor("onnx", "nope"), /no memory profile/);
@@ -49,4 +50,29 @@ test("one set of defaults for transformers: the prompt, the new tokens, the chec
   assert.throws(() => llmSettingsOf({ attn: "paged" }, arch, []), /--attn paged/);
   assert.equal(eagerDType("half", "transformers"), "fp16");
   assert.throws(() => eagerDType("int8", "transformers"), /--dtype int8: transformers run fp32, fp16 or bf16/);
+});
+
+test("a GGUF through the one estimate: llama.cpp by default with its flags, eager PyTorch when chosen, fit and sweep", async () => {
+  const { ggufFuzzSeeds } = await import("../formats/gguf-models.js");
+  const { readGguf } = await import("../formats/gguf.js");
+  const { MemorySource } = await import("../formats/source.js");
+  const { estimate } = await import("./estimate.js");
+  const { fit } = await import("./fit.js");
+  const { sweep } = await import("./sweep.js");
+  const seed = ggufFuzzSeeds().find((s) => s.name.startsWith("llama2-like"))!;
+  const source = { kind: "gguf" as const, file: seed.name, header: readGguf(new MemorySource(seed.bytes)), fileBytes: seed.bytes.length };
+  const r = estimate(source, { cpu: "avx2", llamacpp: { ctx: 1024, parallel: 2 } });
+  assert.equal(r.settings.runtime, "llama.cpp");
+  assert.equal((r.memory!["llamacpp"] as { nCtx: number }).nCtx, 1024);
+  assert.equal(r.settings.batch, 2, "-np: the sequences");
+  assert.equal(estimate(source, { runtime: "pytorch-cuda", dims: { seq: 64 } }).settings.runtime, "pytorch-cuda");
+  assert.throws(() => estimate(source, { runtime: "ort-cpu" }), /GGUF files are not estimated for it/);
+  // fit as llama.cpp's --fit: every layer on the GPU and the largest context, every buffer of the plan.
+  const f = fit(source, { device: "rtx4090", cpu: "avx2" }, "seq");
+  assert.ok(f.llamacpp?.fits && f.llamacpp.plan?.gpuLayers === "all" && f.total <= f.capacity - f.llamacpp.margin);
+  assert.equal(f.max, f.llamacpp.plan?.ctx);
+  // The batch axis is llama.cpp's -np: -c split into per-sequence streams changes the compute graph's K·Q.
+  const totals = [...sweep(source, { cpu: "avx2", llamacpp: { ctx: 1024 } }, "batch")].slice(0, 4).map((s) => ("point" in s ? s.point.total : NaN));
+  assert.equal(totals.length, 4);
+  assert.ok(totals.every((t) => t > 0) && new Set(totals).size === 4, totals.join(", "));
 });

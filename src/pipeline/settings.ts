@@ -9,6 +9,11 @@ import { parseDType } from "../graph/dtype.js";
 import type { LlmSettings } from "../llm/estimate.js";
 import type { AttnImpl } from "../llm/program.js";
 import type { LlmTrainSettings } from "../llm/train.js";
+import type { SourceKind } from "../contract/source.js";
+import { cpuChoice } from "../memory/cpu.js";
+import { findDevice, type Device } from "../memory/devices.js";
+import { LLAMACPP_DEFAULTS, type LlamaCppFlags, type LlamaCppSettings } from "../memory/llamacpp/settings.js";
+import { runtimeSpec } from "../memory/runtime-table.js";
 
 export const DEFAULTS = {
   batch: 1,
@@ -21,6 +26,9 @@ export const DEFAULTS = {
   /** Tokens `--mode generate` decodes when none is given. */
   newTokens: 128,
 } as const;
+
+/** The runtime each kind of model gets when none is chosen: a GGUF file runs on llama.cpp, as its users run it. */
+export const DEFAULT_RUNTIME: Record<SourceKind, string> = { onnx: DEFAULTS.runtime, transformer: DEFAULTS.runtime, gguf: "llama.cpp" };
 
 /**
  * Every setting of an estimate. An ONNX analysis's options (analyze.ts AnalyzeOptions: batch, dtype, runtime,
@@ -35,11 +43,13 @@ export interface EstimateSettings extends Omit<AnalyzeOptions, "openExternal" | 
   newTokens?: number;
   /** --mode generate: generate(min_new_tokens=M); with an eos token transformers adds its min-length processors. */
   minNewTokens?: number;
+  /** llama.cpp: its own flags as given (-c, -np, -b, -ub, -fa, -ctk/-ctv, --no-mmap, -ngl, --kv-unified, --swa-full). */
+  llamacpp?: LlamaCppFlags;
 }
 
 /** An ONNX analysis's options at these settings. */
 export function analyzeOptionsOf(s: EstimateSettings): AnalyzeOptions {
-  const { attn: _attn, newTokens: _newTokens, minNewTokens: _minNewTokens, ...onnx } = s;
+  const { attn: _attn, newTokens: _newTokens, minNewTokens: _minNewTokens, llamacpp: _llamacpp, ...onnx } = s;
   return onnx;
 }
 
@@ -105,4 +115,44 @@ export function llmTrainSettingsOf(s: EstimateSettings, arch: { maxPositions: nu
     ...(s.optimizer !== undefined && s.optimizer !== "" ? { optimizer: s.optimizer } : {}),
     train: s.train ?? {},
   };
+}
+
+/** A GGUF on llama.cpp: its settings, the device, how the CPU was chosen, and which of -c / -ngl the user gave. */
+export interface LlamaCppChoice {
+  settings: LlamaCppSettings;
+  device: Device;
+  cpuFrom: string;
+  ctxGiven: boolean;
+  nglGiven: boolean;
+}
+
+/**
+ * llama.cpp's settings: its flags as given over llama.cpp's defaults; the context from -c or the `ctx` dimension,
+ * the parallel sequences from -np or the batch; the host's CPU variant unless --cpu; on a GPU every layer
+ * offloaded unless -ngl (llama.cpp's default -ngl auto puts all that fit; fit finds how many). The GGUF's own
+ * tensor types run: --dtype is refused rather than ignored. Defaults that change a number are said in `warnings`.
+ */
+export function llamaCppSettingsOf(s: EstimateSettings, warnings: string[]): LlamaCppChoice {
+  const flags = s.llamacpp ?? {};
+  if (s.dtype !== undefined && s.dtype !== "fp32") throw new UsageError(`--dtype ${s.dtype}: llama.cpp runs the GGUF's own tensor types (-ctk/-ctv choose the KV cache's)`);
+  if (s.mode !== undefined && s.mode !== "inference") throw new UsageError(`--mode ${s.mode}: llama.cpp is estimated for inference (its KV cache holds -c tokens; --runtime pytorch-cuda for --mode ${s.mode})`);
+  const { cpu, cpuFrom } = cpuChoice(s.cpu);
+  const deviceId = s.device ?? runtimeSpec("llama.cpp").defaultDevice;
+  const device = findDevice(deviceId);
+  if (!device) throw new UsageError(`--device ${deviceId}: unknown device`);
+  const isGpu = device.capacity.value !== null;
+  const nglGiven = flags.gpuLayers !== undefined;
+  if (!isGpu && nglGiven && flags.gpuLayers !== 0) throw new UsageError(`-ngl ${flags.gpuLayers}: layers go to a GPU; name one with --device (e.g. --device rtx4090)`);
+  const ctx = flags.ctx ?? s.dims?.["ctx"];
+  if (ctx === undefined) warnings.push(`context not set: using -c ${LLAMACPP_DEFAULTS.ctx} (llama.cpp's own default, -c 0, takes the model's training context, which its --fit may shrink; set it with -c N)`);
+  if (cpu === "amx" || cpu === "neon") warnings.push(`--cpu ${cpu}: its weight packing is modelled from ggml-cpu's source, not measured (the measured CPU is AVX-512, CPU_REPACK)`);
+  const settings: LlamaCppSettings = {
+    ...LLAMACPP_DEFAULTS,
+    ...flags,
+    ctx: ctx ?? LLAMACPP_DEFAULTS.ctx,
+    parallel: flags.parallel ?? s.batch ?? LLAMACPP_DEFAULTS.parallel,
+    gpuLayers: flags.gpuLayers ?? (isGpu ? "all" : 0),
+    cpu,
+  };
+  return { settings, device, cpuFrom, ctxGiven: ctx !== undefined, nglGiven };
 }

@@ -4,12 +4,12 @@
  * devices in the device table. Kept out of `analyze --json`, which pays for one analysis only.
  */
 import { DEVICES } from "../memory/devices.js";
-import { memoryAt, type Axis } from "./estimate.js";
+import { memoryAt, onLlamaCpp, type Axis } from "./estimate.js";
 import { runtimeFor } from "./runtime-check.js";
 import type { EstimateSettings } from "./settings.js";
 import type { ModelSource } from "./source.js";
 import { bytes } from "../units.js";
-import type { BatchPoint, BatchSweep, DeviceCapacity, MemoryReport, Report } from "../contract/report.js";
+import type { BatchPoint, BatchSweep, ContextPoint, DeviceCapacity, MemoryReport, Report } from "../contract/report.js";
 
 /** Powers of two up to this batch; past it a chart on a log axis says nothing new. */
 export const MAX_SWEEP_BATCH = 1024;
@@ -75,7 +75,27 @@ export function largestCapacity(): number {
   return Math.max(...deviceCapacities().map((d) => d.capacity));
 }
 
-/** The report with its batch sweep and device capacities, for the HTML renderers. */
+/**
+ * The report with its batch sweep and device capacities, for the HTML renderers. A GGUF on llama.cpp gets its
+ * memory against the context instead: the estimate at contexts from 512 tokens to the model's training context
+ * (powers of two, and the training context itself).
+ */
 export function withCharts(report: Report, source: ModelSource, settings: EstimateSettings): Report {
+  if (onLlamaCpp(source, settings)) return { ...report, memory: { ...report.memory!, contextSweep: contextSweep(report, memoryAt(source, settings, "seq")) }, devices: deviceCapacities() };
   return { ...report, batchSweep: collectSweep(sweep(source, settings)), devices: deviceCapacities() };
+}
+
+function contextSweep(report: Report, at: (ctx: number) => MemoryReport | undefined): ContextPoint[] {
+  const l = (report.memory?.["llamacpp"] ?? {}) as Record<string, unknown>;
+  const train = Math.max(512, Number(l["nCtxTrain"] ?? 0), Number(l["nCtx"] ?? 0));
+  const point = (ctx: number): ContextPoint => {
+    const m = at(ctx)!;
+    return { ctx, kv: Number(m["kvCache"] ?? 0), total: m.total };
+  };
+  const points: ContextPoint[] = [];
+  for (let ctx = 512; ctx <= train; ctx *= 2) {
+    points.push(point(ctx));
+    if (ctx * 2 > train && ctx !== train) points.push(point(train));
+  }
+  return points;
 }

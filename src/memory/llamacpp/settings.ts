@@ -37,7 +37,11 @@ export interface LlamaCppSettings {
   cpu: CpuIsa;
 }
 
-/** llama.cpp's defaults (common_params): -c 4096, -np 1, -b 2048, -ub 512, -fa auto, f16 KV, mmap on. */
+/**
+ * llama.cpp's defaults (common_params): -np 1, -b 2048, -ub 512, -fa auto, f16 KV, mmap on. The context is the
+ * exception: llama.cpp's -c 0 takes the model's training context (then --fit shrinks it to what fits); memlens
+ * estimates -c 4096 when none is given, and says so.
+ */
 export const LLAMACPP_DEFAULTS: Omit<LlamaCppSettings, "cpu"> = {
   ctx: 4096,
   parallel: 1,
@@ -73,13 +77,19 @@ function intValue(flag: string, text: string, min: number): number {
 }
 
 /**
- * Read llama.cpp flags out of raw argv (`-c 8192`, `--ctx-size=8192`, `-fa on`). Returns the settings and
+ * The llama.cpp flags a user gave: only those set. The rest take LLAMACPP_DEFAULTS, and `fit` changes only what
+ * was left unset (-c, -ngl), as llama.cpp's --fit does. The context may also come as the `ctx` dimension
+ * (pipeline/settings.ts), the parallel sequences as the batch.
+ */
+export type LlamaCppFlags = Partial<Omit<LlamaCppSettings, "cpu">>;
+
+/**
+ * Read llama.cpp flags out of raw argv (`-c 8192`, `--ctx-size=8192`, `-fa on`). Returns the flags given and
  * the argv with those flags removed, so the rest goes to memlens's own parser.
  */
-export function parseLlamaFlags(argv: readonly string[], cpu: CpuIsa): { settings: LlamaCppSettings; rest: string[]; given: string[] } {
-  const s: LlamaCppSettings = { ...LLAMACPP_DEFAULTS, cpu };
+export function parseLlamaFlags(argv: readonly string[]): { flags: LlamaCppFlags; rest: string[] } {
+  const flags: LlamaCppFlags = {};
   const rest: string[] = [];
-  const given: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = a.indexOf("=");
@@ -91,21 +101,20 @@ export function parseLlamaFlags(argv: readonly string[], cpu: CpuIsa): { setting
       continue;
     }
     const [long, , kind] = flag;
-    given.push(long);
     if (kind === "bool") {
-      if (long === "no-mmap") s.mmap = false;
-      else if (long === "kv-unified") s.kvUnified = true;
-      else s.swaFull = true;
+      if (long === "no-mmap") flags.mmap = false;
+      else if (long === "kv-unified") flags.kvUnified = true;
+      else flags.swaFull = true;
       continue;
     }
     const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
     if (value === undefined) throw new UsageError(`--${long} needs a value`);
-    apply(s, long, value);
+    apply(flags, long, value);
   }
-  return { settings: s, rest, given };
+  return { flags, rest };
 }
 
-function apply(s: LlamaCppSettings, long: string, value: string): void {
+function apply(s: LlamaCppFlags, long: string, value: string): void {
   const flag = `--${long}`;
   switch (long) {
     case "ctx-size": s.ctx = intValue(flag, value, 0); break;
