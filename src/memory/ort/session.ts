@@ -11,7 +11,9 @@ import { BfcArena, DEFAULT_ARENA, type ArenaBlock, type ArenaConfig } from "./ar
 import { planMemoryPattern, type TraceEvent } from "./pattern.js";
 import type { AllocationPlan } from "./planner.js";
 
-export const ORT_ALLOC_ALIGNMENT = 64;
+/** A tensor's traced size is its bytes rounded up to kAllocAlignment (core/framework/allocator.h: 256 in
+ *  ORT 1.30; ExecutionFrame sizes buffers with CalcMemSizeForArrayWithAlignment<kAllocAlignment>). */
+export const ORT_ALLOC_ALIGNMENT = 256;
 
 export interface SessionRuns {
   /** Arena bytes written by the end of run 1 (page granularity). */
