@@ -4,9 +4,9 @@
  * ort_mem_one.mjs, any inputs), each row measured REPEAT times and every field's median kept. Writes
  * bench/groundtruth/ort-cpu-<set>-<machine>-ort1.30-node20.json with this CPU's model name, flags and ISA.
  *
- * usage: node dist/bench/ort-measure.js foreign|legacy [--repeat 3] [--machine TAG]
+ * usage: node dist/bench/ort-measure.js foreign|foreign-heldout|legacy [--repeat 3] [--machine TAG]
  *   foreign: bench/fixtures/foreign/models.json (unzipped to a temporary folder), two files: the rows the
- *            rules were written against, and the held-out ones;
+ *            rules were written against, and the held-out ones (foreign-heldout: that file only);
  *   legacy:  the shared set's rows (onnx-legacy fixtures at batch 1, 8, 32) with random weights.
  */
 import { execFileSync } from "node:child_process";
@@ -85,10 +85,10 @@ function env(rows: string, repeat: number): Record<string, unknown> {
   };
 }
 
-function measureForeign(repeat: number, machine: string): void {
+function measureForeign(repeat: number, machine: string, sets: readonly boolean[] = [false, true]): void {
   const dir = mkdtempSync(join(tmpdir(), "memlens-foreign-"));
   try {
-    for (const heldout of [false, true]) {
+    for (const heldout of sets) {
       const runs: Record<string, unknown>[] = [];
       for (const m of foreignModels().filter((m) => (m.heldout ?? false) === heldout)) {
         const file = unzipForeign(m.file, dir);
@@ -142,9 +142,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   // Name the machine as the earlier files do (epyc2 = 2 vCPU AMD EPYC), with its ISA.
   const machine = opt("machine", `host-${hostCpu().isa}`);
   if (args[0] === "foreign") measureForeign(repeat, machine);
+  else if (args[0] === "foreign-heldout") measureForeign(repeat, machine, [true]);
   else if (args[0] === "legacy") measureLegacy(repeat, machine);
   else {
-    console.error("usage: node dist/bench/ort-measure.js foreign|legacy [--repeat 3] [--machine TAG]");
+    console.error("usage: node dist/bench/ort-measure.js foreign|foreign-heldout|legacy [--repeat 3] [--machine TAG]");
     process.exit(1);
   }
 }
