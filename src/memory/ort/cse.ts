@@ -4,7 +4,8 @@
  *   tensor) of the same type and value become one initializer;
  * - CommonSubexpressionElimination (common_subexpression_elimination.cc): nodes with the same op,
  *   attributes and inputs compute the same outputs, so all but the first are dropped and their readers
- *   read the first one's outputs. Graph outputs, non-deterministic ops and nodes with subgraphs stay.
+ *   read the first one's outputs. Non-deterministic ops and nodes with subgraphs stay; so do nodes writing
+ *   a graph output, which can still be the first one the others are replaced by.
  * Exporters repeat shape arithmetic (vit_b_16: three Shape nodes of one tensor per attention block,
  * Unsqueeze of the same value into the same axes); ORT keeps one of each. The outputs are tiny, but where
  * they sit between large blocks moves the memory pattern's layout.
@@ -53,12 +54,19 @@ export function eliminateCommonSubexpressions(ctx: RewriteContext): OrtNode[] {
       const v = attrKey(n.attrs[k]!);
       return v === undefined ? undefined : `${k}=${v}`;
     });
-    if (NON_DETERMINISTIC.has(n.op) || attrs.includes(undefined) || n.outputs.some((o) => ctx.outputs.has(o))) {
+    if (NON_DETERMINISTIC.has(n.op) || attrs.includes(undefined)) {
       kept.push(n);
       continue;
     }
     const key = `${n.op}|${attrs.join(";")}|${n.inputs.map((x) => sharedConstantKey(ctx, x) ?? x).join(",")}|${n.outputs.length}`;
     const same = first.get(key);
+    // A node writing a graph output is never dropped, but as the first of its kind it is the one the
+    // others are replaced by (imgly-medium: a Resize reads the graph output's Cast, not its own copy).
+    if (n.outputs.some((o) => ctx.outputs.has(o))) {
+      if (!same) first.set(key, n);
+      kept.push(n);
+      continue;
+    }
     if (same) {
       n.outputs.forEach((o, i) => o !== "" && replacedBy.set(o, same.outputs[i]!));
       continue;

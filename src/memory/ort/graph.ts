@@ -84,6 +84,12 @@ export function buildOrtGraph(model: Model, fileInference: InferenceResult, bind
   nodes = markStaticShapes(model, nodes, tensors, constants);
 
   const ctx: RewriteContext = { nodes, tensors, constants, outputs: new Set(outputs), model, inference };
+  // ORT's level-1 transformers (no-op elimination, CSE) run before the graph is partitioned and
+  // InsertCastTransformer runs (inference_session.cc TransformGraph), so they see the file's own types.
+  nodes = eliminateNoOps(ctx);
+  ctx.nodes = nodes;
+  nodes = eliminateCommonSubexpressions(ctx);
+  ctx.nodes = nodes;
   // Half-precision models: most CPU kernels are fp32 only, so ORT casts around them (half-casts.ts).
   const half = insertHalfCasts(ctx);
   nodes = half.nodes;
@@ -91,10 +97,6 @@ export function buildOrtGraph(model: Model, fileInference: InferenceResult, bind
   if (half.widened > 0) {
     warnings.push(`ort-cpu: this ${modelHalfType(model)} model runs in fp32 on the CPU: +${mib(half.extraConstantBytes + half.widenedBytes)} MiB (fp32 copies of the weights +${mib(half.extraConstantBytes)} MiB weights, ${half.widened} tensors in fp32 +${mib(half.widenedBytes)} MiB activations at these shapes; the CPU provider has no half-precision kernels for most ops)`);
   }
-  nodes = eliminateNoOps(ctx);
-  ctx.nodes = nodes;
-  nodes = eliminateCommonSubexpressions(ctx);
-  ctx.nodes = nodes;
   nodes = fuseLevel2(ctx);
   ctx.nodes = nodes;
   // Every weight ORT loads: initializers, Constant nodes (it turns them into initializers) and those of

@@ -45,6 +45,19 @@ test("an fp16 model on the CPU: weights as fp32 initializers, compute ops in fp3
   assert.ok(report.warnings.some((w) => /this fp16 model runs in fp32 on the CPU: .*\+167\.\d MiB weights/.test(w)), report.warnings.join("\n"));
 });
 
+test("fp16 IS-Net: the Casts, layout reorders and Resizes of ORT 1.30's own graph", () => {
+  const { g } = ortGraph("imgly-medium.onnx");
+  const count = (op: string) => g.nodes.filter((n) => n.op === op).length;
+  // ORT's optimized graph (optimizedModelFilePath, avx512): Cast 111, ReorderOutput 73, Upsample 34, Resize 5.
+  // CSE runs before the casts are inserted and keeps the graph output's Cast for the Resize that cast the
+  // same tensor, so 5 Resizes read an NCHW tensor and stay Resize; the 12 output Casts copy fp32 to fp32.
+  assert.deepEqual([count("Cast"), count("nchwc.ReorderOutput"), count("nchwc.Upsample"), count("Resize")], [111, 73, 34, 5]);
+  const dtypeOf = (name: string | undefined) => (name ? g.tensors.get(name)?.dtype : undefined);
+  const copies = g.nodes.filter((n) => n.op === "Cast" && dtypeOf(n.inputs[0]) === "float32" && dtypeOf(n.outputs[0]) === "float32");
+  assert.equal(copies.length, 12);
+  assert.ok(copies.every((n) => g.outputs.includes(n.outputs[0]!)));
+});
+
 test("ConvInteger: an im2col buffer of (C/group) x kernel x output positions bytes, from the arena", () => {
   const { g } = ortGraph("imgly-small.onnx");
   const sizes = g.nodes.filter((n) => n.op === "ConvInteger").map((n) => kernelScratchBytes(n, g.tensors));

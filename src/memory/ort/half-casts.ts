@@ -122,7 +122,30 @@ export function insertHalfCasts(ctx: RewriteContext): HalfCastResult {
     tensors.set(o, { ...x, dtype: "float16", bytes: x.bytes / 2 });
     out.push({ name: `InsertedPrecisionFreeCast_${o}`, op: "Cast", inputs: [from], outputs: [o], attrs: {} });
   }
-  return { nodes: out, extraConstantBytes, widened, widenedBytes };
+  return { nodes: dropCastsOnlyCastsRead(out, ctx), extraConstantBytes, widened, widenedBytes };
+}
+
+/**
+ * RemoveDuplicateCastTransformer's last rule (insert_cast_transformer.cc): a Cast that is not a graph
+ * output and whose every reader is a Cast is removed, and those readers read its input (their input type
+ * becomes its input's). The pairs that cancel are already gone here, so what is left are the graph outputs'
+ * Casts: a Cast to fp16 after an fp32 producer, read only by the file's Cast to fp32 of a graph output,
+ * leaves that Cast copying fp32 to fp32 (imgly-medium: 12, as in ORT's optimized graph).
+ */
+function dropCastsOnlyCastsRead(nodes: OrtNode[], ctx: RewriteContext): OrtNode[] {
+  const readers = new Map<string, OrtNode[]>();
+  for (const n of nodes) for (const i of n.inputs) if (i !== "") readers.set(i, [...(readers.get(i) ?? []), n]);
+  const dropped = new Set<OrtNode>();
+  for (const n of nodes) {
+    const [src, dst] = [n.inputs[0], n.outputs[0]];
+    if (n.op !== "Cast" || !src || !dst || ctx.outputs.has(dst)) continue;
+    const rs = readers.get(dst) ?? [];
+    if (rs.length === 0 || !rs.every((r) => r.op === "Cast" && !dropped.has(r))) continue;
+    for (const r of rs) r.inputs = r.inputs.map((i) => (i === dst ? src : i));
+    readers.set(src, [...(readers.get(src) ?? []).filter((r) => r !== n), ...rs]);
+    dropped.add(n);
+  }
+  return nodes.filter((n) => !dropped.has(n));
 }
 
 /**
