@@ -91,3 +91,18 @@ test("BiasGelu's scratch (its input's size) is taken after its output and given 
   const q = planAllocations(graph([["ms.FastGelu", ["x"], ["y"]]], { x: [1, 256, 256], y: [1, 256, 256] }, ["y"]));
   assert.equal(q.events.filter((e) => e.scratch).length, 0);
 });
+
+test("the session's outputs are not in the memory pattern (kAllocateOutput is not traced); run 2 takes them from the arena", () => {
+  const MiB = 1 << 20;
+  const g = graph(
+    [["Conv", ["x", "w"], ["side"]], ["Conv", ["x", "w"], ["a"]], ["Gemm", ["a", "w"], ["y"]]],
+    { x: [1, 256, 1024], side: [1, 256, 1024], a: [1, 256, 1024], y: [1, 10] },
+    ["side", "y"],
+  );
+  const p = planAllocations(g);
+  assert.deepEqual(p.events.filter((e) => e.kind === "alloc" && e.output).map((e) => e.id), [0, 2]);
+  const s = simulateRuns(p, g.nodes.length);
+  // run 1 holds the side output and a together (2 MiB); the pattern only a.
+  assert.equal(s.run1PeakLive, 2 * MiB + 40);
+  assert.equal(s.patternPeak, MiB);
+});

@@ -8,7 +8,8 @@
  *   recently freed first (ORT's free list); graph outputs always get their own buffer;
  * - a buffer is released after the last reader of every tensor sharing it has run.
  * - a kernel's scratch (scratch.ts) is taken from the arena after its outputs and given back when it
- *   returns, before the node's inputs are released; it is flagged, as the memory pattern never sees it.
+ *   returns, before the node's inputs are released; it is flagged, as the memory pattern never sees it;
+ * - a graph output's buffer is flagged too: ORT allocates it as kAllocateOutput, which the pattern does not trace.
  * The result is the allocation sequence the arena sees on the first run.
  */
 import type { OrtGraph, OrtTensor } from "./types.js";
@@ -22,7 +23,7 @@ const IN_PLACE: Record<string, number[]> = {
 };
 
 export type BufferEvent =
-  | { kind: "alloc"; id: number; bytes: number; node: number; scratch?: true }
+  | { kind: "alloc"; id: number; bytes: number; node: number; scratch?: true; output?: true }
   | { kind: "free"; id: number; node: number; scratch?: true };
 
 export interface AllocationPlan {
@@ -93,7 +94,7 @@ export function planAllocations(g: OrtGraph): AllocationPlan {
       bufferOf.set(o, id);
       pending.set(id, reads);
       if (outputs.has(o)) pinned.add(id);
-      allocs.push({ kind: "alloc", id, bytes: t.bytes, node: i });
+      allocs.push(outputs.has(o) ? { kind: "alloc", id, bytes: t.bytes, node: i, output: true } : { kind: "alloc", id, bytes: t.bytes, node: i });
     });
     const scratch = kernelScratchBytes(n, g.tensors);
     if (scratch > 0) {

@@ -3,9 +3,9 @@
  * from the BFC arena as the nodes execute (and the memory pattern planner traces them); the second run
  * asks the arena for one block of the traced pattern's peak size and places every tensor inside it.
  * The arena keeps what the first run grew, so a pattern block that fits no free chunk extends it again:
- * that is why the second run adds about as much memory as the first. Kernel scratch (scratch.ts) is
- * outside the pattern: both runs take it from the arena as the kernel runs, the second run while the
- * pattern's block is held.
+ * that is why the second run adds about as much memory as the first. Kernel scratch (scratch.ts) and the
+ * session's outputs are outside the pattern: both runs take them from the arena as the kernels run, the
+ * second run while the pattern's block is held.
  */
 import { BfcArena, DEFAULT_ARENA, type ArenaBlock, type ArenaConfig } from "./arena.js";
 import { planMemoryPattern, type TraceEvent } from "./pattern.js";
@@ -48,7 +48,9 @@ export function simulateRuns(plan: AllocationPlan, nodeCount: number, memPattern
         if (e.bytes === 0) continue;
         handles.set(e.id, arena.alloc(e.bytes));
         sizes.set(e.id, e.bytes);
-        if (!e.scratch) trace.push({ kind: "alloc", id: e.id, bytes: Math.ceil(e.bytes / ORT_ALLOC_ALIGNMENT) * ORT_ALLOC_ALIGNMENT });
+        // ExecutionFrame::TraceAllocate skips kAllocateOutput values (the session's outputs) and scratch is
+        // not a value: neither is in the pattern.
+        if (!e.scratch && !e.output) trace.push({ kind: "alloc", id: e.id, bytes: Math.ceil(e.bytes / ORT_ALLOC_ALIGNMENT) * ORT_ALLOC_ALIGNMENT });
         live += e.bytes;
         if (live > peak) {
           peak = live;
@@ -73,11 +75,12 @@ export function simulateRuns(plan: AllocationPlan, nodeCount: number, memPattern
   const pattern = planMemoryPattern(trace);
   if (memPattern && pattern.peak > 0) {
     const block = arena.alloc(pattern.peak);
-    const scratch = new Map<number, ArenaBlock>();
+    // Outside the block: scratch as the kernels run, and the outputs (kAllocateOutput), held to the end.
+    const outside = new Map<number, ArenaBlock>();
     for (const e of plan.events) {
-      if (!e.scratch) continue;
-      if (e.kind === "alloc") scratch.set(e.id, arena.alloc(e.bytes));
-      else arena.free(scratch.get(e.id)!);
+      if (e.kind === "alloc" && (e.scratch || e.output)) {
+        if (e.bytes > 0) outside.set(e.id, arena.alloc(e.bytes));
+      } else if (e.kind === "free" && e.scratch) arena.free(outside.get(e.id)!);
     }
     arena.free(block);
   } else {
