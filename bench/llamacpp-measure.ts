@@ -71,7 +71,7 @@ function buildHarness(pkg: string, bins: string): string {
   const exe = join(OUT, "measure");
   const lib = readdirSync(bins);
   const so = (prefix: string) => lib.find((f) => f.startsWith(prefix) && f.endsWith(".so")) ?? `${prefix}.so`;
-  execFileSync("gcc", ["-O1", "-o", exe, "bench/llamacpp/measure.c", `-I${src}/include`, `-I${src}/ggml/include`, `-L${bins}`, `-l:${so("libllama.")}`, `-l:${so("libggml.")}`, "-l:libggml-base.so", `-Wl,-rpath,${bins}`], { stdio: "inherit" });
+  execFileSync("gcc", ["-O1", "-o", exe, "bench/llamacpp/measure.c", `-I${src}/include`, `-I${src}/ggml/include`, `-L${bins}`, `-l:${so("libllama.")}`, `-l:${so("libggml.")}`, "-l:libggml-base.so", `-Wl,-rpath,${bins}`, "-rdynamic"], { stdio: "inherit" });
   return exe;
 }
 
@@ -95,9 +95,15 @@ export function ensureGguf(model: BenchModel): { path: string; bytes: number } {
   return { path, bytes: size };
 }
 
+/**
+ * Tokens of the prompt each run decodes after creating the context (one sequence, logits for the last token only,
+ * as llama-cli's first decode asks), for the RSS after a prompt. Below every context measured.
+ */
+export const PROMPT_TOKENS = 200;
+
 function runOne(exe: string, bins: string, path: string, s: LlamaSetting): ParsedRun {
   const fa = s.fa === "auto" ? -1 : s.fa === "on" ? 1 : 0;
-  const args = [path, bins, s.ctx, s.parallel, s.batch, s.ubatch, fa, KV_TYPE_CODES[s.typeK], KV_TYPE_CODES[s.typeV], s.mmap ? 1 : 0, s.kvUnified ? 1 : 0, s.swaFull ? 1 : 0, 0].map(String);
+  const args = [path, bins, s.ctx, s.parallel, s.batch, s.ubatch, fa, KV_TYPE_CODES[s.typeK], KV_TYPE_CODES[s.typeV], s.mmap ? 1 : 0, s.kvUnified ? 1 : 0, s.swaFull ? 1 : 0, PROMPT_TOKENS].map(String);
   const r = spawnSync(exe, args, { encoding: "utf8", maxBuffer: 256 << 20, timeout: 300_000 });
   const parsed = parseLlamaLog(r.stdout ?? "");
   if (!parsed.done) throw new Error(`llama.cpp failed on ${path} ${settingFlags(s)}: ${(r.stderr ?? "").trim().split("\n").pop()}`);

@@ -15,6 +15,7 @@ import type { EstimateSettings } from "../src/pipeline/settings.js";
 import type { GgufSource } from "../src/pipeline/source.js";
 import { openGguf } from "../src/pipeline/source-node.js";
 import { BENCH_MODELS, HELDOUT_MODELS, type LlamaSetting } from "./llamacpp-models.js";
+import { logMiB, type MeasuredBuffer } from "./llamacpp-parse.js";
 import { ensureGguf, measureAll, type GroundTruth, type GroundTruthRun } from "./llamacpp-measure.js";
 
 const MiB = 2 ** 20;
@@ -27,20 +28,16 @@ export interface Row {
   measured: number;
   memlens: number;
   peer: number | undefined;
-  /** Compared at the log's precision (MiB with 2 decimals) where the log has no more. */
+  /**
+   * Whether memlens equals the measurement: to the byte where the harness saw the buffer's allocation (measure.c
+   * ALLOC lines), else at the log's precision (MiB with 2 decimals; `atLog`).
+   */
   exact?: boolean;
+  atLog?: boolean;
 }
 
-/**
- * A size as llama.cpp logs it: printf("%.2f", MiB), which rounds a value exactly half-way between two
- * hundredths to the even one (0.125 MiB prints as 0.12).
- */
-export function logRounded(bytes: number): number {
-  const x = (bytes / MiB) * 100;
-  const f = Math.floor(x);
-  const r = x - f === 0.5 ? (f % 2 === 0 ? f : f + 1) : Math.round(x);
-  return r / 100;
-}
+/** A size as llama.cpp logs it (bench/llamacpp-parse.ts logMiB). */
+export const logRounded = logMiB;
 
 /** A measured setting as memlens's one settings object: the CPU backend measured (AVX-512: CPU_REPACK), no GPU. */
 export function benchSettings(s: LlamaSetting): EstimateSettings {
@@ -48,9 +45,15 @@ export function benchSettings(s: LlamaSetting): EstimateSettings {
 }
 
 /** What the bench compares, from the one pipeline's Report (memory.buffers, memory.rss). */
-export function benchEstimate(source: GgufSource, s: LlamaSetting): { buffers: LlamaBuffer[]; rss: { afterLoad: number; afterContext: number } } {
+export function benchEstimate(source: GgufSource, s: LlamaSetting): { buffers: LlamaBuffer[]; rss: { afterLoad: number; afterContext: number; afterPrompt?: number } } {
   const m = estimate(source, benchSettings(s)).memory!;
-  return { buffers: m["buffers"] as LlamaBuffer[], rss: m["rss"] as { afterLoad: number; afterContext: number } };
+  return { buffers: m["buffers"] as LlamaBuffer[], rss: m["rss"] as { afterLoad: number; afterContext: number; afterPrompt?: number } };
+}
+
+/** A measured buffer's size: its allocation's bytes where seen, else the logged MiB; and how memlens compares. */
+function sized(b: MeasuredBuffer, predicted: number): { measured: number; exact: boolean; atLog?: boolean } {
+  if (b.bytes !== undefined) return { measured: b.bytes, exact: predicted === b.bytes };
+  return { measured: b.mib * MiB, exact: logRounded(predicted) === b.mib, atLog: true };
 }
 
 export function compareRun(run: GroundTruthRun): Row[] {
@@ -61,42 +64,46 @@ export function compareRun(run: GroundTruthRun): Row[] {
   const rows: Row[] = [];
   const peer = "error" in run.peer ? undefined : run.peer;
   const measured = run.measured.buffers;
-  const round2 = logRounded;
   const modelMeasured = measured.filter((b) => b.kind === "model");
   for (const b of modelMeasured) {
     const p = est.buffers.find((x) => x.kind === "model" && x.buffer === b.buffer);
     const pb = p?.bytes ?? 0;
-    rows.push({ model: run.model, flags: run.flags, kind: "model", buffer: b.buffer, measured: b.mib * MiB, memlens: pb, peer: undefined, exact: round2(pb) === b.mib });
+    rows.push({ model: run.model, flags: run.flags, kind: "model", buffer: b.buffer, memlens: pb, peer: undefined, ...sized(b, pb) });
   }
-  const modelSum = modelMeasured.reduce((s, b) => s + b.mib * MiB, 0);
+  const modelSum = modelMeasured.reduce((s, b) => s + (b.bytes ?? b.mib * MiB), 0);
   rows.push({ model: run.model, flags: run.flags, kind: "model total", buffer: "all", measured: modelSum, memlens: est.buffers.filter((b) => b.kind === "model").reduce((s, b) => s + b.bytes, 0), peer: peer?.model });
   const kvMeasured = measured.filter((b) => b.kind === "kv");
   const kvPred = est.buffers.filter((b) => b.kind === "kv");
   kvMeasured.forEach((b, i) => {
     const pb = kvPred[i]?.bytes ?? 0;
-    rows.push({ model: run.model, flags: run.flags, kind: "kv", buffer: `${b.buffer}${kvMeasured.length > 1 ? (i === 0 ? " (global)" : " (swa)") : ""}`, measured: b.mib * MiB, memlens: pb, peer: kvMeasured.length === 1 ? peer?.kv : undefined, exact: round2(pb) === b.mib });
+    rows.push({ model: run.model, flags: run.flags, kind: "kv", buffer: `${b.buffer}${kvMeasured.length > 1 ? (i === 0 ? " (global)" : " (swa)") : ""}`, memlens: pb, peer: kvMeasured.length === 1 ? peer?.kv : undefined, ...sized(b, pb) });
   });
   if (kvMeasured.length > 1) {
-    rows.push({ model: run.model, flags: run.flags, kind: "kv total", buffer: "all", measured: kvMeasured.reduce((s, b) => s + b.mib * MiB, 0), memlens: kvPred.reduce((s, b) => s + b.bytes, 0), peer: peer?.kv });
+    rows.push({ model: run.model, flags: run.flags, kind: "kv total", buffer: "all", measured: kvMeasured.reduce((s, b) => s + (b.bytes ?? b.mib * MiB), 0), memlens: kvPred.reduce((s, b) => s + b.bytes, 0), peer: peer?.kv });
   }
   const out = measured.find((b) => b.kind === "output");
   const outPred = est.buffers.find((b) => b.kind === "output")?.bytes ?? 0;
-  if (out) rows.push({ model: run.model, flags: run.flags, kind: "output", buffer: out.buffer, measured: out.mib * MiB, memlens: outPred, peer: undefined, exact: round2(outPred) === out.mib });
+  if (out) rows.push({ model: run.model, flags: run.flags, kind: "output", buffer: out.buffer, memlens: outPred, peer: undefined, ...sized(out, outPred) });
   const comp = measured.find((b) => b.kind === "compute");
   const compPred = est.buffers.find((b) => b.kind === "compute")?.bytes ?? 0;
+  const bytesOf = (b: MeasuredBuffer | undefined) => (b ? (b.bytes ?? b.mib * MiB) : 0);
   // node-llama-cpp estimates the context as one number (KV + output + compute): its share beyond the KV cache.
-  if (comp) rows.push({ model: run.model, flags: run.flags, kind: "compute+output", buffer: "CPU", measured: comp.mib * MiB + (out?.mib ?? 0) * MiB, memlens: compPred + outPred, peer: peer ? peer.context - peer.kv : undefined });
-  if (comp) rows.push({ model: run.model, flags: run.flags, kind: "compute", buffer: comp.buffer, measured: comp.mib * MiB, memlens: compPred, peer: undefined });
+  if (comp) rows.push({ model: run.model, flags: run.flags, kind: "compute+output", buffer: "CPU", measured: bytesOf(comp) + bytesOf(out), memlens: compPred + outPred, peer: peer ? peer.context - peer.kv : undefined });
+  if (comp) rows.push({ model: run.model, flags: run.flags, kind: "compute", buffer: comp.buffer, measured: bytesOf(comp), memlens: compPred, peer: undefined, ...(comp.bytes !== undefined ? { exact: compPred === comp.bytes } : {}) });
   const rss = run.measured.rss;
   const base = rss["backend"]?.vm;
   if (base !== undefined && rss["load"] && rss["context"]) {
     rows.push({ model: run.model, flags: run.flags, kind: "rss after load", buffer: "process", measured: (rss["load"].vm - base) * 1024, memlens: est.rss.afterLoad, peer: peer?.model });
     rows.push({ model: run.model, flags: run.flags, kind: "rss after context", buffer: "process", measured: (rss["context"].vm - base) * 1024, memlens: est.rss.afterContext, peer: peer ? peer.model + peer.context : undefined });
   }
+  // node-llama-cpp has no number for a running context beyond its context estimate: that one is its answer here.
+  if (base !== undefined && rss["prompt"] && est.rss.afterPrompt !== undefined) {
+    rows.push({ model: run.model, flags: run.flags, kind: `rss after a ${run.measured.promptTokens ?? "?"}-token prompt`, buffer: "process", measured: (rss["prompt"].vm - base) * 1024, memlens: est.rss.afterPrompt, peer: peer ? peer.model + peer.context : undefined });
+  }
   return rows;
 }
 
-const errOf = (r: Row) => (r.exact !== undefined ? err(logRounded(r.memlens) * MiB, r.measured) : err(r.memlens, r.measured));
+const errOf = (r: Row) => (r.atLog ? err(logRounded(r.memlens) * MiB, r.measured) : err(r.memlens, r.measured));
 const err = (pred: number, meas: number) => (meas === 0 ? (pred === 0 ? 0 : 1) : (pred - meas) / meas);
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -107,21 +114,28 @@ const mib = (b: number | undefined) => (b === undefined ? "–" : (b / MiB).toFi
 
 const mean = (xs: number[]) => (xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
 
-export function summarize(rows: readonly Row[]): { kind: string; n: number; exact: string; memlensMedian: number; memlensMean: number; memlensWorst: number; peerMedian: number | undefined; peerMean: number | undefined }[] {
+export function summarize(rows: readonly Row[]): { kind: string; n: number; exact: string; peerExact: string; memlensMedian: number; memlensMean: number; memlensWorst: number; peerMedian: number | undefined; peerMean: number | undefined }[] {
   const kinds = [...new Set(rows.map((r) => r.kind))];
   return kinds.map((kind) => {
     const rs = rows.filter((r) => r.kind === kind);
     const e = rs.map((r) => Math.abs(errOf(r)));
     const pe = rs.filter((r) => r.peer !== undefined).map((r) => Math.abs(err(r.peer!, r.measured)));
     const ex = rs.filter((r) => r.exact !== undefined);
-    return { kind, n: rs.length, exact: ex.length ? `${ex.filter((r) => r.exact).length}/${ex.length}` : "", memlensMedian: median(e), memlensMean: mean(e), memlensWorst: Math.max(...e), peerMedian: pe.length ? median(pe) : undefined, peerMean: pe.length ? mean(pe) : undefined };
+    const exactText = (xs: readonly Row[], hit: (r: Row) => boolean) => {
+      const bytes = xs.filter((r) => !r.atLog);
+      const log = xs.filter((r) => r.atLog);
+      return [bytes.length ? `${bytes.filter(hit).length}/${bytes.length} to the byte` : "", log.length ? `${log.filter(hit).length}/${log.length} at 0.01 MiB` : ""].filter((t) => t !== "").join(", ");
+    };
+    // The peer to the byte where the measurement is bytes (its KV estimate is a byte count).
+    const withPeer = rs.filter((r) => r.peer !== undefined && !r.atLog && Number.isInteger(r.measured));
+    return { kind, n: rs.length, exact: exactText(ex, (r) => r.exact === true), peerExact: withPeer.length ? `${withPeer.filter((r) => r.peer === r.measured).length}/${withPeer.length}` : "", memlensMedian: median(e), memlensMean: mean(e), memlensWorst: Math.max(...e), peerMedian: pe.length ? median(pe) : undefined, peerMean: pe.length ? mean(pe) : undefined };
   });
 }
 
 function summaryTable(rows: readonly Row[]): string[] {
   const lines: string[] = [];
-  lines.push("| kind | settings | memlens median abs err | mean | worst | node-llama-cpp median abs err | mean | exact at the log's 0.01 MiB |", "|---|---|---|---|---|---|---|---|");
-  for (const s of summarize(rows)) lines.push(`| ${s.kind} | ${s.n} | ${pct(s.memlensMedian)} | ${pct(s.memlensMean)} | ${pct(s.memlensWorst)} | ${pct(s.peerMedian)} | ${pct(s.peerMean)} | ${s.exact} |`);
+  lines.push("| kind | settings | memlens median abs err | mean | worst | node-llama-cpp median abs err | mean | memlens exact | node-llama-cpp exact to the byte |", "|---|---|---|---|---|---|---|---|---|");
+  for (const s of summarize(rows)) lines.push(`| ${s.kind} | ${s.n} | ${pct(s.memlensMedian)} | ${pct(s.memlensMean)} | ${pct(s.memlensWorst)} | ${pct(s.peerMedian)} | ${pct(s.peerMean)} | ${s.exact} | ${s.peerExact} |`);
   return lines;
 }
 
@@ -131,7 +145,7 @@ export function renderTable(truth: GroundTruth, rows: readonly Row[], heldout?: 
   lines.push(`CPU: ${truth.cpu.model}, flags ${truth.cpu.flags.join(" ")}. memlens ran with --cpu avx512 (the backend variant measured: CPU_REPACK; AMX is modelled from ggml-cpu/amx source, unmeasured).`, "");
   lines.push(`## The bench set: ${truth.runs.length} settings over ${new Set(truth.runs.map((r) => r.model)).size} models`, "", ...summaryTable(rows), "");
   if (heldout) lines.push(`## Held out: ${heldout.truth.runs.length} settings over ${new Set(heldout.truth.runs.map((r) => r.model)).size} models the runtime was not developed against`, "", ...summaryTable(heldout.rows), "");
-  lines.push("", "node-llama-cpp's GgufInsights gives one number for the model (compared with the model total and RSS after load), and one for the context: its KV part (compared with the KV total), the rest with compute+output; RSS after context is compared with model + context.", "");
+  lines.push("", "Sizes are the allocations' exact bytes where the harness saw them (bench/llamacpp/measure.c wraps posix_memalign, through which ggml allocates every CPU buffer), else llama.cpp's logged MiB (the memory-mapped model buffer). node-llama-cpp's GgufInsights gives one number for the model (compared with the model total and RSS after load), and one for the context: its KV part (compared with the KV total), the rest with compute+output; RSS after context and after the prompt are compared with its model + context.", "");
   lines.push("| model | settings | kind | buffer | llama.cpp MiB | memlens MiB | err | node-llama-cpp MiB | err |", "|---|---|---|---|---|---|---|---|---|");
   for (const r of [...rows, ...(heldout?.rows ?? [])]) {
     lines.push(`| ${r.model} | ${r.flags} | ${r.kind} | ${r.buffer} | ${mib(r.measured)} | ${mib(r.memlens)} | ${pct(errOf(r))} | ${mib(r.peer)} | ${r.peer === undefined ? "–" : pct(err(r.peer, r.measured))} |`);

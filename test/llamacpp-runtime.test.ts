@@ -43,7 +43,15 @@ test("every measured llama.cpp setting: model, KV and output buffers equal llama
       const measured = run.measured.buffers.filter((b) => b.kind === kind).map((b) => `${b.buffer}=${b.mib}`);
       const predicted = est.buffers.filter((b) => b.kind === kind).map((b) => `${b.buffer}=${logRounded(b.bytes)}`);
       assert.deepEqual(predicted.sort(), measured.sort(), `${what}: ${kind}`);
+      // To the byte where the harness saw the allocation (every buffer but the mapped one).
+      const bytes = run.measured.buffers.filter((b) => b.kind === kind && b.bytes !== undefined).map((b) => `${b.buffer}=${b.bytes}`);
+      const predictedBytes = est.buffers.filter((b) => b.kind === kind && b.buffer !== "CPU_Mapped").map((b) => `${b.buffer}=${b.bytes}`);
+      assert.deepEqual(predictedBytes.sort(), bytes.sort(), `${what}: ${kind} bytes`);
     }
+    // RSS after the harness's first prompt: the compute buffer's written part, the work buffer, the graph's metadata.
+    const base = run.measured.rss["backend"]!.vm;
+    const prompt = (run.measured.rss["prompt"]!.vm - base) * 1024;
+    assert.ok(Math.abs(est.rss.afterPrompt! - prompt) / prompt < 0.05, `${what}: rss after prompt ${est.rss.afterPrompt! / MiB} vs ${prompt / MiB} MiB`);
     const compute = run.measured.buffers.find((b) => b.kind === "compute")!.mib * MiB;
     const predicted = est.buffers.find((b) => b.kind === "compute")!.bytes;
     assert.ok(Math.abs(predicted - compute) / compute < 0.01, `${what}: compute ${predicted / MiB} vs ${compute / MiB} MiB`);
@@ -92,6 +100,7 @@ test("llama.cpp's log lines parse into buffers, the KV summary, repacks and RSS"
   const log = [
     "LOG load_backend: loaded CPU backend from /x/libggml-cpu-zen4.so",
     "RSS backend 6576 932 5644",
+    "ALLOC posix_memalign 16883712",
     "LOG load_tensors:   CPU_Mapped model buffer size =    16.12 MiB",
     "LOG load_tensors:   CPU_REPACK model buffer size =    16.10 MiB",
     "LOG repack: repack tensor blk.0.attn_q.weight with q4_0_8x8",
@@ -99,8 +108,13 @@ test("llama.cpp's log lines parse into buffers, the KV summary, repacks and RSS"
     "LOG llama_context:        CPU  output buffer size =     0.12 MiB",
     "LOG llama_kv_cache:        CPU KV buffer size =    16.00 MiB",
     "LOG llama_kv_cache: size =   16.00 MiB (  2048 cells,   4 layers,  1/1 seqs), K (f16):    8.00 MiB, V (f16):    8.00 MiB",
+    "ALLOC posix_memalign 99999999",
+    "ALLOC posix_memalign 68683776",
     "LOG sched_reserve:        CPU compute buffer size =    65.50 MiB",
     "RSS context 63904 40168 23736",
+    "PROMPT 200",
+    "ALLOC malloc 409728",
+    "RSS prompt 72544 47040 24504",
     "LOG ~llama_context:        CPU compute buffer size is  65.5020 MiB, matches expectation of  65.5020 MiB",
     "DONE",
   ].join("\n");
@@ -109,6 +123,10 @@ test("llama.cpp's log lines parse into buffers, the KV summary, repacks and RSS"
   assert.deepEqual(r.kvCaches[0], { mib: 16, cells: 2048, layers: 4, seqs: 1, streams: 1, typeK: "f16", kMib: 8, typeV: "f16", vMib: 8 });
   assert.equal(r.repacked["blk.0.attn_q.weight"], "q4_0_8x8");
   assert.deepEqual(r.rss["context"], { vm: 63904, anon: 40168, file: 23736 });
+  // Each buffer's exact bytes: the allocation before its log line that the log rounds to the logged MiB.
+  assert.deepEqual(r.buffers.map((b) => b.bytes), [undefined, 16883712, undefined, undefined, 68683776]);
+  assert.equal(r.promptTokens, 200);
+  assert.deepEqual(r.promptAllocs, [409728]);
   assert.equal(r.cpuBackend, "zen4");
   assert.equal(r.flashAttention, "disabled");
   assert.ok(r.done);

@@ -1,16 +1,48 @@
 /*
  * One llama.cpp setting in one fresh process: load the CPU backend, the model, then the context, and print
  * llama.cpp's own log lines (prefixed "LOG ") and this process's RSS after each stage ("RSS stage VmRSS RssAnon
- * RssFile", kB from /proc/self/status). Built by bench/llamacpp-run.ts against the libllama that
+ * RssFile", kB from /proc/self/status). Built by bench/llamacpp-measure.ts against the libllama that
  * node-llama-cpp ships; it only calls llama.cpp's public C API (llama.h).
+ *
+ * Every allocation of ALLOC_MIN bytes or more is printed as "ALLOC posix_memalign|malloc BYTES": the executable
+ * defines posix_memalign and malloc, so the dynamic linker binds ggml's calls to them (ggml_aligned_malloc, which
+ * every CPU buffer comes from, calls posix_memalign; the CPU backend's work buffer is a new[]), and they forward
+ * to glibc's own __libc_memalign / __libc_malloc. This gives each buffer's exact bytes where the log rounds them
+ * to 0.01 MiB, and the work buffer, which llama.cpp does not log.
  *
  * usage: measure MODEL BACKEND_DIR n_ctx n_seq n_batch n_ubatch fa(-1 auto|0|1) type_k type_v load_mode(1 mmap|0 no-mmap|-1 auto) kv_unified(0|1) swa_full(0|1) prompt_tokens
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include "llama.h"
 #include "ggml-backend.h"
+
+#define ALLOC_MIN 65536
+extern void * __libc_malloc(size_t);
+extern void * __libc_memalign(size_t, size_t);
+static __thread int in_trace;
+
+static void trace(const char * what, size_t size) {
+    if (size < ALLOC_MIN || in_trace) return;
+    in_trace = 1;
+    printf("ALLOC %s %zu\n", what, size);
+    in_trace = 0;
+}
+
+void * malloc(size_t size) {
+    trace("malloc", size);
+    return __libc_malloc(size);
+}
+
+int posix_memalign(void ** out, size_t alignment, size_t size) {
+    void * p = __libc_memalign(alignment, size);
+    if (!p) return ENOMEM;
+    trace("posix_memalign", size);
+    *out = p;
+    return 0;
+}
 
 static void on_log(enum ggml_log_level level, const char * text, void * user) {
     (void) level; (void) user;
@@ -74,6 +106,7 @@ int main(int argc, char ** argv) {
             batch.logits[i] = i == prompt - 1;
         }
         batch.n_tokens = prompt;
+        printf("PROMPT %d\n", prompt);
         if (llama_decode(ctx, batch) != 0) fprintf(stderr, "decode failed\n");
         rss("prompt");
         llama_batch_free(batch);

@@ -10,12 +10,18 @@
  * fixed LOAD_OVERHEAD. Creating a context clears the KV cache (resident) and adds CONTEXT_OVERHEAD of
  * scheduler and graph metadata; the output and compute buffers are allocated but not touched until the first
  * decode, so they are not resident yet.
+ *
+ * After a first prompt of PROMPT_TOKENS tokens (one sequence, logits for its last token): the part of the compute
+ * buffer the prompt's graphs write (compute.ts promptComputeBytes), the CPU backend's work buffer and the prompt
+ * graph's metadata (work.ts), and the one row of logits written into the output buffer.
  */
 import type { GgufFile } from "../../formats/gguf.js";
-import { computeBufferBytes, hasGraphModel } from "./compute.js";
+import { computeBufferBytes, hasGraphModel, promptComputeBytes } from "./compute.js";
 import { readHparams, type LlamaHparams } from "./hparams.js";
 import { contextSizes, kvCaches, outputBufferBytes, type ContextSizes, type KvCache } from "./kv-cache.js";
 import { modelBuffers, placeTensors, type PlacedTensor } from "./model-buffers.js";
+
+import { graphMetaBytes, promptWorkBytes } from "./work.js";
 import type { LlamaCppSettings } from "./settings.js";
 
 export interface LlamaBuffer {
@@ -33,8 +39,8 @@ export interface LlamaCppEstimate {
   buffers: LlamaBuffer[];
   kvCaches: KvCache[];
   tensors: PlacedTensor[];
-  /** Process growth over a process that has loaded the backend. */
-  rss: { afterLoad: number; afterContext: number };
+  /** Process growth over a process that has loaded the backend; afterPrompt where the compute graph is modelled. */
+  rss: { afterLoad: number; afterContext: number; afterPrompt?: number };
   fileBytes: number;
   warnings: string[];
 }
@@ -47,6 +53,13 @@ export interface LlamaCppEstimate {
 export const VOCAB_BYTES_PER_TOKEN = 155;
 export const LOAD_OVERHEAD = 1.5 * 2 ** 20;
 export const CONTEXT_OVERHEAD = 1.5 * 2 ** 20;
+
+/**
+ * The prompt rss.afterPrompt is for, and the threads decoding it: the bench's (bench/llamacpp-measure.ts).
+ * Threads change only flash attention's per-thread scratch (about 160 KiB each at head width 128).
+ */
+export const PROMPT_TOKENS = 200;
+export const PROMPT_THREADS = 2;
 
 /** The GPU's name in llama.cpp's buffers (CUDA0); llama.cpp's CPU-only numbers are the measured ones. */
 export const GPU_BACKEND = "CUDA0";
@@ -75,5 +88,11 @@ export function estimateLlamaCpp(g: GgufFile, fileBytes: number, s: LlamaCppSett
   const cpuBytes = (kind: LlamaBuffer["kind"], buffer?: string) => buffers.filter((b) => b.device === "CPU" && b.kind === kind && (buffer === undefined || b.buffer === buffer)).reduce((a, b) => a + b.bytes, 0);
   const afterLoad = cpuBytes("model") + LOAD_OVERHEAD + h.nVocab * VOCAB_BYTES_PER_TOKEN;
   const afterContext = afterLoad + cpuBytes("kv") + CONTEXT_OVERHEAD;
-  return { hparams: h, context: c, buffers, kvCaches: caches, tensors, rss: { afterLoad, afterContext }, fileBytes, warnings };
+  const rss: LlamaCppEstimate["rss"] = { afterLoad, afterContext };
+  if (hasGraphModel(h) && s.gpuLayers === 0) {
+    const repacked = new Set(tensors.filter((t) => t.repack).map((t) => t.name));
+    const tokens = Math.min(PROMPT_TOKENS, c.nCtxSeq);
+    rss.afterPrompt = afterContext + promptComputeBytes(h, s, c, tokens) + promptWorkBytes(h, g.tensors, repacked, s, c, tokens, PROMPT_THREADS) + graphMetaBytes(g.tensors.length) + h.nVocab * 4;
+  }
+  return { hparams: h, context: c, buffers, kvCaches: caches, tensors, rss, fileBytes, warnings };
 }

@@ -5,7 +5,7 @@
 import type { GgufFile } from "../../formats/gguf.js";
 import { SCHEMA, type Report } from "../../contract/report.js";
 import type { Device } from "../devices.js";
-import { CONTEXT_OVERHEAD, LOAD_OVERHEAD, VOCAB_BYTES_PER_TOKEN, estimateLlamaCpp, type LlamaCppEstimate } from "./estimate.js";
+import { CONTEXT_OVERHEAD, LOAD_OVERHEAD, PROMPT_THREADS, PROMPT_TOKENS, VOCAB_BYTES_PER_TOKEN, estimateLlamaCpp, type LlamaCppEstimate } from "./estimate.js";
 import { llamaFlagsText, type LlamaCppSettings } from "./settings.js";
 
 export interface LlamaCppReportInput {
@@ -82,6 +82,7 @@ export function llamaCppReport(input: LlamaCppReportInput): { report: Report; es
         kvCaches: est.kvCaches.map((c) => ({ name: c.name, cells: c.cells, layers: c.layers, kBytes: c.kBytes, vBytes: c.vBytes })),
         repackedTensors: est.tensors.filter((t) => t.repack).length,
         fileBytes: input.fileBytes,
+        ...(est.rss.afterPrompt !== undefined ? { promptTokens: Math.min(PROMPT_TOKENS, est.context.nCtxSeq), promptThreads: PROMPT_THREADS } : {}),
         hostOverhead,
         devices,
       },
