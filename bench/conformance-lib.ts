@@ -7,7 +7,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
-import { readTensor } from "../src/formats/onnx/decode.js";
+import { readTensor } from "../src/formats/onnx/read-tensor.js";
 import { ProtoReader } from "../src/formats/onnx/proto.js";
 import { FileSource } from "../src/formats/source-node.js";
 import { loadModelFile } from "../src/formats/load-node.js";

@@ -139,7 +139,7 @@ test("issue 12's hostile inputs: exit 2 (or 0 with a bound), within 2 s, under 3
 test("in process: subgraph count and duplicate metadata refused at decode; nested Loops stop at the work budget", async () => {
   const { openModel } = await import("../src/formats/index.js");
   const { MemorySource } = await import("../src/formats/source.js");
-  const { MAX_SUBGRAPHS } = await import("../src/formats/onnx/decode.js");
+  const { MAX_SUBGRAPHS } = await import("../src/formats/onnx/limits.js");
   const { inferModel } = await import("../src/shapes/engine.js");
   const { onnxTensorValues } = await import("../src/formats/onnx/values.js");
   const { manySubgraphsOnnx, nestedLoopsOnnx, symbolBombOnnx } = await import("./hostile.js");

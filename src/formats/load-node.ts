@@ -6,7 +6,7 @@ import type { Model, Tensor } from "../graph/ir.js";
 import { graphWeights } from "../graph/weights.js";
 import { openModel } from "./index.js";
 import { quote } from "./quote.js";
-import { checkExternalLocation } from "./onnx/decode.js";
+import { checkExternalLocation } from "./onnx/read-tensor.js";
 import type { ExternalOpener } from "./onnx/values.js";
 import { FileSource, ReopeningFileSource } from "./source-node.js";
 

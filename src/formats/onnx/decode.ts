@@ -4,81 +4,28 @@
  * are recorded as the span of their TensorProto and decoded only when a value is asked for.
  */
 import { ModelFormatError } from "../../errors.js";
-import { byteSize, dtypeFromCode, type DType } from "../../graph/dtype.js";
-import type { Attr, Graph, Model, Node, Tensor, TensorData, ValueInfo, ValueType } from "../../graph/ir.js";
+import type { Attr, Graph, Model, Node, Tensor, ValueType } from "../../graph/ir.js";
 import { normaliseDomain } from "../../graph/ir.js";
-import { MAX_EXPRESSION_CHARS, overflowCount, parseDim, sym, type Dim } from "../../sym/expr.js";
 import type { ByteSource } from "../source.js";
 import { quote } from "../quote.js";
 import { validateDeclared } from "./validate.js";
-import { ProtoReader, WIRE_FIXED32, WIRE_LEN, WIRE_VARINT } from "./proto.js";
+import { expectLen, expectWire, ProtoReader, WIRE_FIXED32, WIRE_LEN, WIRE_VARINT } from "./proto.js";
 import { inlineFunctions, type FunctionDef } from "./functions.js";
-
-/*
- * Limits. Every count and length read from a file is checked against one of these before anything is
- * allocated for it, so a hostile file is refused with a reason instead of exhausting memory. Lengths are
- * also checked against the bytes left in their message (proto.ts), so nothing claims more than the file has.
- */
-/** Subgraphs (If/Loop/Scan bodies) nest; deeper than this is not a real model. */
-export const MAX_GRAPH_DEPTH = 32;
-/**
- * Subgraphs (If branches, Loop and Scan bodies) in all graphs together, counted before each is read: real
- * models have at most a few hundred, and an empty GraphProto costs 2 bytes in the file against a Graph
- * object in memory (16 million of them: 4.4 GB, issue 12).
- */
-export const MAX_SUBGRAPHS = 100_000;
-/** A tensor with more elements than a double can count exactly is not a real tensor. */
-export const MAX_ELEMENTS = 2 ** 53;
-/**
- * Nodes in all graphs and functions together. The largest exported graphs we know (LLMs, unrolled
- * decoders) have a few hundred thousand; a node costs about 1 KB through analysis against as little as
- * 5 bytes in the file (2 million minimal nodes: a 29 MB file, 17 s and 2.4 GB to analyse).
- */
-export const MAX_NODES = 1_000_000;
-/** Inputs, outputs and value_info entries in all graphs together (an exporter writes about one per node output). */
-export const MAX_VALUE_INFOS = 2_000_000;
-/** Initializers in all graphs together (one per weight; a few per node at most). */
-export const MAX_INITIALIZERS = 1_000_000;
-/** Dimensions of one tensor or shape: numpy allows 64, no runtime more. */
-export const MAX_RANK = 64;
-/**
- * Dimensions in all declared shapes together (inputs, outputs, value_info): each becomes a number or a
- * symbol. Real models declare a few per value; 4 bytes of file make one.
- */
-export const MAX_DECLARED_DIMS = 4_000_000;
-/** dim_param text parsed as an expression up to this length (exporters write at most a few dozen characters). */
-export const MAX_DIM_EXPRESSION_CHARS = 256;
-/** sequence(optional(sequence(...))) types: real ones nest two or three deep; recursion must stop somewhere. */
-export const MAX_TYPE_DEPTH = 16;
-/** Values in one list attribute (ints, floats, strings, tensors, graphs). */
-export const MAX_ATTR_VALUES = 1 << 24;
-/** Bytes of one name (node, tensor, op type, domain, dim_param, metadata): real names are under a kilobyte. */
-export const MAX_NAME_BYTES = 1 << 16;
-/**
- * A string attribute longer than this (an EPContext node's embedded engine, a custom op's blob) is kept as
- * "other" with a warning, not decoded: no shape rule reads a string that long.
- */
-export const MAX_ATTR_STRING_BYTES = 1 << 20;
-
-/** Counts over the whole model, checked against the limits as the reader goes. */
-export interface DecodeState {
-  nodes: number;
-  valueInfos: number;
-  initializers: number;
-  declaredDims: number;
-  /** dim_param text -> its parsed dimension: exporters repeat a few names ("batch", "seq") on every value. */
-  dimParams: Map<string, Dim>;
-  subgraphs: number;
-  warnings: string[];
-}
-
-export function newDecodeState(): DecodeState {
-  return { nodes: 0, valueInfos: 0, initializers: 0, declaredDims: 0, subgraphs: 0, warnings: [], dimParams: new Map() };
-}
-
-function count(st: DecodeState, key: "nodes" | "valueInfos" | "initializers" | "declaredDims" | "subgraphs", limit: number, what: string): void {
-  if (++st[key] > limit) throw new ModelFormatError(`more than ${limit} ${what}: not a model this reader accepts`);
-}
+import {
+  count,
+  MAX_ATTR_STRING_BYTES,
+  MAX_ATTR_VALUES,
+  MAX_GRAPH_DEPTH,
+  MAX_INITIALIZERS,
+  MAX_NAME_BYTES,
+  MAX_NODES,
+  MAX_SUBGRAPHS,
+  MAX_VALUE_INFOS,
+  newDecodeState,
+  type DecodeState,
+} from "./limits.js";
+import { readSparse, readStringPair, readTensor } from "./read-tensor.js";
+import { readType, readValueInfo } from "./read-type.js";
 
 export function decodeModel(src: ByteSource, file: string): Model {
   const r = new ProtoReader(src);
@@ -142,16 +89,6 @@ export function decodeModel(src: ByteSource, file: string): Model {
   return { format: "onnx", file, irVersion, producer, opsets, graph, metadata, warnings };
 }
 
-function expectLen(r: ProtoReader, wire: number, what: string): ProtoReader {
-  return expectWire(r, wire, WIRE_LEN, what);
-}
-
-/** Protobuf parsers refuse a known field with the wrong wire type: reading it anyway would misread the rest. */
-function expectWire(r: ProtoReader, wire: number, expected: number, what: string): ProtoReader {
-  if (wire !== expected) throw new ModelFormatError(`corrupt ONNX: ${what} has wire type ${wire}`);
-  return r;
-}
-
 function readOpset(r: ProtoReader): [string, number] {
   let domain = "";
   let version = 0;
@@ -185,18 +122,6 @@ function readNamespace(r: ProtoReader): string | undefined {
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: false });
-
-function readStringPair(r: ProtoReader): [string, string] {
-  let k = "";
-  let v = "";
-  while (!r.done()) {
-    const [f, w] = r.tag();
-    if (f === 1 && w === WIRE_LEN) k = r.string(MAX_NAME_BYTES, "key");
-    else if (f === 2 && w === WIRE_LEN) v = r.string(MAX_ATTR_STRING_BYTES, "value");
-    else r.skip(w);
-  }
-  return [k, v];
-}
 
 /** A GraphProto; `into` is the graph an earlier occurrence of the same field read (protobuf merges them). */
 export function readGraph(r: ProtoReader, src: ByteSource, depth: number, st: DecodeState = newDecodeState(), into?: Graph): Graph {
@@ -425,220 +350,6 @@ function readAttr(r: ProtoReader, src: ByteSource, depth: number, st: DecodeStat
     default:
       return [name, { type: "other" }];
   }
-}
-
-export function readTensor(r: ProtoReader, src: ByteSource): Tensor {
-  const start = r.pos;
-  const dims: number[] = [];
-  let code = 0;
-  let name = "";
-  let raw: { offset: number; length: number } | undefined;
-  let external = false;
-  const ext: Record<string, string> = {};
-  while (!r.done()) {
-    const [f, w] = r.tag();
-    switch (f) {
-      case 1:
-        r.repeated(w, WIRE_VARINT, () => r.varint(), dims, MAX_RANK, "tensor dims");
-        break;
-      case 2:
-        code = expectWire(r, w, WIRE_VARINT, "tensor data_type").varint();
-        break;
-      case 8:
-        name = expectLen(r, w, "tensor name").string(MAX_NAME_BYTES, "tensor name");
-        break;
-      case 9:
-        raw = expectLen(r, w, "raw_data").ref();
-        break;
-      case 13: {
-        const [k, v] = expectLen(r, w, "external_data").message(readStringPair);
-        ext[k] = v;
-        break;
-      }
-      case 14:
-        external = expectWire(r, w, WIRE_VARINT, "tensor data_location").varint() === 1;
-        break;
-      default:
-        r.skip(w);
-    }
-  }
-  const end = r.pos;
-  const dtype = dtypeFromCode(code);
-  if (!dtype) throw new ModelFormatError(`tensor ${quote(name)} has unknown data type ${code}`);
-  const elements = countElements(name, dims);
-  const bytes = byteSize(dtype, elements);
-  let data: TensorData;
-  if (external) {
-    data = externalRef(name, ext);
-  } else {
-    if (raw && dtype !== "string" && raw.length !== bytes) {
-      throw new ModelFormatError(`tensor ${quote(name)}: raw_data holds ${raw.length} bytes, its dims need ${bytes}`);
-    }
-    data = { kind: "embedded", proto: { offset: start, length: end - start }, raw };
-  }
-  return { name, dtype, dims, elements, bytes, data, source: src };
-}
-
-function readSparse(r: ProtoReader, src: ByteSource): Tensor {
-  let values: Tensor | undefined;
-  const dims: number[] = [];
-  while (!r.done()) {
-    const [f, w] = r.tag();
-    if (f === 1 && w === WIRE_LEN) {
-      if (values) throw new ModelFormatError("a sparse tensor holds its values twice (protobuf merges them; memlens does not read merged tensors)");
-      values = r.message((m) => readTensor(m, src));
-    }
-    else if (f === 3) r.repeated(w, WIRE_VARINT, () => r.varint(), dims, MAX_RANK, "sparse tensor dims");
-    else r.skip(w);
-  }
-  if (!values) throw new ModelFormatError("sparse initializer without values");
-  const elements = countElements(values.name, dims);
-  return { ...values, dims, elements, bytes: byteSize(values.dtype, elements) };
-}
-
-function countElements(name: string, dims: number[]): number {
-  let n = 1;
-  for (const d of dims) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new ModelFormatError(`tensor ${quote(name)} has dim ${d}`);
-    n *= d;
-    if (n > MAX_ELEMENTS) throw new ModelFormatError(`tensor ${quote(name)} claims more than 2^53 elements`);
-  }
-  return n;
-}
-
-/**
- * External data: `location` must name a file inside the model's folder. Absolute paths, `..` segments and
- * drive letters are refused here (CVE-2022-25882, CVE-2024-27318); symlinks are checked when the file is opened.
- */
-function externalRef(name: string, ext: Record<string, string>): TensorData {
-  const location = ext["location"];
-  if (location === undefined || location === "") {
-    throw new ModelFormatError(`tensor ${quote(name)}: external data without a location`);
-  }
-  checkExternalLocation(name, location);
-  const offset = ext["offset"] === undefined ? 0 : Number(ext["offset"]);
-  const length = ext["length"] === undefined ? undefined : Number(ext["length"]);
-  if (!Number.isSafeInteger(offset) || offset < 0) {
-    throw new ModelFormatError(`tensor ${quote(name)}: external data offset ${quote(ext["offset"] ?? "")} is not a byte offset`);
-  }
-  if (length !== undefined && (!Number.isSafeInteger(length) || length < 0)) {
-    throw new ModelFormatError(`tensor ${quote(name)}: external data length ${quote(ext["length"] ?? "")} is not a byte count`);
-  }
-  return { kind: "external", location, offset, length };
-}
-
-export function checkExternalLocation(name: string, location: string): void {
-  const parts = location.split(/[\\/]+/);
-  if (
-    location.includes("\0") ||
-    location.startsWith("/") ||
-    location.startsWith("\\") ||
-    /^[A-Za-z]:/.test(location) ||
-    parts.includes("..")
-  ) {
-    throw new ModelFormatError(`tensor ${quote(name)}: external data location ${quote(location)} escapes the model's folder`);
-  }
-}
-
-function readValueInfo(r: ProtoReader, st: DecodeState): ValueInfo {
-  let name = "";
-  let type: ValueType = { kind: "unknown" };
-  while (!r.done()) {
-    const [f, w] = r.tag();
-    if (f === 1 && w === WIRE_LEN) name = r.string(MAX_NAME_BYTES, "value name");
-    else if (f === 2 && w === WIRE_LEN) type = r.message((m) => readType(m, st, 0, type));
-    else r.skip(w);
-  }
-  return { name, type };
-}
-
-/** A TypeProto; `prior` is an earlier occurrence of the same field, merged with this one as protobuf does. */
-function readType(r: ProtoReader, st: DecodeState, depth: number, prior?: ValueType): ValueType {
-  if (depth > MAX_TYPE_DEPTH) throw new ModelFormatError(`types nested deeper than ${MAX_TYPE_DEPTH}`);
-  let type: ValueType = prior ?? { kind: "unknown" };
-  while (!r.done()) {
-    const [f, w] = r.tag();
-    if (w !== WIRE_LEN) {
-      r.skip(w);
-      continue;
-    }
-    if (f === 1) type = r.message((m) => readTensorType(m, "tensor", st, type.kind === "tensor" ? type : undefined));
-    else if (f === 8) type = r.message((m) => readTensorType(m, "sparse", st, type.kind === "sparse" ? type : undefined));
-    else if (f === 4) type = { kind: "sequence", elem: r.message((m) => readElemType(m, st, depth)) };
-    else if (f === 9) type = { kind: "optional", elem: r.message((m) => readElemType(m, st, depth)) };
-    else if (f === 5) {
-      r.skip(w);
-      type = { kind: "map" };
-    } else r.skip(w);
-  }
-  return type;
-}
-
-function readElemType(r: ProtoReader, st: DecodeState, depth: number): ValueType {
-  let t: ValueType = { kind: "unknown" };
-  while (!r.done()) {
-    const [f, w] = r.tag();
-    if (f === 1 && w === WIRE_LEN) t = r.message((m) => readType(m, st, depth + 1));
-    else r.skip(w);
-  }
-  return t;
-}
-
-/** A tensor type; merged into `prior` (its last elem_type wins, shapes' dims concatenate, as protobuf merges). */
-function readTensorType(r: ProtoReader, kind: "tensor" | "sparse", st: DecodeState, prior?: Extract<ValueType, { kind: "tensor" | "sparse" }>): ValueType {
-  let dtype: DType | undefined = prior?.dtype;
-  let shape: Dim[] | undefined = prior?.shape;
-  while (!r.done()) {
-    const [f, w] = r.tag();
-    if (f === 1) dtype = dtypeFromCode(expectWire(r, w, WIRE_VARINT, "elem_type").varint());
-    else if (f === 2 && w === WIRE_LEN) shape = r.message((m) => readShape(m, st, shape));
-    else r.skip(w);
-  }
-  return { kind, dtype, shape };
-}
-
-let anonymous = 0;
-function readShape(r: ProtoReader, st: DecodeState, prior?: Dim[]): Dim[] {
-  const dims: Dim[] = prior ?? [];
-  while (!r.done()) {
-    const [f, w] = r.tag();
-    if (f === 1 && w === WIRE_LEN) {
-      if (dims.length >= MAX_RANK) throw new ModelFormatError(`a shape has more than ${MAX_RANK} dimensions`);
-      count(st, "declaredDims", MAX_DECLARED_DIMS, "declared dimensions");
-      dims.push(
-        r.message((m) => {
-          let d: Dim | undefined;
-          while (!m.done()) {
-            const [ff, ww] = m.tag();
-            if (ff === 1) d = expectWire(m, ww, WIRE_VARINT, "dim_value").varint();
-            else if (ff === 2 && ww === WIRE_LEN) {
-              const p = m.string(MAX_NAME_BYTES, "dim_param");
-              if (p === "") d = undefined;
-              else if (p.length <= MAX_DIM_EXPRESSION_CHARS) {
-                d = st.dimParams.get(p);
-                if (d === undefined) {
-                  const before = overflowCount();
-                  st.dimParams.set(p, (d = parseDim(p)));
-                  if (overflowCount() !== before && !st.warnings.some((x) => x.startsWith("dim_param expands past"))) {
-                    st.warnings.push(`dim_param expands past ${MAX_EXPRESSION_CHARS} characters (${quote(p.slice(0, 40))}...): kept as one symbol`);
-                  }
-                }
-              } else {
-                // Expanding a long expression costs quadratic time (a 59 KB sum took 5.6 s): keep it opaque.
-                d = sym(p);
-                if (!st.warnings.some((x) => x.startsWith("dim_param longer than"))) {
-                  st.warnings.push(`dim_param longer than ${MAX_DIM_EXPRESSION_CHARS} characters kept as one symbol, not parsed`);
-                }
-              }
-            } else m.skip(ww);
-          }
-          // A dim with neither value nor name is unknown: give it a unique symbol so it equals nothing else.
-          return d ?? parseDim(`unk__${anonymous++}`);
-        }),
-      );
-    } else r.skip(w);
-  }
-  return dims;
 }
 
 function readFunction(r: ProtoReader, src: ByteSource, st: DecodeState): FunctionDef {

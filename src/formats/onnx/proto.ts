@@ -254,3 +254,13 @@ export class ProtoReader {
     }
   }
 }
+
+export function expectLen(r: ProtoReader, wire: number, what: string): ProtoReader {
+  return expectWire(r, wire, WIRE_LEN, what);
+}
+
+/** Protobuf parsers refuse a known field with the wrong wire type: reading it anyway would misread the rest. */
+export function expectWire(r: ProtoReader, wire: number, expected: number, what: string): ProtoReader {
+  if (wire !== expected) throw new ModelFormatError(`corrupt ONNX: ${what} has wire type ${wire}`);
+  return r;
+}
