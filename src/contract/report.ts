@@ -119,6 +119,19 @@ export interface BrowserCheck {
   webgpu: { limits: WebGpuLimits; largestBuffer: { name: string; bytes: number }; fits: boolean; fix: string };
 }
 
+/**
+ * One buffer llama.cpp allocates (memory.buffers of a llama.cpp report, issue 16's JSON contract): the device,
+ * what it holds, llama.cpp's buffer type name (CPU_Mapped, CPU, CPU_REPACK, AMX, CUDA0) and its bytes;
+ * `unmeasured` where no measurement of that backend backs the number (CUDA).
+ */
+export interface LlamaCppBuffer {
+  device: string;
+  kind: "model" | "kv" | "output" | "compute";
+  buffer: string;
+  bytes: number;
+  unmeasured?: true;
+}
+
 /** One point of llama.cpp's context sweep (memory.contextSweep): the KV cache and the total at `ctx` tokens. */
 export interface ContextPoint {
   ctx: number;

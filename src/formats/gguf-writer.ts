@@ -6,6 +6,7 @@
  * n_dims, dims, type, offset relative to the data section), padding to general.alignment (32 by default),
  * then each tensor's data at its offset, every offset a multiple of the alignment.
  */
+import { xorshift } from "../xorshift.js";
 import { GGML_TYPES } from "./gguf.js";
 import { elementCount } from "../graph/element-count.js";
 
@@ -135,18 +136,8 @@ export function ggufLayout(input: GgufWriterInput): GgufLayout {
   return { header, offsets, sizes, fileSize: header.length + offset };
 }
 
-/** A small deterministic generator (xorshift32): the same seed writes the same file. */
-export function xorshift(seed: number): () => number {
-  let s = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
+/** The writer's generator (src/xorshift.ts): the same seed writes the same file. */
+export { xorshift };
 
 /** A random fp16 value of magnitude 2^-8..2^-2 (sign random): finite weights and scales, no NaN or Inf. */
 function smallHalf(r: () => number): number {

@@ -2,18 +2,12 @@
  * The explanation of a llama.cpp report: every buffer llama.cpp will allocate, per device, and one sentence
  * with the plain numbers of why the file needs more than its size. A renderer: it only reads the Report.
  */
-import type { Report } from "../contract/report.js";
+import type { LlamaCppBuffer, Report } from "../contract/report.js";
 import { bar, bytes } from "./format.js";
 
 const BAR_WIDTH = 28;
 
-interface Buffer {
-  device: string;
-  kind: string;
-  buffer: string;
-  bytes: number;
-  unmeasured?: boolean;
-}
+type Buffer = LlamaCppBuffer;
 
 function why(b: Buffer, l: Record<string, unknown>, report: Report): string {
   const caches = (l["kvCaches"] as { name: string; cells: number; layers: number }[] | undefined) ?? [];

@@ -2,20 +2,14 @@
  * The HTML sections of a llama.cpp report: the buffers per device, and memory against the context length
  * (each point a full estimate at that -c) with the device table's capacities as lines.
  */
-import type { Report } from "../contract/report.js";
+import type { LlamaCppBuffer, Report } from "../contract/report.js";
 import { bytes } from "./format.js";
 import { esc, r, svgOpen } from "./svg.js";
 
 export type { ContextPoint } from "../contract/report.js";
 import type { ContextPoint } from "../contract/report.js";
 
-interface Buffer {
-  device: string;
-  kind: string;
-  buffer: string;
-  bytes: number;
-  unmeasured?: boolean;
-}
+type Buffer = LlamaCppBuffer;
 
 export function isLlamaCppReport(report: Report): boolean {
   return report.settings.runtime === "llama.cpp" && Array.isArray(report.memory?.["buffers"]);

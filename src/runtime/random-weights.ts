@@ -9,6 +9,7 @@ import { InputError } from "../errors.js";
 import type { Model, Tensor } from "../graph/ir.js";
 import { resolveExternal } from "../formats/load-node.js";
 import { elementCount } from "../graph/element-count.js";
+import { xorshift } from "../xorshift.js";
 
 export interface ExternalBytes {
   /** The `location` exactly as the model writes it: onnxruntime matches on it. */
@@ -59,7 +60,7 @@ export function randomExternalData(model: Model, modelPath: string, seed = 1): R
   if (total > freemem() * FREE_MEMORY_SHARE) {
     throw new InputError(`random weights need ${total} bytes in memory; only ${freemem()} bytes are free`);
   }
-  const rng = xorshift(seed);
+  const rng = uniform(seed);
   const files: ExternalBytes[] = [];
   let count = 0;
   for (const [location, tensors] of absent) {
@@ -102,16 +103,10 @@ function fill(buf: Uint8Array, offset: number, t: Tensor, rng: () => number): vo
   }
 }
 
-function xorshift(seed: number): () => number {
-  let s = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 0x100000000;
-  };
+/** Uniform in [0, 1) from the shared xorshift32 sequence. */
+function uniform(seed: number): () => number {
+  const next = xorshift(seed);
+  return () => next() / 0x100000000;
 }
 
 const f32 = new Float32Array(1);

@@ -15,6 +15,7 @@
  * buffer the prompt's graphs write (compute.ts promptComputeBytes), the CPU backend's work buffer and the prompt
  * graph's metadata (work.ts), and the one row of logits written into the output buffer.
  */
+import type { LlamaCppBuffer } from "../../contract/report.js";
 import type { GgufFile } from "../../formats/gguf.js";
 import { computeBufferBytes, hasGraphModel, promptComputeBytes } from "./compute.js";
 import { readHparams, type LlamaHparams } from "./hparams.js";
@@ -24,14 +25,8 @@ import { modelBuffers, placeTensors, type PlacedTensor } from "./model-buffers.j
 import { graphMetaBytes, promptWorkBytes } from "./work.js";
 import type { LlamaCppSettings } from "./settings.js";
 
-export interface LlamaBuffer {
-  device: string;
-  kind: "model" | "kv" | "output" | "compute";
-  buffer: string;
-  bytes: number;
-  /** Set where the number is not backed by a measurement of that backend (CUDA). */
-  unmeasured?: true;
-}
+/** One buffer llama.cpp allocates: the Report's memory.buffers entry (contract/report.ts). */
+export type LlamaBuffer = LlamaCppBuffer;
 
 export interface LlamaCppEstimate {
   hparams: LlamaHparams;
