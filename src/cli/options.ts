@@ -1,7 +1,8 @@
 /** Options shared by analyze/layers/fit, and their parsing (repeatable --input/--dim read from raw argv). */
 import { InputError, UsageError } from "../errors.js";
 import type { EstimateSettings } from "../pipeline/settings.js";
-import { parseDim, type Dim } from "../sym/expr.js";
+import { type Dim } from "../sym/expr.js";
+import { parseDim } from "../sym/parse.js";
 import { MAX_DECLARED_DIM } from "../graph/limits.js";
 import type { AnalyzeOptions } from "../analyze.js";
 import type { TrainSettings } from "../memory/train/report.js";

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { add, ceilDiv, compare, dimToString, equal, evaluate, floorDiv, lowerBound, max, min, mod, mul, parseDim, sub, sym } from "./expr.js";
+import { add, ceilDiv, compare, dimToString, equal, evaluate, floorDiv, lowerBound, max, min, mod, mul, sub, sym } from "./expr.js";
+import { parseDim } from "./parse.js";
 
 const batch = sym("batch");
 const seq = sym("seq");

@@ -4,6 +4,7 @@
  * (`floor(seq/2)`, `max(a,b)`). Polynomials are kept in a canonical form, so two dims are equal exactly
  * when their printed forms are equal, which is how inferred shapes are compared with an exporter's.
  */
+import { monoAtoms, monoKey, splitTop, symKey } from "./keys.js";
 
 export type Dim = number | Poly;
 
@@ -46,24 +47,6 @@ function atomKey(a: Atom): string {
   return `${a.fn}(${a.args.map(dimToString).join(",")})`;
 }
 
-/**
- * A symbol's key is its name, bracketed when the name holds '*' or parentheses (an unparsed dim_param such as
- * `(a+b)*(c+d)`): monomial keys are split on '*' outside parentheses, so the name must stay one piece.
- * Unbalanced parentheses become '_' in the key (the symbol keeps its name for binding).
- */
-function symKey(name: string): string {
-  if (!/[*()]/.test(name)) return name;
-  let depth = 0;
-  let closedEarly = false;
-  for (let i = 0; i < name.length && depth >= 0; i++) {
-    if (name[i] === "(") depth++;
-    else if (name[i] === ")" && --depth === 0 && i < name.length - 1) closedEarly = true;
-  }
-  if (depth !== 0) return `(${name.replace(/[()]/g, "_")})`;
-  // Already one bracketed piece (a key written back to a file and read again): keep it as it is.
-  return name.startsWith("(") && !closedEarly ? name : `(${name})`;
-}
-
 function needsBrackets(d: Dim): boolean {
   return typeof d === "number" ? d < 0 : d.terms.size > 1 || [...d.terms.values()].some((c) => c < 0);
 }
@@ -72,33 +55,6 @@ function internAtom(a: Atom): string {
   const k = atomKey(a);
   if (!atoms.has(k)) atoms.set(k, a);
   return k;
-}
-
-/** A monomial is a sorted list of atom keys (repeats are powers); its key joins them with '*'. */
-function monoKey(keys: string[]): string {
-  return keys.slice().sort().join("*");
-}
-
-function monoAtoms(key: string): string[] {
-  return key === "" ? [] : splitTop(key, "*");
-}
-
-/** Split on a separator outside parentheses. */
-function splitTop(s: string, sep: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (c === "(") depth++;
-    else if (c === ")") depth--;
-    else if (c === sep && depth === 0) {
-      out.push(s.slice(start, i));
-      start = i + 1;
-    }
-  }
-  out.push(s.slice(start));
-  return out;
 }
 
 export class Poly {
@@ -428,93 +384,5 @@ function evalAtom(key: string, env: Readonly<Record<string, Dim>>): Dim {
       return max(x, y);
     case "min":
       return min(x, y);
-  }
-}
-
-/**
- * Parse a dim_param as exporters write it: `batch`, `seq*batch`, `2*seq + 1`, `(seq//2)`, `Max(1, seq)`.
- * Anything else is kept as one opaque symbol named by the whole string.
- */
-export function parseDim(text: string): Dim {
-  const p = new DimParser(text.replace(/\s+/g, ""));
-  const before = overflows;
-  try {
-    const d = p.expr();
-    // Too large to expand (a product of many sums): the whole text is one symbol, as an unparsed one is.
-    if (overflows !== before) return sym(text);
-    if (p.i !== p.s.length) return sym(text);
-    return d;
-  } catch {
-    return sym(text);
-  }
-}
-
-class DimParser {
-  i = 0;
-  constructor(readonly s: string) {}
-  private peek(): string {
-    return this.s[this.i] ?? "";
-  }
-  expr(): Dim {
-    let v = this.term();
-    for (;;) {
-      const c = this.peek();
-      if (c === "+") {
-        this.i++;
-        v = add(v, this.term());
-      } else if (c === "-") {
-        this.i++;
-        v = sub(v, this.term());
-      } else return v;
-    }
-  }
-  term(): Dim {
-    let v = this.factor();
-    for (;;) {
-      if (this.s.startsWith("//", this.i)) {
-        this.i += 2;
-        v = floorDiv(v, this.factor());
-      } else if (this.peek() === "*") {
-        this.i++;
-        v = mul(v, this.factor());
-      } else if (this.peek() === "%") {
-        this.i++;
-        v = mod(v, this.factor());
-      } else return v;
-    }
-  }
-  factor(): Dim {
-    const c = this.peek();
-    if (c === "-") {
-      this.i++;
-      return neg(this.factor());
-    }
-    if (c === "(") {
-      this.i++;
-      const v = this.expr();
-      if (this.peek() !== ")") throw new Error("expected )");
-      this.i++;
-      return v;
-    }
-    const m = /^[0-9]+/.exec(this.s.slice(this.i));
-    if (m) {
-      this.i += m[0].length;
-      return Number(m[0]);
-    }
-    const id = /^[A-Za-z_][A-Za-z0-9_.]*/.exec(this.s.slice(this.i));
-    if (!id) throw new Error("expected a name");
-    this.i += id[0].length;
-    const fn = id[0].toLowerCase();
-    if (this.peek() === "(" && (fn === "max" || fn === "min" || fn === "floordiv" || fn === "mod")) {
-      this.i++;
-      const a = this.expr();
-      if (this.peek() !== ",") throw new Error("expected ,");
-      this.i++;
-      const b = this.expr();
-      if (this.peek() !== ")") throw new Error("expected )");
-      this.i++;
-      return fn === "max" ? max(a, b) : fn === "min" ? min(a, b) : fn === "mod" ? mod(a, b) : floorDiv(a, b);
-    }
-    return sym(id[0]);
   }
 }

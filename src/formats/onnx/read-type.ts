@@ -2,7 +2,8 @@
 import { ModelFormatError } from "../../errors.js";
 import { dtypeFromCode, type DType } from "../../graph/dtype.js";
 import type { ValueInfo, ValueType } from "../../graph/ir.js";
-import { MAX_EXPRESSION_CHARS, overflowCount, parseDim, sym, type Dim } from "../../sym/expr.js";
+import { MAX_EXPRESSION_CHARS, overflowCount, sym, type Dim } from "../../sym/expr.js";
+import { parseDim } from "../../sym/parse.js";
 import { quote } from "../quote.js";
 import { count, MAX_DECLARED_DIMS, MAX_DIM_EXPRESSION_CHARS, MAX_NAME_BYTES, MAX_RANK, MAX_TYPE_DEPTH, type DecodeState } from "./limits.js";
 import { expectWire, type ProtoReader, WIRE_LEN, WIRE_VARINT } from "./proto.js";

@@ -8,7 +8,8 @@
 import { byteSize } from "../../graph/dtype.js";
 import type { Graph, Tensor, ValueInfo } from "../../graph/ir.js";
 import { formatLimitBytes, MAX_DECLARED_DIM, MAX_DECLARED_TENSOR_BYTES } from "../../graph/limits.js";
-import { parseDim, type Dim } from "../../sym/expr.js";
+import { type Dim } from "../../sym/expr.js";
+import { parseDim } from "../../sym/parse.js";
 import { ModelFormatError } from "../../errors.js";
 import { quote } from "../quote.js";
 

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Node } from "../../graph/ir.js";
 import type { TensorInfo } from "../../shapes/types.js";
-import { parseDim } from "../../sym/expr.js";
+import { parseDim } from "../../sym/parse.js";
 import { benchmarkKey, channelsLastWorkspace, fftWorkspace, trialWorkspace } from "./cudnn-benchmark.js";
 import { convCall, type ConvCall } from "./conv-call.js";
 

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { dimToString, equal, parseDim } from "../../sym/expr.js";
+import { dimToString, equal } from "../../sym/expr.js";
+import { parseDim } from "../../sym/parse.js";
 import { infer, inferOp, type AttrSpec, type ShapeSpec } from "../testing.js";
 
 interface Case {

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { dimToString, equal, parseDim, type Dim } from "../../sym/expr.js";
+import { dimToString, equal, type Dim } from "../../sym/expr.js";
+import { parseDim } from "../../sym/parse.js";
 import { constTensor, infer, inferOp } from "../testing.js";
 
 const i64 = (name: string, values: number[], shape = [values.length]) => constTensor(name, "int64", shape, values);
